@@ -1,0 +1,128 @@
+// Demo and test OpenID Connect provider for idmail, built on oidc-provider.
+// - Users from IDP_USERS ("address:password,…"); password grant for curl-only demos,
+//   plus the usual authorization-code flow with oidc-provider's built-in login pages.
+// - Tokens requested with resource=<one of IDP_RESOURCES> are JWTs with that audience;
+//   tokens without a resource are opaque (for RFC 7662 introspection and userinfo).
+// - IDP_TEST_ENDPOINTS=1 adds /test/rotate-keys and /test/mint for integration tests.
+import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import Provider, { errors } from 'oidc-provider';
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+
+const env = process.env;
+const issuer = env.IDP_ISSUER ?? 'http://idp:8080';
+const port = Number(env.IDP_PORT ?? 8080);
+const clientId = env.IDP_CLIENT_ID ?? 'mail-client';
+const clientSecret = env.IDP_CLIENT_SECRET ?? 'mail-client-secret';
+const resources = (env.IDP_RESOURCES ?? 'urn:idmail,urn:other').split(',');
+const redirectUris = (env.IDP_REDIRECT_URIS ?? 'http://localhost:8080/callback').split(',');
+const users = new Map(
+  (env.IDP_USERS ?? 'alice@example.test:alice-password,bob@example.test:bob-password').split(',').map((entry) => {
+    const [email, password] = entry.split(':');
+    return [email, { sub: email, email, password }];
+  }),
+);
+
+function resourceServerInfo(resource) {
+  if (!resources.includes(resource)) throw new errors.InvalidTarget();
+  return { scope: 'openid email mail', audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: 600 };
+}
+
+async function newSigningKey() {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+}
+
+function configuration(keys) {
+  return {
+    jwks: { keys },
+    clients: [{
+      client_id: clientId,
+      client_secret: clientSecret,
+      grant_types: ['authorization_code', 'refresh_token', 'password', 'client_credentials'],
+      response_types: ['code'],
+      redirect_uris: redirectUris,
+    }],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+    scopes: ['openid', 'email', 'offline_access', 'mail'],
+    findAccount: async (_ctx, sub) => {
+      const user = users.get(sub);
+      return user && { accountId: sub, claims: async () => ({ sub, email: user.email, email_verified: true }) };
+    },
+    // The mail address travels in every access token, as Keycloak/Authentik mappers put it there.
+    extraTokenClaims: async (_ctx, token) => (token.accountId ? { email: users.get(token.accountId)?.email } : undefined),
+    features: {
+      devInteractions: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => undefined,
+        getResourceServerInfo: async (_ctx, resource) => resourceServerInfo(resource),
+        useGrantedResource: async () => true,
+      },
+    },
+    ttl: { AccessToken: 600, Grant: 3600, Session: 3600, Interaction: 600, IdToken: 600 },
+    cookies: { keys: [randomUUID()] },
+  };
+}
+
+/** Resource Owner Password Credentials: lets a user get a token with curl alone. */
+function passwordGrant(provider) {
+  return async (ctx) => {
+    const { username, password, scope = 'openid email mail', resource } = ctx.oidc.params;
+    const user = users.get(username);
+    if (!user || user.password !== password) throw new errors.InvalidGrant('wrong username or password');
+    const { client } = ctx.oidc;
+    const grant = new provider.Grant({ accountId: user.sub, clientId: client.clientId });
+    grant.addOIDCScope(scope);
+    if (resource) grant.addResourceScope(resource, scope);
+    const grantId = await grant.save();
+    const token = new provider.AccessToken({ accountId: user.sub, client, grantId, scope, gty: 'password' });
+    if (resource) token.resourceServer = new provider.ResourceServer(resource, resourceServerInfo(resource));
+    ctx.body = { access_token: await token.save(), token_type: 'Bearer', expires_in: token.expiration, scope };
+  };
+}
+
+let keys = [await newSigningKey()];
+let provider = makeProvider();
+
+function makeProvider() {
+  const created = new Provider(issuer, configuration(keys));
+  created.proxy = true;
+  created.registerGrantType('password', passwordGrant(created), ['username', 'password', 'scope', 'resource']);
+  return created;
+}
+
+async function readJson(request) {
+  let body = '';
+  for await (const chunk of request) body += chunk;
+  return body ? JSON.parse(body) : {};
+}
+
+/** Test-only: the signing key changes (the old one is no longer published), as in a real rotation. */
+async function rotateKeys(response) {
+  keys = [await newSigningKey()];
+  provider = makeProvider();
+  response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kid: keys[0].kid }));
+}
+
+/** Test-only: a JWT with the given claims, signed with the IdP's real current key. */
+async function mint(request, response) {
+  const claims = await readJson(request);
+  const [key] = keys;
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({ iss: issuer, iat: now, exp: now + 600, ...claims })
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'at+jwt' })
+    .sign(await importJWK(key, 'RS256'));
+  response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: jwt }));
+}
+
+const testEndpoints = env.IDP_TEST_ENDPOINTS === '1';
+createServer((request, response) => {
+  if (testEndpoints && request.method === 'POST' && request.url === '/test/rotate-keys') return void rotateKeys(response);
+  if (testEndpoints && request.method === 'POST' && request.url === '/test/mint') return void mint(request, response);
+  if (request.url === '/health') return void response.writeHead(200).end('ok');
+  return provider.callback()(request, response);
+}).listen(port, () => console.log(`demo IdP ${issuer} listening on ${port}`));

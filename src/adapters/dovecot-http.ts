@@ -1,0 +1,68 @@
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Authority, Decision, SignInContext } from '../auth/authority.ts';
+
+/**
+ * Dovecot's delegated calls, translated to the authority and back:
+ *  - POST /dovecot/introspect: Dovecot's oauth2 `introspection_mode = post` (form body token=…).
+ *    Answers are flat JSON; a refusal is {"active":false}; a temporary failure is HTTP 503
+ *    (Dovecot then reports a temporary failure, never "invalid credentials").
+ *  - POST /dovecot/passdb/verify | passdb/lookup | userdb/lookup: from auth.lua (JSON).
+ */
+interface LuaRequest {
+  user?: unknown;
+  password?: unknown;
+  protocol?: unknown;
+  mechanism?: unknown;
+  remote_ip?: unknown;
+}
+
+const PASSDB_RESULT = { unknown_user: 'user_unknown', bad_credentials: 'password_mismatch', disabled: 'user_disabled' } as const;
+
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+function luaContext(body: LuaRequest): SignInContext {
+  return { protocol: text(body.protocol), remoteIp: text(body.remote_ip), mechanism: text(body.mechanism) };
+}
+
+function headerContext(request: FastifyRequest): SignInContext {
+  return {
+    protocol: text(request.headers['x-dovecot-auth-protocol']),
+    remoteIp: text(request.headers['x-dovecot-auth-remote'])?.replace(/:\d+$/, ''),
+  };
+}
+
+function passdbAnswer(decision: Decision) {
+  if (decision.outcome === 'allow') return { result: 'ok', fields: { user: decision.user } };
+  if (decision.outcome === 'tempfail') return { result: 'tempfail' };
+  return { result: PASSDB_RESULT[decision.why] };
+}
+
+const jsonBodySchema = { body: { type: 'object', properties: { user: { type: 'string', maxLength: 512 } }, required: ['user'] } };
+
+export async function dovecotRoutes(app: FastifyInstance, authority: Authority): Promise<void> {
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+
+  app.post<{ Body: { token?: unknown } }>('/dovecot/introspect', async (request, reply) => {
+    const token = text(request.body?.token) ?? '';
+    const decision = await authority.signInWithToken(token, headerContext(request));
+    if (decision.outcome === 'tempfail') return reply.code(503).send({ active: false });
+    return decision.outcome === 'allow' ? { active: true, username: decision.user } : { active: false };
+  });
+
+  app.post<{ Body: LuaRequest }>('/dovecot/passdb/verify', { schema: jsonBodySchema }, async (request) => {
+    const { user, password } = request.body;
+    const decision = await authority.signInWithPassword(String(user), text(password) ?? '', luaContext(request.body));
+    return passdbAnswer(decision);
+  });
+
+  app.post<{ Body: LuaRequest }>('/dovecot/passdb/lookup', { schema: jsonBodySchema }, async (request) =>
+    passdbAnswer(await authority.accountDecision(String(request.body.user))),
+  );
+
+  app.post<{ Body: LuaRequest }>('/dovecot/userdb/lookup', { schema: jsonBodySchema }, async (request) => {
+    const decision = await authority.accountDecision(String(request.body.user));
+    if (decision.outcome === 'tempfail') return { result: 'tempfail' };
+    return decision.outcome === 'allow' ? { result: 'ok', fields: { user: decision.user } } : { result: 'user_unknown' };
+  });
+}

@@ -1,0 +1,96 @@
+import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Directory } from '../auth/directory.ts';
+
+/**
+ * Postfix socketmap tables (socketmap:unix:PATH:NAME) answered from the directory.
+ * Wire format: netstrings. Request "NAME key", reply "OK data" | "NOTFOUND " | "TEMP reason" | "PERM reason".
+ */
+const MAX_REQUEST = 10_000;
+
+type MapLookup = (key: string) => Promise<string | undefined>;
+
+export function postfixMaps(directory: Directory): Record<string, MapLookup> {
+  return {
+    domain: async (key) => ((await directory.servesDomain(key)) ? 'OK' : undefined),
+    mailbox: async (key) => ((await directory.hasMailbox(key)) ? 'OK' : undefined),
+    alias: async (key) => (await directory.aliasTargets(key))?.join(','),
+    senders: async (key) => {
+      const owners = await directory.sendersFor(key);
+      return owners.length > 0 ? owners.join(',') : undefined;
+    },
+  };
+}
+
+export function netstring(text: string): string {
+  return `${Buffer.byteLength(text)}:${text},`;
+}
+
+/** Splits complete netstrings off the front of a buffer; returns them and the unconsumed rest. */
+export function takeNetstrings(buffer: Buffer): { messages: string[]; rest: Buffer } {
+  const messages: string[] = [];
+  let rest = buffer;
+  for (;;) {
+    const colon = rest.indexOf(':');
+    if (colon < 0) break;
+    const header = rest.subarray(0, colon).toString('latin1');
+    if (!/^\d{1,5}$/.test(header)) throw new Error('malformed netstring length');
+    const length = Number(header);
+    if (length > MAX_REQUEST) throw new Error('netstring too long');
+    if (rest.length < colon + 1 + length + 1) break;
+    if (rest[colon + 1 + length] !== 0x2c) throw new Error('netstring not terminated by a comma');
+    messages.push(rest.subarray(colon + 1, colon + 1 + length).toString('utf8'));
+    rest = rest.subarray(colon + 2 + length);
+  }
+  return { messages, rest };
+}
+
+export async function answerSocketmap(maps: Record<string, MapLookup>, request: string): Promise<string> {
+  const space = request.indexOf(' ');
+  const lookup = maps[request.slice(0, space)];
+  if (space < 0 || lookup === undefined) return 'PERM unknown map';
+  try {
+    const found = await lookup(request.slice(space + 1));
+    return found === undefined ? 'NOTFOUND ' : `OK ${found}`;
+  } catch (error) {
+    return `TEMP ${(error as Error).message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200)}`;
+  }
+}
+
+export async function serveSocketmap(path: string, maps: Record<string, MapLookup>, log: Logger): Promise<Server> {
+  await mkdir(dirname(path), { recursive: true });
+  await rm(path, { force: true });
+  const server = createServer((socket) => handleConnection(socket, maps, log));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
+  // Only root and Postfix may ask: the maps reveal which addresses exist.
+  await chown(path, 0, await postfixGid());
+  await chmod(path, 0o660);
+  return server;
+}
+
+function handleConnection(socket: Socket, maps: Record<string, MapLookup>, log: Logger): void {
+  let buffered: Buffer = Buffer.alloc(0);
+  let queue = Promise.resolve();
+  socket.on('data', (chunk) => {
+    try {
+      const { messages, rest } = takeNetstrings(Buffer.concat([buffered, chunk]));
+      buffered = rest;
+      for (const message of messages) {
+        queue = queue.then(async () => {
+          socket.write(netstring(await answerSocketmap(maps, message)));
+        });
+      }
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'socketmap: bad request, closing');
+      socket.destroy();
+    }
+  });
+  socket.on('error', () => socket.destroy());
+}
+
+async function postfixGid(): Promise<number> {
+  const group = (await readFile('/etc/group', 'utf8').catch(() => '')).split('\n').find((line) => line.startsWith('postfix:'));
+  return Number(group?.split(':')[2] ?? 0);
+}

@@ -1,0 +1,104 @@
+import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import YAML from 'yaml';
+import { parseAddress } from '../../config/validators.ts';
+import { isSupportedHash } from '../passwords/password-hash.ts';
+
+/**
+ * The accounts file (ACCOUNTS_FILE, /etc/idmail/accounts.yaml):
+ *
+ *   accounts:
+ *     alice@example.org: {}                       # token-only
+ *     bob@example.org: { password: "{ARGON2ID}…" }
+ *     carol@example.org: { disabled: true }
+ *   aliases:
+ *     team@example.org: [alice@example.org, bob@example.org]
+ */
+export interface Account {
+  address: string;
+  passwordHash: string | undefined;
+  disabled: boolean;
+}
+
+export interface AccountsData {
+  accounts: Map<string, Account>;
+  aliases: Map<string, string[]>;
+}
+
+export class AccountsFileError extends Error {}
+
+export function parseAccounts(text: string, source: string): AccountsData {
+  let document: unknown;
+  try {
+    document = YAML.parse(text) ?? {};
+  } catch (error) {
+    throw new AccountsFileError(`${source}: not valid YAML: ${(error as Error).message}`);
+  }
+  const root = asRecord(document, source);
+  const accounts = new Map<string, Account>();
+  for (const [key, value] of Object.entries(asRecord(root.accounts ?? {}, `${source}: accounts`))) {
+    const account = parseAccount(key, value ?? {}, source);
+    accounts.set(account.address, account);
+  }
+  const aliases = new Map<string, string[]>();
+  for (const [key, value] of Object.entries(asRecord(root.aliases ?? {}, `${source}: aliases`))) {
+    const targets = (Array.isArray(value) ? value : [value]).map((target) => address(String(target), source));
+    aliases.set(address(key, source), targets);
+  }
+  return { accounts, aliases };
+}
+
+function parseAccount(key: string, value: unknown, source: string): Account {
+  const fields = asRecord(value, `${source}: account ${key}`);
+  const password = fields.password;
+  if (password !== undefined && (typeof password !== 'string' || !isSupportedHash(password))) {
+    throw new AccountsFileError(`${source}: account ${key}: password is not an {ARGON2ID} hash (set it with "idmail account password")`);
+  }
+  return { address: address(key, source), passwordHash: password, disabled: fields.disabled === true };
+}
+
+function address(value: string, source: string): string {
+  try {
+    return parseAddress(value);
+  } catch (error) {
+    throw new AccountsFileError(`${source}: ${(error as Error).message}`);
+  }
+}
+
+function asRecord(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AccountsFileError(`${where}: expected a mapping`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function serializeAccounts(data: AccountsData): string {
+  const accounts: Record<string, Record<string, unknown>> = {};
+  for (const account of [...data.accounts.values()].sort((a, b) => a.address.localeCompare(b.address))) {
+    accounts[account.address] = {
+      ...(account.passwordHash === undefined ? {} : { password: account.passwordHash }),
+      ...(account.disabled ? { disabled: true } : {}),
+    };
+  }
+  const aliases = Object.fromEntries([...data.aliases.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  return `# idmail accounts and aliases; manage with "idmail account" and "idmail alias".\n${YAML.stringify({ accounts, aliases })}`;
+}
+
+export async function readAccountsFile(path: string): Promise<AccountsData> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { accounts: new Map(), aliases: new Map() };
+    throw error;
+  }
+  return parseAccounts(text, path);
+}
+
+/** Write-then-rename, so a reader never sees half a file and a crash loses nothing. */
+export async function writeAccountsFile(path: string, data: AccountsData): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, serializeAccounts(data), { mode: 0o600 });
+  await rename(temporary, path);
+}

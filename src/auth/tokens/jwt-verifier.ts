@@ -1,0 +1,61 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { OAuth2Settings } from '../../config/settings.ts';
+import { verdictFromClaims } from './claims.ts';
+import type { Discovery } from './discovery.ts';
+import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
+
+/** Asymmetric signatures only: `none` and HS* (key confusion with the public key) never pass. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+/** An unknown `kid` refetches the JWKS, at most once per this many ms: rotation works, floods don't reach the IdP. */
+const JWKS_REFETCH_COOLDOWN_MS = 5_000;
+const JWKS_MAX_AGE_MS = 60 * 60 * 1000;
+
+/** JWT access tokens validated locally against the issuer's published keys. */
+export class JwtVerifier implements TokenVerifier {
+  private readonly settings: OAuth2Settings & { issuer: string };
+  private readonly discovery: Discovery;
+  private keys: JWTVerifyGetKey | undefined;
+
+  constructor(settings: OAuth2Settings & { issuer: string }, discovery: Discovery) {
+    this.settings = settings;
+    this.discovery = discovery;
+  }
+
+  async verify(token: string): Promise<TokenVerdict> {
+    try {
+      const keys = await this.keySet();
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: this.settings.issuer,
+        algorithms: ALGORITHMS,
+        clockTolerance: this.settings.clockSkewSeconds,
+        requiredClaims: ['exp'],
+      });
+      return verdictFromClaims(payload, this.settings, (payload.exp as number) * 1000);
+    } catch (error) {
+      return explain(error);
+    }
+  }
+
+  private async keySet(): Promise<JWTVerifyGetKey> {
+    if (this.keys === undefined) {
+      const { jwksUri } = await this.discovery.load();
+      this.keys = createRemoteJWKSet(new URL(jwksUri), {
+        cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
+        cacheMaxAge: JWKS_MAX_AGE_MS,
+      });
+    }
+    return this.keys;
+  }
+}
+
+function explain(error: unknown): TokenVerdict {
+  if (error instanceof errors.JWTExpired) return invalid('token expired');
+  if (error instanceof errors.JWTClaimValidationFailed) return invalid(`claim ${error.claim} rejected: ${error.reason}`);
+  if (error instanceof errors.JWSSignatureVerificationFailed) return invalid('bad signature');
+  if (error instanceof errors.JWKSNoMatchingKey) return invalid('signed by a key the IdP does not publish');
+  if (error instanceof errors.JOSEAlgNotAllowed) return invalid('signature algorithm not allowed');
+  if (error instanceof errors.JWKSTimeout) return unavailable('IdP JWKS timed out');
+  if (error instanceof errors.JOSEError) return invalid(`malformed token (${error.code})`);
+  return unavailable(`IdP unavailable: ${(error as Error).message}`);
+}

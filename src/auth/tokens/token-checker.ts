@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import type { OAuth2Settings } from '../../config/settings.ts';
+import { Discovery } from './discovery.ts';
+import { IntrospectionVerifier } from './introspection-verifier.ts';
+import { JwtVerifier } from './jwt-verifier.ts';
+import { TokenCache } from './token-cache.ts';
+import { UserinfoVerifier } from './userinfo-verifier.ts';
+import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
+
+/** Longer than any real access token; refused before any parsing or IdP call. */
+const MAX_TOKEN_LENGTH = 16 * 1024;
+const MAX_CACHED_TOKENS = 100_000;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export const fingerprint = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/**
+ * Decides whether a bearer token is valid and whose it is: JWTs locally (OAUTH2_ISSUER),
+ * opaque tokens by RFC 7662 introspection or the docker-mailserver userinfo call, with one
+ * cache in front and one IdP request in flight per token.
+ */
+export class TokenChecker {
+  private readonly jwt: TokenVerifier | undefined;
+  private readonly opaque: TokenVerifier | undefined;
+  private readonly cache: TokenCache;
+  private readonly inFlight = new Map<string, Promise<TokenVerdict>>();
+  readonly discovery: Discovery | undefined;
+
+  constructor(settings: OAuth2Settings, cache?: TokenCache) {
+    const { issuer } = settings;
+    const discovery = issuer === undefined ? undefined : new Discovery(issuer);
+    this.discovery = discovery;
+    this.jwt = discovery === undefined || issuer === undefined ? undefined : new JwtVerifier({ ...settings, issuer }, discovery);
+    this.opaque = opaqueVerifier(settings, discovery);
+    this.cache =
+      cache ??
+      new TokenCache({
+        maxEntries: MAX_CACHED_TOKENS,
+        maxSeconds: settings.maxCacheSeconds,
+        revalidateAfterSeconds: settings.revalidateAfterSeconds,
+        negativeSeconds: settings.negativeCacheSeconds,
+      });
+  }
+
+  async check(token: string): Promise<TokenVerdict & { cached: boolean }> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return { ...invalid('token empty or too long'), cached: false };
+    const key = fingerprint(token);
+    const cached = this.cache.get(key);
+    if (cached !== undefined && (!cached.verdict.valid || Date.now() < cached.revalidateAt)) {
+      return { ...cached.verdict, cached: true };
+    }
+    const fresh = await this.verifyOnce(key, token);
+    if (!fresh.valid && fresh.temporary && cached?.verdict.valid) {
+      // The IdP is down but this token was valid and has not expired: keep the user signed in.
+      return { ...cached.verdict, cached: true };
+    }
+    this.cache.remember(key, fresh);
+    return { ...fresh, cached: false };
+  }
+
+  private verifyOnce(key: string, token: string): Promise<TokenVerdict> {
+    let pending = this.inFlight.get(key);
+    if (pending === undefined) {
+      pending = this.route(token).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private route(token: string): Promise<TokenVerdict> {
+    const verifier = this.jwt !== undefined && JWT_SHAPE.test(token) ? this.jwt : this.opaque;
+    if (verifier === undefined) return Promise.resolve(invalid('opaque token, but no introspection is configured'));
+    return verifier.verify(token).catch((error: unknown) => unavailable(`token check failed: ${(error as Error).message}`));
+  }
+}
+
+function opaqueVerifier(settings: OAuth2Settings, discovery: Discovery | undefined): TokenVerifier | undefined {
+  const { client, introspectionUrl } = settings;
+  if (client !== undefined && introspectionUrl !== undefined) {
+    return new IntrospectionVerifier(settings, client, async () => introspectionUrl);
+  }
+  if (client !== undefined && discovery !== undefined) {
+    return new IntrospectionVerifier(settings, client, async () => {
+      const endpoint = (await discovery.load()).introspectionEndpoint;
+      if (endpoint === undefined) throw new Error('the IdP publishes no introspection_endpoint; set OAUTH2_INTROSPECTION_URL');
+      return endpoint;
+    });
+  }
+  if (introspectionUrl !== undefined) return new UserinfoVerifier(settings, introspectionUrl);
+  return undefined;
+}

@@ -1,0 +1,34 @@
+import type { OAuth2Settings } from '../../config/settings.ts';
+import { verdictFromClaims } from './claims.ts';
+import { callIdp, IdpUnavailableError, jsonObject } from './http.ts';
+import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
+
+/**
+ * docker-mailserver's behaviour (OAUTH2_INTROSPECTION_URL without client credentials):
+ * the token is sent as a Bearer to a userinfo-style endpoint; a 200 with the username claim
+ * means valid. The answer carries no expiry, so it is trusted for the revalidation period.
+ */
+export class UserinfoVerifier implements TokenVerifier {
+  private readonly settings: OAuth2Settings;
+  private readonly url: string;
+
+  constructor(settings: OAuth2Settings, url: string) {
+    this.settings = settings;
+    this.url = url;
+  }
+
+  async verify(token: string): Promise<TokenVerdict> {
+    try {
+      const response = await callIdp(this.url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+      if (response.status === 401 || response.status === 403) return invalid(`IdP refused the token (HTTP ${response.status})`);
+      if (!response.ok) return unavailable(`userinfo answered HTTP ${response.status}`);
+      const claims = await jsonObject(response, 'userinfo answer');
+      const expiresAt = Date.now() + this.settings.revalidateAfterSeconds * 1000;
+      // Userinfo answers describe the user, not the token: audience and scope cannot be checked here.
+      return verdictFromClaims(claims, { ...this.settings, audience: undefined, requiredScope: undefined }, expiresAt);
+    } catch (error) {
+      if (error instanceof IdpUnavailableError) return unavailable(error.message);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,11 @@
+/** What checking one bearer token concluded. Reasons are for logs: never the token itself. */
+export type TokenVerdict =
+  | { valid: true; username: string; expiresAt: number }
+  | { valid: false; reason: string; temporary: boolean };
+
+export interface TokenVerifier {
+  verify(token: string): Promise<TokenVerdict>;
+}
+
+export const invalid = (reason: string): TokenVerdict => ({ valid: false, reason, temporary: false });
+export const unavailable = (reason: string): TokenVerdict => ({ valid: false, reason, temporary: true });

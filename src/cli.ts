@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { ConfigError, loadSettings, type Settings } from './config/settings.ts';
+import { accountCommands, aliasCommands } from './cli/account-commands.ts';
+import { checkHealth } from './cli/health.ts';
+import { startHelper } from './helper.ts';
+import { renderAll, writeRendered } from './render/render-all.ts';
+import { supervise } from './supervisor/supervisor.ts';
+
+let settings: Settings | undefined;
+const currentSettings = (): Settings => (settings ??= loadSettings());
+
+const program = new Command('idmail').description('idmail: mail server appliance signing users in with their IdP');
+
+program
+  .command('start')
+  .description('render configs and run Dovecot, Postfix and the helper (the container entrypoint)')
+  .action(() => supervise(currentSettings(), [process.execPath, fileURLToPath(import.meta.url), 'serve']));
+
+program
+  .command('serve')
+  .description('run the lookup helper only (started by "idmail start")')
+  .action(async () => {
+    const helper = await startHelper(currentSettings());
+    process.once('SIGTERM', () => void helper.close());
+  });
+
+const config = program.command('config').description('inspect the configuration');
+config
+  .command('check')
+  .description('validate the environment and report every problem')
+  .action(() => {
+    currentSettings();
+    console.log('configuration is valid');
+  });
+config
+  .command('render')
+  .description('render Dovecot and Postfix configs without starting anything')
+  .option('--out <dir>', 'write the files under this directory (their paths kept)')
+  .action(async (options: { out?: string }) => {
+    const files = await renderAll(currentSettings());
+    if (options.out !== undefined) {
+      for (const path of await writeRendered(files, options.out)) console.log(path);
+    } else {
+      for (const file of files) console.log(`### ${file.path}\n${file.content}`);
+    }
+  });
+
+accountCommands(program, () => currentSettings().accountsFile);
+aliasCommands(program, () => currentSettings().accountsFile);
+
+program
+  .command('health')
+  .description('exit 0 when the helper, Dovecot and Postfix all answer (the HEALTHCHECK)')
+  .action(async () => {
+    const status = await checkHealth(currentSettings().helper.url);
+    const failing = Object.entries(status).filter(([, ok]) => !ok).map(([name]) => name);
+    if (failing.length > 0) {
+      console.error(`unhealthy: ${failing.join(', ')} not answering`);
+      process.exitCode = 1;
+    }
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  console.error(error instanceof ConfigError ? `idmail: ${error.message}` : `idmail: ${(error as Error).message}`);
+  process.exitCode = error instanceof ConfigError ? 78 : 1;
+}

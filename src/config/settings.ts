@@ -1,0 +1,170 @@
+import { hostname as osHostname } from 'node:os';
+import { cleanEnv, str } from 'envalid';
+import { resolveFileVariables } from './environment.ts';
+import { absolutePath, choice, domainList, flag, hostName, httpUrl, mailAddress, seconds, token } from './validators.ts';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export type LoginProcessMode = 'performance' | 'security';
+
+export interface OAuth2Settings {
+  /** OIDC issuer: discovery document → JWKS for local JWT validation. */
+  issuer: string | undefined;
+  audience: string | undefined;
+  usernameClaim: string;
+  requiredScope: string | undefined;
+  /** Client credentials for RFC 7662 introspection of opaque tokens. */
+  client: { id: string; secret: string } | undefined;
+  /** Explicit introspection (or, without client credentials, userinfo-style) endpoint. */
+  introspectionUrl: string | undefined;
+  clockSkewSeconds: number;
+  revalidateAfterSeconds: number;
+  maxCacheSeconds: number;
+  negativeCacheSeconds: number;
+}
+
+export interface Settings {
+  hostname: string;
+  domains: string[];
+  postmaster: string;
+  tls: { certPath: string; keyPath: string; selfSigned: boolean };
+  allowPlaintextAuth: boolean;
+  loginProcessMode: LoginProcessMode;
+  enablePop3: boolean;
+  enableManageSieve: boolean;
+  spoofProtection: boolean;
+  logLevel: LogLevel;
+  accountsFile: string;
+  oauth2: OAuth2Settings | undefined;
+  /** Fixed locations inside the image; not configurable. */
+  paths: typeof PATHS;
+  helper: { port: number; url: string };
+}
+
+export const PATHS = {
+  mail: '/var/mail',
+  state: '/var/mail-state',
+  selfSignedDir: '/var/mail-state/tls',
+  postfixQueue: '/var/mail-state/postfix',
+  dovecotConfig: '/etc/dovecot/dovecot.conf',
+  postfixConfigDir: '/etc/postfix',
+  luaScript: '/usr/share/idmail/dovecot/auth.lua',
+  socketmap: '/run/idmail/postfix-maps.sock',
+  templates: '/usr/share/idmail/templates',
+} as const;
+
+const HELPER_PORT = 8800;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+const specs = {
+  OVERRIDE_HOSTNAME: hostName({ default: undefined, desc: 'Fully qualified host name of the mail server' }),
+  MAIL_DOMAINS: domainList({ default: [], desc: 'Domains this server receives mail for' }),
+  POSTMASTER_ADDRESS: mailAddress({ default: undefined }),
+  SSL_CERT_PATH: absolutePath({ default: undefined }),
+  SSL_KEY_PATH: absolutePath({ default: undefined }),
+  ALLOW_PLAINTEXT_AUTH: flag({ default: false }),
+  LOGIN_PROCESS_MODE: choice<LoginProcessMode>(['performance', 'security'])({ default: 'performance' }),
+  ENABLE_POP3: flag({ default: true }),
+  ENABLE_MANAGESIEVE: flag({ default: true }),
+  SPOOF_PROTECTION: flag({ default: true }),
+  LOG_LEVEL: choice<LogLevel>(['error', 'warn', 'info', 'debug', 'trace'])({ default: 'info' }),
+  ACCOUNTS_FILE: absolutePath({ default: '/etc/idmail/accounts.yaml' }),
+  ENABLE_OAUTH2: flag({ default: false }),
+  OAUTH2_ISSUER: httpUrl({ default: undefined }),
+  OAUTH2_AUDIENCE: token({ default: undefined }),
+  OAUTH2_USERNAME_CLAIM: token({ default: 'email' }),
+  OAUTH2_REQUIRED_SCOPE: token({ default: undefined }),
+  OAUTH2_CLIENT_ID: token({ default: undefined }),
+  OAUTH2_CLIENT_SECRET: str({ default: undefined }),
+  OAUTH2_INTROSPECTION_URL: httpUrl({ default: undefined }),
+  OAUTH2_CLOCK_SKEW: seconds({ default: 30 }),
+  OAUTH2_CACHE_REVALIDATE: seconds({ default: 300 }),
+  OAUTH2_CACHE_MAX_TTL: seconds({ default: 86400 }),
+  OAUTH2_NEGATIVE_CACHE_TTL: seconds({ default: 5 }),
+};
+
+type CleanEnv = ReturnType<typeof cleanEnv<typeof specs>>;
+
+/** Reads and validates the environment once; every problem is reported, none is guessed around. */
+export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Settings {
+  const { env: raw, problems } = resolveFileVariables(processEnv);
+  let env: CleanEnv | undefined;
+  try {
+    env = cleanEnv(raw, specs, {
+      reporter: ({ errors }) => {
+        for (const [name, error] of Object.entries(errors)) {
+          if (error) problems.push(`${name}: ${error.message}`);
+        }
+      },
+    });
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (env === undefined || problems.length > 0) throw new ConfigError(problems);
+  const settings = toSettings(env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
+}
+
+function toSettings(env: CleanEnv, problems: string[]): Settings {
+  const hostname = env.OVERRIDE_HOSTNAME ?? osHostname().toLowerCase();
+  const domains = env.MAIL_DOMAINS;
+  const firstDomain = domains[0] ?? hostname.split('.').slice(1).join('.');
+  return {
+    hostname,
+    domains,
+    postmaster: env.POSTMASTER_ADDRESS ?? `postmaster@${firstDomain || hostname}`,
+    tls: tlsSettings(env, problems),
+    allowPlaintextAuth: env.ALLOW_PLAINTEXT_AUTH,
+    loginProcessMode: env.LOGIN_PROCESS_MODE,
+    enablePop3: env.ENABLE_POP3,
+    enableManageSieve: env.ENABLE_MANAGESIEVE,
+    spoofProtection: env.SPOOF_PROTECTION,
+    logLevel: env.LOG_LEVEL,
+    accountsFile: env.ACCOUNTS_FILE,
+    oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env, problems) : undefined,
+    paths: PATHS,
+    helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },
+  };
+}
+
+function tlsSettings(env: CleanEnv, problems: string[]): Settings['tls'] {
+  if (env.SSL_CERT_PATH !== undefined && env.SSL_KEY_PATH !== undefined) {
+    return { certPath: env.SSL_CERT_PATH, keyPath: env.SSL_KEY_PATH, selfSigned: false };
+  }
+  if (env.SSL_CERT_PATH !== undefined || env.SSL_KEY_PATH !== undefined) {
+    problems.push('SSL_CERT_PATH, SSL_KEY_PATH: only one is set; allowed: both (your certificate) or neither (self-signed)');
+  }
+  return { certPath: `${PATHS.selfSignedDir}/cert.pem`, keyPath: `${PATHS.selfSignedDir}/key.pem`, selfSigned: true };
+}
+
+function oauth2Settings(env: CleanEnv, problems: string[]): OAuth2Settings {
+  if (env.OAUTH2_ISSUER === undefined && env.OAUTH2_INTROSPECTION_URL === undefined) {
+    problems.push('ENABLE_OAUTH2: is on but neither OAUTH2_ISSUER nor OAUTH2_INTROSPECTION_URL is set; allowed: set at least one');
+  }
+  if ((env.OAUTH2_CLIENT_ID === undefined) !== (env.OAUTH2_CLIENT_SECRET === undefined)) {
+    problems.push('OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set; allowed: both (introspection client) or neither');
+  }
+  const client =
+    env.OAUTH2_CLIENT_ID !== undefined && env.OAUTH2_CLIENT_SECRET !== undefined
+      ? { id: env.OAUTH2_CLIENT_ID, secret: env.OAUTH2_CLIENT_SECRET }
+      : undefined;
+  return {
+    issuer: env.OAUTH2_ISSUER?.replace(/\/$/, ''),
+    audience: env.OAUTH2_AUDIENCE,
+    usernameClaim: env.OAUTH2_USERNAME_CLAIM,
+    requiredScope: env.OAUTH2_REQUIRED_SCOPE,
+    client,
+    introspectionUrl: env.OAUTH2_INTROSPECTION_URL,
+    clockSkewSeconds: env.OAUTH2_CLOCK_SKEW,
+    revalidateAfterSeconds: env.OAUTH2_CACHE_REVALIDATE,
+    maxCacheSeconds: env.OAUTH2_CACHE_MAX_TTL,
+    negativeCacheSeconds: env.OAUTH2_NEGATIVE_CACHE_TTL,
+  };
+}

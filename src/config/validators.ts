@@ -1,0 +1,106 @@
+import { makeValidator } from 'envalid';
+
+/**
+ * Validators for values that end up inside Dovecot or Postfix config files.
+ * Each one refuses anything that could break out of a config line or value
+ * (newlines, quotes, braces, Dovecot's %{} and Postfix's $ expansion).
+ */
+
+const CONFIG_BREAKERS = /[\r\n"'{}$%\\`;#\s]/;
+
+function refuseConfigBreakers(value: string): string {
+  const bad = CONFIG_BREAKERS.exec(value);
+  if (bad) {
+    throw new Error(`contains ${JSON.stringify(bad[0])}, which is not allowed in a config value`);
+  }
+  return value;
+}
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+const ADDRESS_LOCAL = /^[a-z0-9!#&*+/=?^_|~.-]{1,64}$/;
+
+export function parseDomain(value: string): string {
+  const domain = value.trim().toLowerCase();
+  if (!DOMAIN.test(domain)) throw new Error(`"${value}" is not a domain name; allowed: a DNS name like example.org`);
+  return domain;
+}
+
+export function parseAddress(value: string): string {
+  const address = value.trim().toLowerCase();
+  const at = address.lastIndexOf('@');
+  if (at < 1 || !ADDRESS_LOCAL.test(address.slice(0, at))) {
+    throw new Error(`"${value}" is not a mail address; allowed: local@domain with letters, digits and .-_+`);
+  }
+  parseDomain(address.slice(at + 1));
+  return address;
+}
+
+export const domainName = makeValidator<string>(parseDomain);
+
+export const mailAddress = makeValidator<string>(parseAddress);
+
+export const domainList = makeValidator<string[]>((value) =>
+  value
+    .split(/[\s,]+/)
+    .filter((item) => item !== '')
+    .map(parseDomain),
+);
+
+export const absolutePath = makeValidator<string>((value) => {
+  if (!value.startsWith('/')) throw new Error(`"${value}" is not an absolute path; allowed: a path starting with /`);
+  return refuseConfigBreakers(value);
+});
+
+/** An http(s) URL that is also safe to write into a config file. */
+export const httpUrl = makeValidator<string>((value) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`"${value}" is not a URL; allowed: an http:// or https:// URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`"${value}" uses ${url.protocol}; allowed: http:// or https://`);
+  }
+  return refuseConfigBreakers(value);
+});
+
+/** A short name or word: claim names, scopes, audiences. Never quoted into configs, still kept tame. */
+export const token = makeValidator<string>((value) => {
+  if (value === '') throw new Error('is empty');
+  return refuseConfigBreakers(value);
+});
+
+export const seconds = makeValidator<number>((value) => {
+  if (!/^\d+$/.test(value.trim())) throw new Error(`"${value}" is not a whole number of seconds; allowed: 0 or more, e.g. 300`);
+  return Number(value.trim());
+});
+
+export const hostName = makeValidator<string>((value) => {
+  const name = value.trim().toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(name)) {
+    throw new Error(`"${value}" is not a host name; allowed: letters, digits, dots and dashes, e.g. mail.example.org`);
+  }
+  return name;
+});
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off', '']);
+
+/** docker-mailserver style switches: 1/0 (and true/false, yes/no, on/off). */
+export const flag = makeValidator<boolean>((value) => {
+  const word = value.trim().toLowerCase();
+  if (TRUE.has(word)) return true;
+  if (FALSE.has(word)) return false;
+  throw new Error(`"${value}" is not a switch; allowed: 1 or 0 (also true/false, yes/no, on/off)`);
+});
+
+export function choice<T extends string>(allowed: readonly T[]) {
+  return makeValidator<T>((value) => {
+    const word = value.trim().toLowerCase();
+    if (!(allowed as readonly string[]).includes(word)) {
+      throw new Error(`"${value}" is not one of the choices; allowed: ${allowed.join(', ')}`);
+    }
+    return word as T;
+  });
+}

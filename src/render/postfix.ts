@@ -1,0 +1,20 @@
+import type { Settings } from '../config/settings.ts';
+import { renderTemplate, type RenderedFile } from './templates.ts';
+
+export async function renderPostfix(settings: Settings): Promise<RenderedFile[]> {
+  const { paths } = settings;
+  const view = {
+    hostname: settings.hostname,
+    postmaster: settings.postmaster,
+    postfixSpool: paths.postfixQueue,
+    postfixData: `${paths.state}/postfix-data`,
+    socketmap: paths.socketmap,
+    spoofProtection: settings.spoofProtection,
+    tls: settings.tls,
+  };
+  const dir = paths.postfixConfigDir;
+  return [
+    { path: `${dir}/main.cf`, content: await renderTemplate('postfix/main.cf.hbs', view) },
+    { path: `${dir}/master.cf`, content: await renderTemplate('postfix/master.cf.hbs', {}) },
+  ];
+}

@@ -1,0 +1,22 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Settings } from '../config/settings.ts';
+import { renderDovecot } from './dovecot.ts';
+import { renderPostfix } from './postfix.ts';
+import type { RenderedFile } from './templates.ts';
+
+export async function renderAll(settings: Settings): Promise<RenderedFile[]> {
+  return [...(await renderDovecot(settings)), ...(await renderPostfix(settings))];
+}
+
+/** Writes the files at their own paths, or under `outDir` (keeping their paths) to inspect them. */
+export async function writeRendered(files: RenderedFile[], outDir?: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const file of files) {
+    const target = outDir === undefined ? file.path : join(outDir, file.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, file.content, { mode: 0o644 });
+    written.push(target);
+  }
+  return written;
+}

@@ -1,0 +1,20 @@
+import { readFile } from 'node:fs/promises';
+import Handlebars from 'handlebars';
+
+/** Templates ship in rootfs/, which the image also links at /opt/idmail/rootfs. */
+const TEMPLATE_ROOT = new URL('../../rootfs/usr/share/idmail/templates/', import.meta.url);
+
+// Config files are not HTML: no escaping. Every value is validated in config/ before it gets here.
+const handlebars = Handlebars.create();
+
+export async function renderTemplate(name: string, view: object): Promise<string> {
+  const source = await readFile(new URL(name, TEMPLATE_ROOT), 'utf8');
+  const template = handlebars.compile(source, { noEscape: true, strict: true });
+  return template(view);
+}
+
+/** A rendered config file: where it goes and what it says. */
+export interface RenderedFile {
+  path: string;
+  content: string;
+}

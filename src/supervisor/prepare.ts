@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { access, chown, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import type { Settings } from '../config/settings.ts';
+import { renderAll, writeRendered } from '../render/render-all.ts';
+
+const run = promisify(execFile);
+
+/** Everything that must exist before the daemons start: directories, a certificate, config files. */
+export async function prepare(settings: Settings): Promise<void> {
+  const { paths } = settings;
+  const [vmail, postfix] = await Promise.all([userIds('vmail'), userIds('postfix')]);
+  await mkdir(paths.mail, { recursive: true });
+  await chown(paths.mail, vmail.uid, vmail.gid);
+  await mkdir(paths.postfixQueue, { recursive: true });
+  await mkdir(`${paths.state}/postfix-data`, { recursive: true });
+  await chown(`${paths.state}/postfix-data`, postfix.uid, postfix.gid);
+  await mkdir(dirname(paths.socketmap), { recursive: true });
+  if (settings.tls.selfSigned) await ensureSelfSignedCertificate(settings);
+  await writeRendered(await renderAll(settings));
+}
+
+async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {
+  const { certPath, keyPath } = settings.tls;
+  if (await exists(certPath) && await exists(keyPath)) return;
+  await mkdir(dirname(certPath), { recursive: true, mode: 0o700 });
+  const names = [settings.hostname, 'localhost'].map((name) => `DNS:${name}`).join(',');
+  await run('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
+    '-subj', `/CN=${settings.hostname}`, '-addext', `subjectAltName=${names}`, '-keyout', keyPath, '-out', certPath,
+  ]);
+  console.log(`idmail: generated a self-signed certificate for ${settings.hostname} at ${certPath}`);
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+async function userIds(name: string): Promise<{ uid: number; gid: number }> {
+  const { stdout } = await run('id', [name]);
+  const uid = /uid=(\d+)/.exec(stdout)?.[1];
+  const gid = /gid=(\d+)/.exec(stdout)?.[1];
+  return { uid: Number(uid), gid: Number(gid) };
+}

@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Settings } from '../config/settings.ts';
+import { type ChildSpec, SupervisedChild } from './child-process.ts';
+import { prepare } from './prepare.ts';
+
+const run = promisify(execFile);
+
+/** Stop budget per daemon; the three together stay within Docker's default 10 s. */
+const STOP_GRACE_MS = 3_000;
+
+function daemons(settings: Settings, helperCommand: string[]): ChildSpec[] {
+  const [command = process.execPath, ...args] = helperCommand;
+  return [
+    { name: 'helper', command, args },
+    { name: 'dovecot', command: 'dovecot', args: ['-F', '-c', settings.paths.dovecotConfig] },
+    // `postfix stop` lets running deliveries finish; the queue stays on disk for the next start.
+    { name: 'postfix', command: 'postfix', args: ['start-fg'], stop: async () => void (await run('postfix', ['stop'])) },
+  ];
+}
+
+/**
+ * The container's main process: prepares configs, starts helper → Dovecot → Postfix,
+ * restarts whichever dies, and on SIGTERM stops them in the reverse order.
+ */
+export async function supervise(settings: Settings, helperCommand: string[]): Promise<void> {
+  await prepare(settings);
+  const children = daemons(settings, helperCommand).map((spec) => new SupervisedChild(spec));
+  for (const child of children) child.start();
+  console.log(`idmail: started ${children.map((child) => child.spec.name).join(', ')} for ${settings.hostname}`);
+
+  await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  console.log('idmail: stopping postfix, dovecot, helper');
+  for (const child of children.toReversed()) await child.stop(STOP_GRACE_MS);
+  console.log('idmail: stopped');
+}
