@@ -13,7 +13,10 @@ export async function prepare(settings: Settings): Promise<void> {
   const [vmail, postfix] = await Promise.all([userIds('vmail'), userIds('postfix')]);
   await mkdir(paths.mail, { recursive: true });
   await chown(paths.mail, vmail.uid, vmail.gid);
-  await mkdir(paths.postfixQueue, { recursive: true });
+  // Dovecot puts its auth and LMTP sockets into Postfix's private/ and may start first.
+  await mkdir(paths.postfixQueue, { recursive: true, mode: 0o755 });
+  await mkdir(`${paths.postfixQueue}/private`, { recursive: true, mode: 0o700 });
+  await chown(`${paths.postfixQueue}/private`, postfix.uid, 0);
   await mkdir(`${paths.state}/postfix-data`, { recursive: true });
   await chown(`${paths.state}/postfix-data`, postfix.uid, postfix.gid);
   await mkdir(dirname(paths.socketmap), { recursive: true });

@@ -26,7 +26,7 @@ export class TokenCache {
   constructor(limits: TokenCacheLimits, now: () => number = Date.now) {
     this.limits = limits;
     this.now = now;
-    this.entries = new LRUCache({ max: limits.maxEntries, ttlAutopurge: false, perf: { now } });
+    this.entries = new LRUCache({ max: limits.maxEntries, ttlResolution: 0, perf: { now } });
   }
 
   get(fingerprint: string): CachedVerdict | undefined {

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadSettings } from '../../../src/config/settings.ts';
+
+const base = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadSettings(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('settings from the environment', () => {
+  it('has working defaults', () => {
+    const settings = loadSettings(base);
+    assert.equal(settings.hostname, 'mail.example.org');
+    assert.deepEqual(settings.domains, ['example.org']);
+    assert.equal(settings.postmaster, 'postmaster@example.org');
+    assert.equal(settings.oauth2, undefined);
+    assert.equal(settings.tls.selfSigned, true);
+    assert.equal(settings.loginProcessMode, 'performance');
+    assert.equal(settings.allowPlaintextAuth, false);
+    assert.equal(settings.spoofProtection, true);
+    assert.equal(settings.enablePop3, true);
+    assert.equal(settings.enableManageSieve, true);
+    assert.equal(settings.logLevel, 'info');
+    assert.equal(settings.accountsFile, '/etc/idmail/accounts.yaml');
+  });
+
+  it('reads every OAuth2 variable', () => {
+    const settings = loadSettings({
+      ...base,
+      ENABLE_OAUTH2: '1',
+      OAUTH2_ISSUER: 'https://id.example.org/realms/mail/',
+      OAUTH2_AUDIENCE: 'mail',
+      OAUTH2_USERNAME_CLAIM: 'preferred_username',
+      OAUTH2_REQUIRED_SCOPE: 'mail',
+      OAUTH2_CLIENT_ID: 'idmail',
+      OAUTH2_CLIENT_SECRET: 's3cr3t "with quotes"',
+      OAUTH2_INTROSPECTION_URL: 'https://id.example.org/introspect',
+      OAUTH2_CLOCK_SKEW: '10',
+      OAUTH2_CACHE_REVALIDATE: '60',
+      OAUTH2_CACHE_MAX_TTL: '3600',
+      OAUTH2_NEGATIVE_CACHE_TTL: '2',
+    });
+    assert.deepEqual(settings.oauth2, {
+      issuer: 'https://id.example.org/realms/mail',
+      audience: 'mail',
+      usernameClaim: 'preferred_username',
+      requiredScope: 'mail',
+      client: { id: 'idmail', secret: 's3cr3t "with quotes"' },
+      introspectionUrl: 'https://id.example.org/introspect',
+      clockSkewSeconds: 10,
+      revalidateAfterSeconds: 60,
+      maxCacheSeconds: 3600,
+      negativeCacheSeconds: 2,
+    });
+  });
+
+  it('accepts docker-mailserver style switches and lists', () => {
+    const settings = loadSettings({ ...base, ENABLE_POP3: '0', ENABLE_MANAGESIEVE: 'false', SPOOF_PROTECTION: 'off', MAIL_DOMAINS: 'a.org, B.org c.org' });
+    assert.equal(settings.enablePop3, false);
+    assert.equal(settings.enableManageSieve, false);
+    assert.equal(settings.spoofProtection, false);
+    assert.deepEqual(settings.domains, ['a.org', 'b.org', 'c.org']);
+  });
+
+  it('reads <VAR>__FILE secrets', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'idmail-')), 'secret');
+    writeFileSync(file, 'from-a-file\n');
+    const settings = loadSettings({ ...base, ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_CLIENT_ID: 'x', OAUTH2_CLIENT_SECRET__FILE: file });
+    assert.equal(settings.oauth2?.client?.secret, 'from-a-file');
+  });
+
+  it('uses a mounted certificate when both paths are set', () => {
+    const settings = loadSettings({ ...base, SSL_CERT_PATH: '/certs/fullchain.pem', SSL_KEY_PATH: '/certs/key.pem' });
+    assert.deepEqual(settings.tls, { certPath: '/certs/fullchain.pem', keyPath: '/certs/key.pem', selfSigned: false });
+  });
+
+  const bad: Array<[string, Record<string, string>, RegExp]> = [
+    ['OVERRIDE_HOSTNAME', { OVERRIDE_HOSTNAME: 'mail example' }, /OVERRIDE_HOSTNAME: .*not a host name/],
+    ['MAIL_DOMAINS', { MAIL_DOMAINS: 'exa_mple.org' }, /MAIL_DOMAINS: .*not a domain name/],
+    ['POSTMASTER_ADDRESS', { POSTMASTER_ADDRESS: 'nobody' }, /POSTMASTER_ADDRESS: .*not a mail address/],
+    ['SSL_CERT_PATH relative', { SSL_CERT_PATH: 'cert.pem', SSL_KEY_PATH: '/k' }, /SSL_CERT_PATH: .*not an absolute path/],
+    ['SSL_KEY_PATH alone', { SSL_KEY_PATH: '/k.pem' }, /SSL_CERT_PATH, SSL_KEY_PATH: only one is set/],
+    ['ALLOW_PLAINTEXT_AUTH', { ALLOW_PLAINTEXT_AUTH: 'maybe' }, /ALLOW_PLAINTEXT_AUTH: .*allowed: 1 or 0/],
+    ['LOGIN_PROCESS_MODE', { LOGIN_PROCESS_MODE: 'fast' }, /LOGIN_PROCESS_MODE: .*allowed: performance, security/],
+    ['ENABLE_POP3', { ENABLE_POP3: '2' }, /ENABLE_POP3: .*allowed: 1 or 0/],
+    ['ENABLE_MANAGESIEVE', { ENABLE_MANAGESIEVE: 'y' }, /ENABLE_MANAGESIEVE: .*allowed/],
+    ['SPOOF_PROTECTION', { SPOOF_PROTECTION: 'sometimes' }, /SPOOF_PROTECTION: .*allowed/],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL: .*allowed: error, warn, info, debug, trace/],
+    ['ACCOUNTS_FILE', { ACCOUNTS_FILE: 'accounts.yaml' }, /ACCOUNTS_FILE: .*absolute path/],
+    ['ENABLE_OAUTH2 without a source', { ENABLE_OAUTH2: '1' }, /ENABLE_OAUTH2: is on but neither OAUTH2_ISSUER nor OAUTH2_INTROSPECTION_URL/],
+    ['OAUTH2_ISSUER not a URL', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'id.example.org' }, /OAUTH2_ISSUER: .*not a URL/],
+    ['OAUTH2_ISSUER scheme', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'ftp://id.example.org' }, /OAUTH2_ISSUER: .*allowed: http:\/\/ or https:\/\//],
+    ['OAUTH2_INTROSPECTION_URL injection', { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: 'http://x/a\n}' }, /OAUTH2_INTROSPECTION_URL: contains/],
+    ['OAUTH2_AUDIENCE quote', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'http://x', OAUTH2_AUDIENCE: 'a"b' }, /OAUTH2_AUDIENCE: contains "\\""/],
+    ['OAUTH2_USERNAME_CLAIM brace', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'http://x', OAUTH2_USERNAME_CLAIM: 'a}' }, /OAUTH2_USERNAME_CLAIM: contains "}"/],
+    ['OAUTH2_REQUIRED_SCOPE newline', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'http://x', OAUTH2_REQUIRED_SCOPE: 'mail\nx' }, /OAUTH2_REQUIRED_SCOPE: contains/],
+    ['OAUTH2_CLIENT_ID alone', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'http://x', OAUTH2_CLIENT_ID: 'a' }, /OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set/],
+    ['OAUTH2_CLOCK_SKEW', { OAUTH2_CLOCK_SKEW: '-1' }, /OAUTH2_CLOCK_SKEW: .*whole number of seconds/],
+    ['OAUTH2_CACHE_REVALIDATE', { OAUTH2_CACHE_REVALIDATE: '5m' }, /OAUTH2_CACHE_REVALIDATE: .*whole number/],
+    ['OAUTH2_CACHE_MAX_TTL', { OAUTH2_CACHE_MAX_TTL: 'x' }, /OAUTH2_CACHE_MAX_TTL: .*whole number/],
+    ['OAUTH2_NEGATIVE_CACHE_TTL', { OAUTH2_NEGATIVE_CACHE_TTL: '1.5' }, /OAUTH2_NEGATIVE_CACHE_TTL: .*whole number/],
+    ['__FILE unreadable', { OAUTH2_CLIENT_SECRET__FILE: '/nonexistent/secret' }, /OAUTH2_CLIENT_SECRET__FILE: cannot read/],
+    ['__FILE and value', { OAUTH2_CLIENT_SECRET: 'a', OAUTH2_CLIENT_SECRET__FILE: '/etc/hostname' }, /both OAUTH2_CLIENT_SECRET and OAUTH2_CLIENT_SECRET__FILE/],
+  ];
+  for (const [name, env, message] of bad) {
+    it(`refuses a bad ${name} with a message naming it`, () => {
+      const problems = problemsOf({ ...base, ...env });
+      assert.ok(problems.some((problem) => message.test(problem)), `got: ${problems.join(' | ')}`);
+    });
+  }
+
+  it('reports every problem at once', () => {
+    const problems = problemsOf({ ...base, LOG_LEVEL: 'x', ENABLE_POP3: 'x', MAIL_DOMAINS: '%' });
+    assert.equal(problems.length, 3);
+  });
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadSettings } from '../../../src/config/settings.ts';
+import { renderAll } from '../../../src/render/render-all.ts';
+
+const oauthEnv = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org', ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org' };
+
+async function rendered(env: Record<string, string>): Promise<Record<string, string>> {
+  return Object.fromEntries((await renderAll(loadSettings(env))).map((file) => [file.path, file.content]));
+}
+
+describe('config rendering', () => {
+  it('renders dovecot.conf, main.cf and master.cf', async () => {
+    assert.deepEqual(Object.keys(await rendered(oauthEnv)).sort(), ['/etc/dovecot/dovecot.conf', '/etc/postfix/main.cf', '/etc/postfix/master.cf']);
+  });
+
+  it('points Dovecot oauth2 at the helper with the discovery URL', async () => {
+    const dovecot = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
+    assert.match(dovecot, /auth_mechanisms = plain login oauthbearer xoauth2/);
+    assert.match(dovecot, /introspection_mode = post/);
+    assert.match(dovecot, /introspection_url = http:\/\/127\.0\.0\.1:8800\/dovecot\/introspect/);
+    assert.match(dovecot, /openid_configuration_url = https:\/\/id\.example\.org\/\.well-known\/openid-configuration/);
+    assert.match(dovecot, /hostname = mail\.example\.org/);
+  });
+
+  it('leaves the OAuth2 mechanisms out when OAuth2 is off', async () => {
+    const dovecot = (await rendered({ OVERRIDE_HOSTNAME: 'mail.example.org' }))['/etc/dovecot/dovecot.conf']!;
+    assert.match(dovecot, /auth_mechanisms = plain login\n/);
+    assert.doesNotMatch(dovecot, /oauth2 \{/);
+  });
+
+  it('uses performance mode by default and one process per login in security mode', async () => {
+    const fast = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
+    assert.match(fast, /service imap-login \{\n {2}restart_request_count = unlimited\n {2}process_min_avail = 2/);
+    const safe = (await rendered({ ...oauthEnv, LOGIN_PROCESS_MODE: 'security' }))['/etc/dovecot/dovecot.conf']!;
+    assert.match(safe, /service imap-login \{\n {2}restart_request_count = 1\n/);
+  });
+
+  it('switches POP3 and ManageSieve off', async () => {
+    const dovecot = (await rendered({ ...oauthEnv, ENABLE_POP3: '0', ENABLE_MANAGESIEVE: '0' }))['/etc/dovecot/dovecot.conf']!;
+    assert.match(dovecot, /pop3 = no/);
+    assert.match(dovecot, /sieve = no/);
+    assert.doesNotMatch(dovecot, /service pop3-login/);
+  });
+
+  it('refuses cleartext auth unless explicitly allowed', async () => {
+    assert.match((await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!, /auth_allow_cleartext = no/);
+    assert.match((await rendered({ ...oauthEnv, ALLOW_PLAINTEXT_AUTH: '1' }))['/etc/dovecot/dovecot.conf']!, /auth_allow_cleartext = yes/);
+  });
+
+  it('has Postfix ask the helper for domains, mailboxes, aliases and sender owners', async () => {
+    const main = (await rendered(oauthEnv))['/etc/postfix/main.cf']!;
+    for (const map of ['domain', 'mailbox', 'alias', 'senders']) {
+      assert.match(main, new RegExp(`socketmap:unix:/run/idmail/postfix-maps\\.sock:${map}`));
+    }
+    assert.match(main, /smtpd_sender_restrictions = reject_authenticated_sender_login_mismatch/);
+    assert.match(main, /smtpd_sasl_auth_enable = no/);
+    assert.match(main, /line_length_limit = 65536/);
+  });
+
+  it('requires TLS before AUTH on submission and wraps TLS on 465', async () => {
+    const master = (await rendered(oauthEnv))['/etc/postfix/master.cf']!;
+    assert.match(master, /submission inet[^\n]*\n(?: {2}-o [^\n]*\n)*? {2}-o smtpd_tls_security_level=encrypt/);
+    assert.match(master, /submissions inet[^\n]*\n(?: {2}-o [^\n]*\n)*? {2}-o smtpd_tls_wrappermode=yes/);
+  });
+
+  it('drops sender checks when SPOOF_PROTECTION=0', async () => {
+    const main = (await rendered({ ...oauthEnv, SPOOF_PROTECTION: '0' }))['/etc/postfix/main.cf']!;
+    assert.match(main, /smtpd_sender_restrictions = \n/);
+  });
+});
