@@ -1,0 +1,103 @@
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
+
+/** SASL initial responses as mail clients send them (RFC 7628 and Google's XOAUTH2). */
+export const xoauth2 = (user: string, token: string) => Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+export const oauthbearer = (user: string, token: string) =>
+  Buffer.from(`n,a=${user},\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+
+/** A line-oriented protocol conversation (IMAP, ManageSieve) over TCP with optional STARTTLS. */
+export class LineClient {
+  private socket: Socket | TLSSocket;
+  private buffer = '';
+  private waiting: (() => void) | undefined;
+
+  private constructor(socket: Socket | TLSSocket) {
+    this.socket = socket;
+    this.listen();
+  }
+
+  static async connect(host: string, port: number, tls = false): Promise<LineClient> {
+    const socket = tls ? connectTls({ host, port, rejectUnauthorized: false }) : connectTcp({ host, port });
+    await new Promise<void>((resolve, reject) => socket.once(tls ? 'secureConnect' : 'connect', () => resolve()).once('error', reject));
+    return new LineClient(socket);
+  }
+
+  private listen(): void {
+    this.socket.on('data', (chunk: Buffer) => {
+      this.buffer += chunk.toString('utf8');
+      this.waiting?.();
+    });
+    this.socket.on('close', () => this.waiting?.());
+  }
+
+  /** Reads up to and including the first line matching `pattern`; returns everything read. */
+  async readUntil(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lines = this.buffer.split('\r\n');
+      const index = lines.slice(0, -1).findIndex((line) => pattern.test(line));
+      if (index >= 0) {
+        const taken = lines.slice(0, index + 1).join('\r\n');
+        this.buffer = lines.slice(index + 1).join('\r\n');
+        return taken;
+      }
+      if (this.socket.destroyed || Date.now() > deadline) return `${this.buffer}[closed or timed out]`;
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  send(line: string): void {
+    this.socket.write(`${line}\r\n`);
+  }
+
+  async startTls(): Promise<void> {
+    this.socket.removeAllListeners('data');
+    const secure = connectTls({ socket: this.socket as Socket, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => secure.once('secureConnect', () => resolve()).once('error', reject));
+    this.socket = secure;
+    this.buffer = '';
+    this.listen();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** ManageSieve (RFC 5804): STARTTLS, then AUTHENTICATE; returns the server's final answer line. */
+export async function manageSieveAuthenticate(host: string, port: number, mechanism: string, initial: string): Promise<string> {
+  const client = await LineClient.connect(host, port);
+  try {
+    await client.readUntil(/^OK/);
+    client.send('STARTTLS');
+    await client.readUntil(/^OK/);
+    await client.startTls();
+    await client.readUntil(/^OK/);
+    client.send(`AUTHENTICATE "${mechanism}" "${initial}"`);
+    const answer = await client.readUntil(/^(OK|NO|BYE)/);
+    return answer.split('\r\n').at(-1) ?? '';
+  } finally {
+    client.close();
+  }
+}
+
+/** IMAP over implicit TLS: one AUTHENTICATE with the given initial response; returns the tagged answer. */
+export async function imapAuthenticate(host: string, port: number, mechanism: string, initial: string): Promise<string> {
+  const client = await LineClient.connect(host, port, true);
+  try {
+    await client.readUntil(/^\* OK/);
+    client.send(`a1 AUTHENTICATE ${mechanism} ${initial}`);
+    const answer = await client.readUntil(/^a1 |^\+ /);
+    if (answer.split('\r\n').at(-1)?.startsWith('+ ')) {
+      client.send(''); // RFC 7628: acknowledge the error challenge so the server sends the final answer
+      return (await client.readUntil(/^a1 /)).split('\r\n').at(-1) ?? '';
+    }
+    return answer.split('\r\n').at(-1) ?? '';
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,86 @@
+import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
+import { IDP_IMAGE, MAIL_IMAGE } from './images.ts';
+import { ISSUER, TestIdp } from './idp.ts';
+
+export const MAIL_PORTS = [25, 143, 993, 110, 995, 587, 465, 4190];
+
+export const ACCOUNTS_YAML = `accounts:
+  alice@example.test: {}
+  bob@example.test: {}
+  carol@example.test:
+    password: "{ARGON2ID}$argon2id$v=19$m=19456,t=2,p=1$gOvlCXHPUsTYcmqlQ/54bw$g3wUFDeNrzCLAgupCAtNZsVGPM3t3DjSOvNuTShicwQ"
+aliases:
+  team@example.test: [alice@example.test, bob@example.test]
+`;
+/** carol's password, matching the hash above. */
+export const CAROL_PASSWORD = 'bob-password';
+
+export const JWT_ENV = {
+  OVERRIDE_HOSTNAME: 'mail.example.test',
+  MAIL_DOMAINS: 'example.test',
+  ENABLE_OAUTH2: '1',
+  OAUTH2_ISSUER: ISSUER,
+  OAUTH2_AUDIENCE: 'urn:idmail',
+  LOG_LEVEL: 'debug',
+};
+
+export interface Stack {
+  network: StartedNetwork;
+  idp: TestIdp;
+  idpContainer: StartedTestContainer;
+  mail: StartedTestContainer;
+  logs: () => string;
+  stop(): Promise<void>;
+}
+
+/** The test IdP and the appliance on one network, as compose runs them. Stops and removes both. */
+export async function startStack(env: Record<string, string>): Promise<Stack> {
+  const network = await new Network().start();
+  const started: StartedTestContainer[] = [];
+  const stop = async () => {
+    for (const container of started.reverse()) await container.stop({ timeout: 10 }).catch(() => undefined);
+    await network.stop().catch(() => undefined);
+  };
+  try {
+    const idpContainer = await new GenericContainer(IDP_IMAGE)
+      .withNetwork(network)
+      .withNetworkAliases('idp')
+      .withEnvironment({ IDP_ISSUER: ISSUER, IDP_TEST_ENDPOINTS: '1' })
+      .withExposedPorts(8080)
+      .withWaitStrategy(Wait.forHttp('/health', 8080))
+      .start();
+    started.push(idpContainer);
+    let output = '';
+    const mail = await new GenericContainer(MAIL_IMAGE)
+      .withNetwork(network)
+      .withNetworkAliases('mail')
+      .withEnvironment(env)
+      .withCopyContentToContainer([{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }])
+      .withExposedPorts(...MAIL_PORTS)
+      .withLogConsumer((stream) => stream.on('data', (chunk) => (output += chunk.toString())))
+      .withWaitStrategy(Wait.forHealthCheck())
+      .withStartupTimeout(120_000)
+      .start();
+    started.push(mail);
+    const idp = new TestIdp(`http://${idpContainer.getHost()}:${idpContainer.getMappedPort(8080)}`);
+    return { network, idp, idpContainer, mail, logs: () => output, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Runs curl inside the appliance, exactly as a docker-mailserver user verifies sign-in. */
+export async function curlInside(mail: StartedTestContainer, args: string[]): Promise<{ exitCode: number; output: string }> {
+  const result = await mail.exec(['curl', '--silent', '--show-error', '--max-time', '20', ...args]);
+  return { exitCode: result.exitCode, output: result.output };
+}
+
+export async function eventually<T>(attempt: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await attempt();
+    if (check(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
