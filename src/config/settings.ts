@@ -1,5 +1,5 @@
 import { hostname as osHostname } from 'node:os';
-import { cleanEnv, str } from 'envalid';
+import { type CleanedEnv, customCleanEnv, str } from 'envalid';
 import { resolveFileVariables } from './environment.ts';
 import { absolutePath, choice, domainList, flag, hostName, httpUrl, mailAddress, seconds, token } from './validators.ts';
 
@@ -89,14 +89,15 @@ const specs = {
   OAUTH2_NEGATIVE_CACHE_TTL: seconds({ default: 5 }),
 };
 
-type CleanEnv = ReturnType<typeof cleanEnv<typeof specs>>;
+type CleanEnv = CleanedEnv<typeof specs>;
 
 /** Reads and validates the environment once; every problem is reported, none is guessed around. */
 export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Settings {
   const { env: raw, problems } = resolveFileVariables(processEnv);
   let env: CleanEnv | undefined;
   try {
-    env = cleanEnv(raw, specs, {
+    // customCleanEnv without middleware: no strict proxy, so values that failed read as undefined.
+    env = customCleanEnv(raw, specs, (cleaned) => cleaned, {
       reporter: ({ errors }) => {
         for (const [name, error] of Object.entries(errors)) {
           if (error) problems.push(`${name}: ${error.message}`);
@@ -106,13 +107,28 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (env === undefined || problems.length > 0) throw new ConfigError(problems);
-  const settings = toSettings(env, problems);
+  if (env === undefined) throw new ConfigError(problems);
+  // Cross-variable checks run even when single values failed, so every problem is reported at once.
+  problems.push(...crossVariableProblems(env));
   if (problems.length > 0) throw new ConfigError(problems);
-  return settings;
+  return toSettings(env);
 }
 
-function toSettings(env: CleanEnv, problems: string[]): Settings {
+function crossVariableProblems(env: CleanEnv): string[] {
+  const problems: string[] = [];
+  if ((env.SSL_CERT_PATH === undefined) !== (env.SSL_KEY_PATH === undefined)) {
+    problems.push('SSL_CERT_PATH, SSL_KEY_PATH: only one is set; allowed: both (your certificate) or neither (self-signed)');
+  }
+  if (env.ENABLE_OAUTH2 && env.OAUTH2_ISSUER === undefined && env.OAUTH2_INTROSPECTION_URL === undefined) {
+    problems.push('ENABLE_OAUTH2: is on but neither OAUTH2_ISSUER nor OAUTH2_INTROSPECTION_URL is set; allowed: set at least one');
+  }
+  if ((env.OAUTH2_CLIENT_ID === undefined) !== (env.OAUTH2_CLIENT_SECRET === undefined)) {
+    problems.push('OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set; allowed: both (introspection client) or neither');
+  }
+  return problems;
+}
+
+function toSettings(env: CleanEnv): Settings {
   const hostname = env.OVERRIDE_HOSTNAME ?? osHostname().toLowerCase();
   const domains = env.MAIL_DOMAINS;
   const firstDomain = domains[0] ?? hostname.split('.').slice(1).join('.');
@@ -120,7 +136,7 @@ function toSettings(env: CleanEnv, problems: string[]): Settings {
     hostname,
     domains,
     postmaster: env.POSTMASTER_ADDRESS ?? `postmaster@${firstDomain || hostname}`,
-    tls: tlsSettings(env, problems),
+    tls: tlsSettings(env),
     allowPlaintextAuth: env.ALLOW_PLAINTEXT_AUTH,
     loginProcessMode: env.LOGIN_PROCESS_MODE,
     enablePop3: env.ENABLE_POP3,
@@ -128,29 +144,20 @@ function toSettings(env: CleanEnv, problems: string[]): Settings {
     spoofProtection: env.SPOOF_PROTECTION,
     logLevel: env.LOG_LEVEL,
     accountsFile: env.ACCOUNTS_FILE,
-    oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env, problems) : undefined,
+    oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
     paths: PATHS,
     helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },
   };
 }
 
-function tlsSettings(env: CleanEnv, problems: string[]): Settings['tls'] {
+function tlsSettings(env: CleanEnv): Settings['tls'] {
   if (env.SSL_CERT_PATH !== undefined && env.SSL_KEY_PATH !== undefined) {
     return { certPath: env.SSL_CERT_PATH, keyPath: env.SSL_KEY_PATH, selfSigned: false };
-  }
-  if (env.SSL_CERT_PATH !== undefined || env.SSL_KEY_PATH !== undefined) {
-    problems.push('SSL_CERT_PATH, SSL_KEY_PATH: only one is set; allowed: both (your certificate) or neither (self-signed)');
   }
   return { certPath: `${PATHS.selfSignedDir}/cert.pem`, keyPath: `${PATHS.selfSignedDir}/key.pem`, selfSigned: true };
 }
 
-function oauth2Settings(env: CleanEnv, problems: string[]): OAuth2Settings {
-  if (env.OAUTH2_ISSUER === undefined && env.OAUTH2_INTROSPECTION_URL === undefined) {
-    problems.push('ENABLE_OAUTH2: is on but neither OAUTH2_ISSUER nor OAUTH2_INTROSPECTION_URL is set; allowed: set at least one');
-  }
-  if ((env.OAUTH2_CLIENT_ID === undefined) !== (env.OAUTH2_CLIENT_SECRET === undefined)) {
-    problems.push('OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set; allowed: both (introspection client) or neither');
-  }
+function oauth2Settings(env: CleanEnv): OAuth2Settings {
   const client =
     env.OAUTH2_CLIENT_ID !== undefined && env.OAUTH2_CLIENT_SECRET !== undefined
       ? { id: env.OAUTH2_CLIENT_ID, secret: env.OAUTH2_CLIENT_SECRET }

@@ -4,8 +4,6 @@ export interface ChildSpec {
   name: string;
   command: string;
   args: string[];
-  /** How to ask it to stop; by default SIGTERM to the process. */
-  stop?: () => Promise<void>;
 }
 
 const RESTART_DELAY_MIN_MS = 100;
@@ -47,7 +45,7 @@ export class SupervisedChild {
     this.stopping = true;
     const child = this.process;
     if (child === undefined) return;
-    await (this.spec.stop?.() ?? Promise.resolve(child.kill('SIGTERM'))).catch(() => child.kill('SIGTERM'));
+    child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

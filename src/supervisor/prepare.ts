@@ -22,6 +22,8 @@ export async function prepare(settings: Settings): Promise<void> {
   await mkdir(dirname(paths.socketmap), { recursive: true });
   if (settings.tls.selfSigned) await ensureSelfSignedCertificate(settings);
   await writeRendered(await renderAll(settings));
+  // A new queue volume: let Postfix create its queue directories once (later starts skip this).
+  if (!(await exists(`${paths.postfixQueue}/active`))) await run('postfix', ['check']);
 }
 
 async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {

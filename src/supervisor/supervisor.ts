@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Settings } from '../config/settings.ts';
 import { type ChildSpec, SupervisedChild } from './child-process.ts';
 import { prepare } from './prepare.ts';
-
-const run = promisify(execFile);
 
 /** Stop budget per daemon; the three together stay within Docker's default 10 s. */
 const STOP_GRACE_MS = 3_000;
@@ -14,8 +10,9 @@ function daemons(settings: Settings, helperCommand: string[]): ChildSpec[] {
   return [
     { name: 'helper', command, args },
     { name: 'dovecot', command: 'dovecot', args: ['-F', '-c', settings.paths.dovecotConfig] },
-    // `postfix stop` lets running deliveries finish; the queue stays on disk for the next start.
-    { name: 'postfix', command: 'postfix', args: ['start-fg'], stop: async () => void (await run('postfix', ['stop'])) },
+    // master itself, in the foreground: `postfix start-fg` re-checks the whole installation on every
+    // start (seconds). SIGTERM is what `postfix stop` sends; the queue stays on disk for the next start.
+    { name: 'postfix', command: '/usr/lib/postfix/sbin/master', args: ['-s'] },
   ];
 }
 

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CLIENT, ISSUER, USERS } from '../support/idp.ts';
+import { curlInside, type Stack, startStack } from '../support/stack.ts';
+
+const base = { OVERRIDE_HOSTNAME: 'mail.example.test', MAIL_DOMAINS: 'example.test', ENABLE_OAUTH2: '1' };
+
+function imapLogin(stack: Stack, user: string, token: string) {
+  return curlInside(stack.mail, [
+    '--url', 'imap://localhost:143', '--login-options', 'AUTH=XOAUTH2', '--user', user, '--oauth2-bearer', token, '--request', 'LOGOUT',
+  ]);
+}
+
+describe('opaque tokens by RFC 7662 introspection (issuer + client credentials)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ ...base, OAUTH2_ISSUER: ISSUER, OAUTH2_CLIENT_ID: CLIENT.id, OAUTH2_CLIENT_SECRET: CLIENT.secret });
+  });
+  after(async () => stack?.stop());
+
+  it('signs in with an opaque token', async () => {
+    const result = await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.alice));
+    assert.equal(result.exitCode, 0, result.output);
+  });
+
+  it('still validates JWTs locally beside introspection', async () => {
+    const result = await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.alice, 'urn:idmail'));
+    assert.equal(result.exitCode, 0, result.output);
+  });
+
+  it('refuses an opaque token of another user and an unknown one', async () => {
+    assert.equal((await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.bob))).exitCode, 67);
+    assert.equal((await imapLogin(stack, USERS.alice.address, 'NotAnIssuedToken0123456789')).exitCode, 67);
+    assert.match(stack.logs(), /IdP says the token is not active/);
+  });
+
+  it('never writes the client secret into the logs', () => {
+    assert.ok(!stack.logs().includes(CLIENT.secret));
+  });
+});
+
+describe('docker-mailserver compatible: OAUTH2_INTROSPECTION_URL alone (userinfo-style Bearer call)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ ...base, OAUTH2_INTROSPECTION_URL: `${ISSUER}/me` });
+  });
+  after(async () => stack?.stop());
+
+  it('signs in with a token the endpoint accepts', async () => {
+    const result = await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.alice));
+    assert.equal(result.exitCode, 0, result.output);
+  });
+
+  it('refuses a token the endpoint refuses, and another user\'s token', async () => {
+    assert.equal((await imapLogin(stack, USERS.alice.address, 'NotAnIssuedToken0123456789')).exitCode, 67);
+    assert.equal((await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.bob))).exitCode, 67);
+  });
+});
