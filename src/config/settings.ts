@@ -7,8 +7,10 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type LoginProcessMode = 'performance' | 'security';
 
 export interface OAuth2Settings {
-  /** OIDC issuer: discovery document → JWKS for local JWT validation. */
+  /** OIDC issuer exactly as tokens carry it (Authentik's ends with a slash, Keycloak's not). */
   issuer: string | undefined;
+  /** The issuer's discovery document: JWKS for local JWT validation, introspection endpoint. */
+  discoveryUrl: string | undefined;
   audience: string | undefined;
   usernameClaim: string;
   requiredScope: string | undefined;
@@ -163,7 +165,8 @@ function oauth2Settings(env: CleanEnv): OAuth2Settings {
       ? { id: env.OAUTH2_CLIENT_ID, secret: env.OAUTH2_CLIENT_SECRET }
       : undefined;
   return {
-    issuer: env.OAUTH2_ISSUER?.replace(/\/$/, ''),
+    issuer: env.OAUTH2_ISSUER,
+    discoveryUrl: env.OAUTH2_ISSUER && `${env.OAUTH2_ISSUER.replace(/\/$/, '')}/.well-known/openid-configuration`,
     audience: env.OAUTH2_AUDIENCE,
     usernameClaim: env.OAUTH2_USERNAME_CLAIM,
     requiredScope: env.OAUTH2_REQUIRED_SCOPE,

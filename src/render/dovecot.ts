@@ -21,7 +21,7 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     oauth2:
       oauth2 === undefined
         ? false
-        : { openidConfigurationUrl: oauth2.issuer === undefined ? false : `${oauth2.issuer}/.well-known/openid-configuration` },
+        : { openidConfigurationUrl: oauth2.discoveryUrl ?? false },
   };
   return [{ path: paths.dovecotConfig, content: await renderTemplate('dovecot/dovecot.conf.hbs', view) }];
 }

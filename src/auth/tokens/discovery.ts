@@ -9,14 +9,12 @@ export interface ProviderMetadata {
 /** The issuer's OIDC discovery document, fetched on first need and kept once it was read. */
 export class Discovery {
   private readonly issuer: string;
+  private readonly configurationUrl: string;
   private metadata: Promise<ProviderMetadata> | undefined;
 
-  constructor(issuer: string) {
+  constructor(issuer: string, configurationUrl: string) {
     this.issuer = issuer;
-  }
-
-  get configurationUrl(): string {
-    return `${this.issuer}/.well-known/openid-configuration`;
+    this.configurationUrl = configurationUrl;
   }
 
   load(): Promise<ProviderMetadata> {

@@ -27,8 +27,8 @@ export class TokenChecker {
   readonly discovery: Discovery | undefined;
 
   constructor(settings: OAuth2Settings, cache?: TokenCache) {
-    const { issuer } = settings;
-    const discovery = issuer === undefined ? undefined : new Discovery(issuer);
+    const { issuer, discoveryUrl } = settings;
+    const discovery = issuer === undefined || discoveryUrl === undefined ? undefined : new Discovery(issuer, discoveryUrl);
     this.discovery = discovery;
     this.jwt = discovery === undefined || issuer === undefined ? undefined : new JwtVerifier({ ...settings, issuer }, discovery);
     this.opaque = opaqueVerifier(settings, discovery);

@@ -37,8 +37,10 @@ before(async () => {
 after(() => server.close());
 
 function settings(overrides: Partial<OAuth2Settings> = {}): OAuth2Settings {
+  const base = overrides.issuer ?? issuer;
   return {
     issuer,
+    discoveryUrl: `${base}/.well-known/openid-configuration`,
     audience: 'mail',
     usernameClaim: 'email',
     requiredScope: undefined,

@@ -51,7 +51,8 @@ describe('settings from the environment', () => {
       OAUTH2_NEGATIVE_CACHE_TTL: '2',
     });
     assert.deepEqual(settings.oauth2, {
-      issuer: 'https://id.example.org/realms/mail',
+      issuer: 'https://id.example.org/realms/mail/',
+      discoveryUrl: 'https://id.example.org/realms/mail/.well-known/openid-configuration',
       audience: 'mail',
       usernameClaim: 'preferred_username',
       requiredScope: 'mail',
