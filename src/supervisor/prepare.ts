@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access, chown, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,7 +23,7 @@ export async function prepare(settings: Settings): Promise<void> {
   if (settings.tls.selfSigned) await ensureSelfSignedCertificate(settings);
   await writeRendered(await renderAll(settings));
   // A new queue volume: let Postfix create its queue directories once (later starts skip this).
-  if (!(await exists(`${paths.postfixQueue}/active`))) await run('postfix', ['check']);
+  if (!(await exists(`${paths.postfixQueue}/active`))) await runInheritingOutput('postfix', ['check']);
 }
 
 async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {
@@ -36,6 +36,16 @@ async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {
     '-subj', `/CN=${settings.hostname}`, '-addext', `subjectAltName=${names}`, '-keyout', keyPath, '-out', certPath,
   ]);
   console.log(`idmail: generated a self-signed certificate for ${settings.hostname} at ${certPath}`);
+}
+
+/** Postfix logs to /dev/stdout, which it cannot open when that is a pipe or socket of ours. */
+function runInheritingOutput(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    spawn(command, args, { stdio: 'inherit' }).once('error', reject).once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(' ')} failed (exit ${code})`));
+    });
+  });
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);
