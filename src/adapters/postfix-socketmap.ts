@@ -1,8 +1,9 @@
-import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Directory } from '../auth/directory.ts';
+import { systemAccount } from '../system-accounts.ts';
 
 /**
  * Postfix socketmap tables (socketmap:unix:PATH:NAME) answered from the directory.
@@ -65,7 +66,7 @@ export async function serveSocketmap(path: string, maps: Record<string, MapLooku
   const server = createServer((socket) => handleConnection(socket, maps, log));
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
   // Only root and Postfix may ask: the maps reveal which addresses exist.
-  await chown(path, 0, await postfixGid());
+  await chown(path, 0, (await systemAccount('postfix')).gid);
   await chmod(path, 0o660);
   return server;
 }
@@ -88,9 +89,4 @@ function handleConnection(socket: Socket, maps: Record<string, MapLookup>, log: 
     }
   });
   socket.on('error', () => socket.destroy());
-}
-
-async function postfixGid(): Promise<number> {
-  const group = (await readFile('/etc/group', 'utf8').catch(() => '')).split('\n').find((line) => line.startsWith('postfix:'));
-  return Number(group?.split(':')[2] ?? 0);
 }

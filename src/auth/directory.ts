@@ -1,4 +1,18 @@
 import type { AccountStore } from './accounts/account-store.ts';
+import type { AccountsData } from './accounts/accounts-file.ts';
+
+/** Domains that have an account or alias, derived once per version of the accounts file. */
+const domainsOfData = new WeakMap<AccountsData, ReadonlySet<string>>();
+
+function domainsOf(data: AccountsData): ReadonlySet<string> {
+  let domains = domainsOfData.get(data);
+  if (domains === undefined) {
+    const addresses = [...data.accounts.keys(), ...data.aliases.keys()];
+    domains = new Set(addresses.map((address) => address.slice(address.lastIndexOf('@') + 1)));
+    domainsOfData.set(data, domains);
+  }
+  return domains;
+}
 
 /** Who exists and where mail for an address goes: what Postfix and Dovecot look up. */
 export class Directory {
@@ -13,9 +27,7 @@ export class Directory {
   /** Served domains: MAIL_DOMAINS plus every domain that has an account or alias. */
   async servesDomain(domain: string): Promise<boolean> {
     const name = domain.toLowerCase();
-    if (this.configuredDomains.has(name)) return true;
-    const { accounts, aliases } = await this.store.current();
-    return [...accounts.keys(), ...aliases.keys()].some((address) => address.endsWith(`@${name}`));
+    return this.configuredDomains.has(name) || domainsOf(await this.store.current()).has(name);
   }
 
   async hasMailbox(address: string): Promise<boolean> {

@@ -4,13 +4,14 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import type { Settings } from '../config/settings.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
+import { systemAccount } from '../system-accounts.ts';
 
 const run = promisify(execFile);
 
 /** Everything that must exist before the daemons start: directories, a certificate, config files. */
 export async function prepare(settings: Settings): Promise<void> {
   const { paths } = settings;
-  const [vmail, postfix] = await Promise.all([userIds('vmail'), userIds('postfix')]);
+  const [vmail, postfix] = await Promise.all([systemAccount('vmail'), systemAccount('postfix')]);
   await mkdir(paths.mail, { recursive: true });
   await chown(paths.mail, vmail.uid, vmail.gid);
   // Dovecot puts its auth and LMTP sockets into Postfix's private/ and may start first.
@@ -49,10 +50,3 @@ function runInheritingOutput(command: string, args: string[]): Promise<void> {
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);
-
-async function userIds(name: string): Promise<{ uid: number; gid: number }> {
-  const { stdout } = await run('id', [name]);
-  const uid = /uid=(\d+)/.exec(stdout)?.[1];
-  const gid = /gid=(\d+)/.exec(stdout)?.[1];
-  return { uid: Number(uid), gid: Number(gid) };
-}

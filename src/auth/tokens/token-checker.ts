@@ -24,13 +24,11 @@ export class TokenChecker {
   private readonly opaque: TokenVerifier | undefined;
   private readonly cache: TokenCache;
   private readonly inFlight = new Map<string, Promise<TokenVerdict>>();
-  readonly discovery: Discovery | undefined;
 
   constructor(settings: OAuth2Settings, cache?: TokenCache) {
     const { issuer, discoveryUrl } = settings;
     const discovery = issuer === undefined || discoveryUrl === undefined ? undefined : new Discovery(issuer, discoveryUrl);
-    this.discovery = discovery;
-    this.jwt = discovery === undefined || issuer === undefined ? undefined : new JwtVerifier({ ...settings, issuer }, discovery);
+    this.jwt = discovery && issuer !== undefined ? new JwtVerifier({ ...settings, issuer }, discovery) : undefined;
     this.opaque = opaqueVerifier(settings, discovery);
     this.cache =
       cache ??
