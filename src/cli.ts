@@ -4,9 +4,9 @@ import { Command } from 'commander';
 import { ConfigError, loadSettings, type Settings } from './config/settings.ts';
 import { accountCommands, aliasCommands } from './cli/account-commands.ts';
 import { checkHealth } from './cli/health.ts';
-import { startHelper } from './helper.ts';
-import { renderAll, writeRendered } from './render/render-all.ts';
-import { supervise } from './supervisor/supervisor.ts';
+
+// The daemons' modules load only for the commands that run them: `idmail health` runs every few
+// seconds and should not pay for fastify, jose and the renderers.
 
 let settings: Settings | undefined;
 const currentSettings = (): Settings => (settings ??= loadSettings());
@@ -16,12 +16,16 @@ const program = new Command('idmail').description('idmail: mail server appliance
 program
   .command('start')
   .description('render configs and run Dovecot, Postfix and the helper (the container entrypoint)')
-  .action(() => supervise(currentSettings(), [process.execPath, fileURLToPath(import.meta.url), 'serve']));
+  .action(async () => {
+    const { supervise } = await import('./supervisor/supervisor.ts');
+    await supervise(currentSettings(), [process.execPath, fileURLToPath(import.meta.url), 'serve']);
+  });
 
 program
   .command('serve')
   .description('run the lookup helper only (started by "idmail start")')
   .action(async () => {
+    const { startHelper } = await import('./helper.ts');
     const helper = await startHelper(currentSettings());
     process.once('SIGTERM', () => void helper.close());
   });
@@ -39,6 +43,7 @@ config
   .description('render Dovecot and Postfix configs without starting anything')
   .option('--out <dir>', 'write the files under this directory (their paths kept)')
   .action(async (options: { out?: string }) => {
+    const { renderAll, writeRendered } = await import('./render/render-all.ts');
     const files = await renderAll(currentSettings());
     if (options.out !== undefined) {
       for (const path of await writeRendered(files, options.out)) console.log(path);

@@ -47,6 +47,8 @@ export const PATHS = {
   state: '/var/mail-state',
   selfSignedDir: '/var/mail-state/tls',
   postfixQueue: '/var/mail-state/postfix',
+  /** An empty queue Postfix laid out at image build time, copied into a new state volume. */
+  postfixQueueSkeleton: '/opt/idmail/postfix-queue',
   dovecotConfig: '/etc/dovecot/dovecot.conf',
   postfixConfigDir: '/etc/postfix',
   luaScript: '/usr/share/idmail/dovecot/auth.lua',

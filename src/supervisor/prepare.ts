@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { access, chown, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,17 +14,17 @@ export async function prepare(settings: Settings): Promise<void> {
   const [vmail, postfix] = await Promise.all([systemAccount('vmail'), systemAccount('postfix')]);
   await mkdir(paths.mail, { recursive: true });
   await chown(paths.mail, vmail.uid, vmail.gid);
-  // Dovecot puts its auth and LMTP sockets into Postfix's private/ and may start first.
-  await mkdir(paths.postfixQueue, { recursive: true, mode: 0o755 });
-  await mkdir(`${paths.postfixQueue}/private`, { recursive: true, mode: 0o700 });
-  await chown(`${paths.postfixQueue}/private`, postfix.uid, 0);
+  // A new state volume gets the empty queue (owners and modes kept), private/ included, which
+  // Dovecot needs for its auth and LMTP sockets before Postfix starts.
+  if (!(await exists(`${paths.postfixQueue}/active`))) {
+    await mkdir(paths.postfixQueue, { recursive: true, mode: 0o755 });
+    await run('cp', ['-a', `${paths.postfixQueueSkeleton}/.`, paths.postfixQueue]);
+  }
   await mkdir(`${paths.state}/postfix-data`, { recursive: true });
   await chown(`${paths.state}/postfix-data`, postfix.uid, postfix.gid);
   await mkdir(dirname(paths.socketmap), { recursive: true });
   if (settings.tls.selfSigned) await ensureSelfSignedCertificate(settings);
   await writeRendered(await renderAll(settings));
-  // A new queue volume: let Postfix create its queue directories once (later starts skip this).
-  if (!(await exists(`${paths.postfixQueue}/active`))) await runInheritingOutput('postfix', ['check']);
 }
 
 async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {
@@ -37,16 +37,6 @@ async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {
     '-subj', `/CN=${settings.hostname}`, '-addext', `subjectAltName=${names}`, '-keyout', keyPath, '-out', certPath,
   ]);
   console.log(`idmail: generated a self-signed certificate for ${settings.hostname} at ${certPath}`);
-}
-
-/** Postfix logs to /dev/stdout, which it cannot open when that is a pipe or socket of ours. */
-function runInheritingOutput(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    spawn(command, args, { stdio: 'inherit' }).once('error', reject).once('exit', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${command} ${args.join(' ')} failed (exit ${code})`));
-    });
-  });
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);

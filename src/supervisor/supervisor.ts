@@ -17,13 +17,19 @@ function daemons(settings: Settings, helperCommand: string[]): ChildSpec[] {
 }
 
 /**
- * The container's main process: prepares configs, starts helper → Dovecot → Postfix,
+ * The container's main process: starts the helper, prepares configs, starts Dovecot → Postfix,
  * restarts whichever dies, and on SIGTERM stops them in the reverse order.
  */
 export async function supervise(settings: Settings, helperCommand: string[]): Promise<void> {
-  await prepare(settings);
   const children = daemons(settings, helperCommand).map((spec) => new SupervisedChild(spec));
-  for (const child of children) child.start();
+  const [helper, ...mailDaemons] = children as [SupervisedChild, ...SupervisedChild[]];
+  // The helper needs no rendered file: it starts while directories, certificate and configs are made.
+  helper.start();
+  await prepare(settings).catch(async (error: unknown) => {
+    await helper.stop(STOP_GRACE_MS);
+    throw error;
+  });
+  for (const child of mailDaemons) child.start();
   console.log(`idmail: started ${children.map((child) => child.spec.name).join(', ')} for ${settings.hostname}`);
 
   await new Promise<NodeJS.Signals>((resolve) => {

@@ -1,0 +1,58 @@
+/**
+ * Cold start to healthy: `docker run` of the built image on a new volume, then `idmail health`
+ * polled inside it until it passes. Prints each run and the median; writes bench/results/cold-start.json.
+ *
+ *   npm run bench:cold-start            (builds idmail:bench first; RUNS=5 by default)
+ */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { GenericContainer } from 'testcontainers';
+import { ROOT } from '../test/support/images.ts';
+
+const run = promisify(execFile);
+const IMAGE = 'idmail:bench';
+const RUNS = Number(process.env.RUNS ?? 5);
+const POLL_MS = 50;
+
+async function healthyAfter(name: string): Promise<number> {
+  const started = performance.now();
+  await run('docker', ['run', '-d', '--name', name, '-e', 'OVERRIDE_HOSTNAME=mail.example.test', IMAGE]);
+  try {
+    for (;;) {
+      const healthy = await run('docker', ['exec', name, 'idmail', 'health']).then(() => true, () => false);
+      if (healthy) return (performance.now() - started) / 1000;
+      if (performance.now() - started > 60_000) throw new Error('not healthy within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    await run('docker', ['rm', '-f', name]);
+  }
+}
+
+async function execOverhead(): Promise<number> {
+  const name = `idmail-bench-exec-${process.pid}`;
+  await run('docker', ['run', '-d', '--name', name, '--entrypoint', 'sleep', IMAGE, '60']);
+  try {
+    const started = performance.now();
+    await run('docker', ['exec', name, 'idmail', 'health']).catch(() => undefined);
+    return (performance.now() - started) / 1000;
+  } finally {
+    await run('docker', ['rm', '-f', name]);
+  }
+}
+
+await GenericContainer.fromDockerfile(ROOT, 'image/Dockerfile').build(IMAGE, { deleteOnExit: false });
+const seconds: number[] = [];
+for (let index = 0; index < RUNS; index += 1) {
+  seconds.push(await healthyAfter(`idmail-bench-cold-${process.pid}-${index}`));
+  console.log(`run ${index + 1}: healthy after ${seconds.at(-1)!.toFixed(2)} s`);
+}
+const median = seconds.toSorted((a, b) => a - b)[Math.floor(seconds.length / 2)]!;
+const overhead = await execOverhead();
+console.log(`median ${median.toFixed(2)} s from docker run to a passing health check (target < 3 s)`);
+console.log(`of which one "docker exec idmail health" costs ${overhead.toFixed(2)} s by itself`);
+await writeFile(
+  new URL('results/cold-start.json', import.meta.url),
+  `${JSON.stringify({ date: new Date().toISOString(), runs: seconds, median, execOverhead: overhead }, null, 2)}\n`,
+);
