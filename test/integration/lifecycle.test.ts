@@ -43,15 +43,29 @@ describe('stopping', () => {
     await docker('rm', '-f', name).catch(() => undefined);
   });
 
-  it('stops in order on SIGTERM within 10 s and starts again healthy', async () => {
+  it('stops in order on SIGTERM within 10 s without losing queued mail', async () => {
+    // Postfix cannot reach Dovecot's LMTP socket for now, so a local message waits in the queue.
+    await inside('chmod', '000', '/var/mail-state/postfix/private/dovecot-lmtp');
+    await inside('sh', '-c', 'printf "Subject: queued\\n\\nkept across a stop\\n" | sendmail -f bob@example.test alice@example.test');
+    const inQueue = () => inside('postqueue', '-j').then((result) => result.stdout.includes('alice@example.test'), () => false);
+    assert.ok(await eventually(inQueue, (found) => found), 'the message is queued');
+
     const started = Date.now();
     await docker('stop', '--time', '10', name);
     const stopSeconds = (Date.now() - started) / 1000;
     const logs = await docker('logs', name);
     assert.match(logs.stdout + logs.stderr, /idmail: stopping postfix, dovecot, helper[\s\S]*idmail: stopped/);
     assert.ok(stopSeconds < 10, `stop took ${stopSeconds} s`);
+
+    // Dovecot recreates its socket on start; the queued message is then delivered, once.
     await docker('start', name);
-    const healthy = () => docker('inspect', '--format', '{{.State.Health.Status}}', name).then((result) => result.stdout.trim());
-    assert.equal(await eventually(healthy, (status) => status === 'healthy', 60_000), 'healthy');
+    const delivered = () =>
+      inside('postqueue', '-f')
+        .then(() => inside('sh', '-c', 'ls /var/mail/example.test/alice/Maildir/new | wc -l'))
+        .then((result) => Number(result.stdout.trim()), () => 0);
+    assert.equal(await eventually(delivered, (count) => count > 0, 30_000), 1);
+  });
+  after(async () => {
+    await docker('rm', '-f', name).catch(() => undefined);
   });
 });

@@ -101,6 +101,15 @@ describe('OAuth2 sign-in with JWT access tokens', () => {
     assert.match(await imapAuthenticate(host(), port(993), 'XOAUTH2', xoauth2(USERS.alice.address, aliceToken)), /^a1 OK/);
   });
 
+  it('renders configs that doveconf and postfix check accept without a warning', async () => {
+    const dovecot = await stack.mail.exec(['doveconf', '-n']);
+    assert.equal(dovecot.exitCode, 0, dovecot.stderr);
+    assert.doesNotMatch(dovecot.stderr, /warning|error|fatal/i);
+    const postfix = await stack.mail.exec(['postfix', 'check']);
+    assert.equal(postfix.exitCode, 0, postfix.output);
+    assert.doesNotMatch(postfix.output, /warning|error|fatal/i);
+  });
+
   it('never writes a token into the logs', async () => {
     assert.ok(!stack.logs().includes(aliceToken));
   });
