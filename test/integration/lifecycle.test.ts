@@ -65,7 +65,4 @@ describe('stopping', () => {
         .then((result) => Number(result.stdout.trim()), () => 0);
     assert.equal(await eventually(delivered, (count) => count > 0, 30_000), 1);
   });
-  after(async () => {
-    await docker('rm', '-f', name).catch(() => undefined);
-  });
 });
