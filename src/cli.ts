@@ -59,7 +59,8 @@ program
   .command('health')
   .description('exit 0 when the helper, Dovecot and Postfix all answer (the HEALTHCHECK)')
   .action(async () => {
-    const status = await checkHealth(currentSettings().helper.url);
+    const { helper, paths } = currentSettings();
+    const status = await checkHealth(helper.url, paths.postfixQueue);
     const failing = Object.entries(status).filter(([, ok]) => !ok).map(([name]) => name);
     if (failing.length > 0) {
       console.error(`unhealthy: ${failing.join(', ')} not answering`);

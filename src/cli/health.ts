@@ -1,19 +1,28 @@
-import { connect } from 'node:net';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 
+const run = promisify(execFile);
 const TIMEOUT_MS = 2_000;
 
-/** Reads a service's greeting on loopback and checks how it starts. */
-function greets(port: number, expected: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port, timeout: TIMEOUT_MS });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('data', (data) => done(data.toString('latin1').startsWith(expected)));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
+/**
+ * Each daemon is asked through its own control interface, not its mail ports: a probe on
+ * 143 or 25 every few seconds would fill the log with connect/disconnect lines.
+ */
+async function succeeds(command: string, args: string[]): Promise<boolean> {
+  return run(command, args, { timeout: TIMEOUT_MS }).then(() => true, () => false);
+}
+
+/** What `postfix status` checks, without its log line: the master's pid is a live process. */
+async function postfixMasterRuns(queueDirectory: string): Promise<boolean> {
+  const pid = Number((await readFile(`${queueDirectory}/pid/master.pid`, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function helperAnswers(url: string): Promise<boolean> {
@@ -21,8 +30,13 @@ async function helperAnswers(url: string): Promise<boolean> {
   return response?.ok === true;
 }
 
-/** Healthy only when the helper, Dovecot (IMAP) and Postfix (SMTP) all answer. */
-export async function checkHealth(helperUrl: string): Promise<Record<string, boolean>> {
-  const [helper, dovecot, postfix] = await Promise.all([helperAnswers(helperUrl), greets(143, '* OK'), greets(25, '220 ')]);
-  return { helper, dovecot, postfix };
+/** Healthy only when the helper, Dovecot's master and Postfix's master and queue all answer. */
+export async function checkHealth(helperUrl: string, postfixQueueDirectory: string): Promise<Record<string, boolean>> {
+  const [helper, dovecot, postfixMaster, postfixQueue] = await Promise.all([
+    helperAnswers(helperUrl),
+    succeeds('doveadm', ['service', 'status']),
+    postfixMasterRuns(postfixQueueDirectory),
+    succeeds('postqueue', ['-j']),
+  ]);
+  return { helper, dovecot, postfix: postfixMaster && postfixQueue };
 }
