@@ -5,7 +5,7 @@
  *   npm run bench:cold-start            (builds idmail:bench first; RUNS=5 by default)
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { GenericContainer } from 'testcontainers';
 import { ROOT } from '../test/support/images.ts';
@@ -52,7 +52,9 @@ const median = seconds.toSorted((a, b) => a - b)[Math.floor(seconds.length / 2)]
 const overhead = await execOverhead();
 console.log(`median ${median.toFixed(2)} s from docker run to a passing health check (target < 3 s)`);
 console.log(`of which one "docker exec idmail health" costs ${overhead.toFixed(2)} s by itself`);
+const results = new URL('results/', import.meta.url);
+await mkdir(results, { recursive: true });
 await writeFile(
-  new URL('results/cold-start.json', import.meta.url),
+  new URL('cold-start.json', results),
   `${JSON.stringify({ date: new Date().toISOString(), runs: seconds, median, execOverhead: overhead }, null, 2)}\n`,
 );
