@@ -50,6 +50,7 @@ export const PATHS = {
   /** An empty queue Postfix laid out at image build time, copied into a new state volume. */
   postfixQueueSkeleton: '/opt/idmail/postfix-queue',
   dovecotConfig: '/etc/dovecot/dovecot.conf',
+  dovecotBaseDir: '/run/dovecot',
   postfixConfigDir: '/etc/postfix',
   luaScript: '/usr/share/idmail/dovecot/auth.lua',
   socketmap: '/run/idmail/postfix-maps.sock',

@@ -12,6 +12,7 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     enableManageSieve: settings.enableManageSieve,
     allowPlaintextAuth: settings.allowPlaintextAuth,
     helperUrl: settings.helper.url,
+    baseDir: paths.dovecotBaseDir,
     luaScript: paths.luaScript,
     mailRoot: paths.mail,
     postfixSpool: paths.postfixQueue,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, chown, mkdir } from 'node:fs/promises';
+import { access, chown, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import type { Settings } from '../config/settings.ts';
@@ -23,6 +23,9 @@ export async function prepare(settings: Settings): Promise<void> {
   await mkdir(`${paths.state}/postfix-data`, { recursive: true });
   await chown(`${paths.state}/postfix-data`, postfix.uid, postfix.gid);
   await mkdir(dirname(paths.socketmap), { recursive: true });
+  // /run survives a container restart: a stale pid that now names a live process (any process)
+  // would make Dovecot refuse to start ("already running"), again on every retry.
+  await rm(`${paths.dovecotBaseDir}/master.pid`, { force: true });
   if (settings.tls.selfSigned) await ensureSelfSignedCertificate(settings);
   await writeRendered(await renderAll(settings));
 }

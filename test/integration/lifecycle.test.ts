@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { MAIL_IMAGE } from '../support/images.ts';
@@ -57,12 +60,21 @@ describe('stopping', () => {
     assert.match(logs.stdout + logs.stderr, /idmail: stopping postfix, dovecot, helper[\s\S]*idmail: stopped/);
     assert.ok(stopSeconds < 10, `stop took ${stopSeconds} s`);
 
-    // Dovecot recreates its socket on start; the queued message is then delivered, once.
+    // /run survives the restart; a stale Dovecot pid naming a live process (tini, PID 1) must not
+    // keep Dovecot from starting. Dovecot then recreates its socket and the message is delivered, once.
+    const stalePid = join(mkdtempSync(join(tmpdir(), 'idmail-pid-')), 'master.pid');
+    writeFileSync(stalePid, '1\n');
+    await docker('cp', stalePid, `${name}:/run/dovecot/master.pid`);
     await docker('start', name);
     const delivered = () =>
       inside('postqueue', '-f')
         .then(() => inside('sh', '-c', 'ls /var/mail/example.test/alice/Maildir/new | wc -l'))
         .then((result) => Number(result.stdout.trim()), () => 0);
-    assert.equal(await eventually(delivered, (count) => count > 0, 30_000), 1);
+    const count = await eventually(delivered, (found) => found > 0, 30_000);
+    const tail = async () => {
+      const logs = await docker('logs', '--tail', '60', name);
+      return `${logs.stdout}${logs.stderr}`.split('\n').filter((line) => /postfix|lmtp|idmail/.test(line)).join('\n');
+    };
+    assert.equal(count, 1, count === 1 ? '' : await tail());
   });
 });
