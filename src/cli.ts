@@ -52,8 +52,15 @@ config
     }
   });
 
-accountCommands(program, () => currentSettings().accountsFile);
-aliasCommands(program, () => currentSettings().accountsFile);
+/** The accounts file the account and alias commands edit; with LDAP there is none to edit. */
+function accountsFile(): string {
+  const { ldap, accountsFile: path } = currentSettings();
+  if (ldap !== undefined) throw new Error('accounts come from LDAP (ACCOUNT_PROVISIONER=LDAP): change them in the directory');
+  return path;
+}
+
+accountCommands(program, accountsFile);
+aliasCommands(program, accountsFile);
 
 program
   .command('health')

@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authority, Decision, SignInContext } from '../auth/authority.ts';
+import type { Account } from '../auth/directory.ts';
 
 /**
  * Dovecot's delegated calls, translated to the authority and back:
@@ -33,9 +34,14 @@ function headerContext(request: FastifyRequest): SignInContext {
 }
 
 function passdbAnswer(decision: Decision) {
-  if (decision.outcome === 'allow') return { result: 'ok', fields: { user: decision.user } };
+  if (decision.outcome === 'allow') return { result: 'ok', fields: { user: decision.account.address } };
   if (decision.outcome === 'tempfail') return { result: 'tempfail' };
   return { result: PASSDB_RESULT[decision.why] };
+}
+
+/** The user's own settings for Dovecot: the canonical name, and the quota when the directory has one. */
+function userdbFields(account: Account): Record<string, string> {
+  return { user: account.address, ...(account.quota === undefined ? {} : { quota_storage_size: account.quota }) };
 }
 
 const jsonBodySchema = { body: { type: 'object', properties: { user: { type: 'string', maxLength: 512 } }, required: ['user'] } };
@@ -47,7 +53,7 @@ export async function dovecotRoutes(app: FastifyInstance, authority: Authority):
     const token = text(request.body?.token) ?? '';
     const decision = await authority.signInWithToken(token, headerContext(request));
     if (decision.outcome === 'tempfail') return reply.code(503).send({ active: false });
-    return decision.outcome === 'allow' ? { active: true, username: decision.user } : { active: false };
+    return decision.outcome === 'allow' ? { active: true, username: decision.account.address } : { active: false };
   });
 
   app.post<{ Body: LuaRequest }>('/dovecot/passdb/verify', { schema: jsonBodySchema }, async (request) => {
@@ -63,6 +69,6 @@ export async function dovecotRoutes(app: FastifyInstance, authority: Authority):
   app.post<{ Body: LuaRequest }>('/dovecot/userdb/lookup', { schema: jsonBodySchema }, async (request) => {
     const decision = await authority.accountDecision(String(request.body.user));
     if (decision.outcome === 'tempfail') return { result: 'tempfail' };
-    return decision.outcome === 'allow' ? { result: 'ok', fields: { user: decision.user } } : { result: 'user_unknown' };
+    return decision.outcome === 'allow' ? { result: 'ok', fields: userdbFields(decision.account) } : { result: 'user_unknown' };
   });
 }

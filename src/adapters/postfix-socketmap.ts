@@ -2,7 +2,7 @@ import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import type { Directory } from '../auth/directory.ts';
+import { type Directory, hasMailbox } from '../auth/directory.ts';
 import { systemAccount } from '../system-accounts.ts';
 
 /**
@@ -16,7 +16,7 @@ type MapLookup = (key: string) => Promise<string | undefined>;
 export function postfixMaps(directory: Directory): Record<string, MapLookup> {
   return {
     domain: async (key) => ((await directory.servesDomain(key)) ? 'OK' : undefined),
-    mailbox: async (key) => ((await directory.hasMailbox(key)) ? 'OK' : undefined),
+    mailbox: async (key) => ((await hasMailbox(directory, key)) ? 'OK' : undefined),
     alias: async (key) => (await directory.aliasTargets(key))?.join(','),
     senders: async (key) => {
       const owners = await directory.sendersFor(key);

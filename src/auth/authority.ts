@@ -1,6 +1,5 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import type { AccountStore } from './accounts/account-store.ts';
-import { verifyPassword } from './passwords/password-hash.ts';
+import { type Account, type Directory, DirectoryUnavailable } from './directory.ts';
 import { fingerprint, type TokenChecker } from './tokens/token-checker.ts';
 
 /** Where a sign-in comes from, as Dovecot tells it. */
@@ -11,24 +10,22 @@ export interface SignInContext {
 }
 
 export type Decision =
-  | { outcome: 'allow'; user: string }
+  | { outcome: 'allow'; account: Account }
   | { outcome: 'deny'; why: 'unknown_user' | 'bad_credentials' | 'disabled'; reason: string }
   | { outcome: 'tempfail'; reason: string };
-
-// Verifying against this costs what a real check costs, so unknown users answer as slowly as wrong passwords.
-const DECOY_HASH = '{ARGON2ID}$argon2id$v=19$m=19456,t=2,p=1$SqiU9F7bp0IiOO3VN+AJ0w$//Jeq6eDS5WmlxjzKvrnB+UD8O3B+WfeytENhMTiP4U';
 
 /**
  * Every sign-in decision is made here: tokens, passwords, and whether the account may sign in.
  * Adapters (Dovecot's HTTP calls, Postfix maps, the CLI) only translate to and from their wire formats.
+ * A directory that cannot answer makes a temporary failure, never a refusal and never a success.
  */
 export class Authority {
-  private readonly accounts: AccountStore;
+  private readonly directory: Directory;
   private readonly tokens: TokenChecker | undefined;
   private readonly log: Logger;
 
-  constructor(accounts: AccountStore, tokens: TokenChecker | undefined, log: Logger) {
-    this.accounts = accounts;
+  constructor(directory: Directory, tokens: TokenChecker | undefined, log: Logger) {
+    this.directory = directory;
     this.tokens = tokens;
     this.log = log;
   }
@@ -43,29 +40,24 @@ export class Authority {
         : deny('bad_credentials', verdict.reason);
       return this.record('token', context, undefined, decision, extra);
     }
-    return this.record('token', context, verdict.username, await this.accountDecision(verdict.username), extra);
+    const decision = await orTempfail(async () => mayUse(await this.directory.accountBySignInName(verdict.username)));
+    return this.record('token', context, verdict.username, decision, extra);
   }
 
   async signInWithPassword(user: string, password: string, context: SignInContext): Promise<Decision> {
-    const account = await this.accounts.account(user);
-    if (account?.passwordHash === undefined) {
-      await verifyPassword(DECOY_HASH, password);
-      const decision =
-        account === undefined ? deny('unknown_user', 'unknown user') : deny('bad_credentials', 'account has no password (token-only)');
-      return this.record('password', context, user, decision);
-    }
-    if (!(await verifyPassword(account.passwordHash, password))) {
-      return this.record('password', context, user, deny('bad_credentials', 'wrong password'));
-    }
-    return this.record('password', context, user, await this.accountDecision(user));
+    const decision = await orTempfail(async () => {
+      const check = await this.directory.checkPassword(user, password);
+      if (check.outcome === 'unknown_user') return deny('unknown_user', 'unknown user');
+      if (check.outcome === 'no_password') return deny('bad_credentials', 'account has no password (token-only)');
+      if (check.outcome === 'mismatch') return deny('bad_credentials', 'wrong password');
+      return mayUse(check.account);
+    });
+    return this.record('password', context, user, decision);
   }
 
-  /** May this user sign in at all? Asked again after a token was accepted, and for mail delivery. */
-  async accountDecision(user: string): Promise<Decision> {
-    const account = await this.accounts.account(user);
-    if (account === undefined) return deny('unknown_user', 'unknown user');
-    if (account.disabled) return deny('disabled', 'account disabled');
-    return { outcome: 'allow', user: account.address };
+  /** May the account with this mailbox address be used? Dovecot asks before it opens the mailbox. */
+  accountDecision(address: string): Promise<Decision> {
+    return orTempfail(async () => mayUse(await this.directory.accountByAddress(address)));
   }
 
   private record(
@@ -75,10 +67,26 @@ export class Authority {
     decision: Decision,
     extra: Record<string, unknown> = {},
   ): Decision {
-    const line = { event: 'sign-in', method, user, ...context, ...extra, outcome: decision.outcome, ...reasonOf(decision) };
+    const account = decision.outcome === 'allow' && decision.account.address !== user ? { account: decision.account.address } : {};
+    const line = { event: 'sign-in', method, user, ...account, ...context, ...extra, outcome: decision.outcome, ...reasonOf(decision) };
     if (decision.outcome === 'allow') this.log.info(line, 'sign-in allowed');
     else this.log.warn(line, decision.outcome === 'deny' ? 'sign-in refused' : 'sign-in failed temporarily');
     return decision;
+  }
+}
+
+function mayUse(account: Account | undefined): Decision {
+  if (account === undefined) return deny('unknown_user', 'unknown user');
+  if (account.disabled) return deny('disabled', 'account disabled');
+  return { outcome: 'allow', account };
+}
+
+async function orTempfail(decide: () => Promise<Decision>): Promise<Decision> {
+  try {
+    return await decide();
+  } catch (error) {
+    if (error instanceof DirectoryUnavailable) return { outcome: 'tempfail', reason: error.message };
+    throw error;
   }
 }
 

@@ -1,52 +1,41 @@
-import type { AccountStore } from './accounts/account-store.ts';
-import type { AccountsData } from './accounts/accounts-file.ts';
-
-/** Domains that have an account or alias, derived once per version of the accounts file. */
-const domainsOfData = new WeakMap<AccountsData, ReadonlySet<string>>();
-
-function domainsOf(data: AccountsData): ReadonlySet<string> {
-  let domains = domainsOfData.get(data);
-  if (domains === undefined) {
-    const addresses = [...data.accounts.keys(), ...data.aliases.keys()];
-    domains = new Set(addresses.map((address) => address.slice(address.lastIndexOf('@') + 1)));
-    domainsOfData.set(data, domains);
-  }
-  return domains;
+/**
+ * Who exists, how they prove it with a password, and where mail for an address goes.
+ * Two sources implement it: the accounts file (accounts/file-directory.ts) and LDAP (ldap/ldap-directory.ts).
+ * The authority asks it for sign-ins; Postfix's maps and Dovecot's user lookups ask it through the adapters.
+ */
+export interface Account {
+  /** The mailbox address: the name Dovecot and Postfix know the account by. */
+  address: string;
+  disabled: boolean;
+  /** Mailbox size limit in Dovecot's size syntax (1G, 500M), when the source has one. */
+  quota?: string | undefined;
 }
 
-/** Who exists and where mail for an address goes: what Postfix and Dovecot look up. */
-export class Directory {
-  private readonly store: AccountStore;
-  private readonly configuredDomains: ReadonlySet<string>;
+export type PasswordCheck =
+  | { outcome: 'match'; account: Account }
+  | { outcome: 'mismatch'; account: Account }
+  | { outcome: 'no_password'; account: Account }
+  | { outcome: 'unknown_user' };
 
-  constructor(store: AccountStore, domains: readonly string[]) {
-    this.store = store;
-    this.configuredDomains = new Set(domains);
-  }
+export interface Directory {
+  /** The account a mailbox address names. */
+  accountByAddress(address: string): Promise<Account | undefined>;
+  /** The account a sign-in name names: an address, or where the source allows, another login such as a uid. */
+  accountBySignInName(name: string): Promise<Account | undefined>;
+  /** Checks a password against the source; never cached, so a changed password counts at once. */
+  checkPassword(name: string, password: string): Promise<PasswordCheck>;
+  /** Is mail for this domain ours (MAIL_DOMAINS, or any address the source has in it)? */
+  servesDomain(domain: string): Promise<boolean>;
+  /** Mailboxes an alias or distribution list delivers to; undefined when the address is none. */
+  aliasTargets(address: string): Promise<string[] | undefined>;
+  /** Sign-in names allowed to send with this address as sender (Postfix's sender login map). */
+  sendersFor(address: string): Promise<string[]>;
+}
 
-  /** Served domains: MAIL_DOMAINS plus every domain that has an account or alias. */
-  async servesDomain(domain: string): Promise<boolean> {
-    const name = domain.toLowerCase();
-    return this.configuredDomains.has(name) || domainsOf(await this.store.current()).has(name);
-  }
+/** The source could not answer (down, timed out): a temporary failure, never a "no". */
+export class DirectoryUnavailable extends Error {}
 
-  async hasMailbox(address: string): Promise<boolean> {
-    const account = await this.store.account(address);
-    return account !== undefined && !account.disabled;
-  }
-
-  async aliasTargets(address: string): Promise<string[] | undefined> {
-    return (await this.store.current()).aliases.get(address.toLowerCase());
-  }
-
-  /** The sign-in names allowed to send with this address as sender (Postfix's sender login map). */
-  async sendersFor(address: string): Promise<string[]> {
-    const name = address.toLowerCase();
-    const owners = new Set<string>();
-    if (await this.hasMailbox(name)) owners.add(name);
-    for (const target of (await this.aliasTargets(name)) ?? []) {
-      if (await this.hasMailbox(target)) owners.add(target);
-    }
-    return [...owners];
-  }
+export async function hasMailbox(directory: Directory, address: string): Promise<boolean> {
+  const account = await directory.accountByAddress(address);
+  return account !== undefined && !account.disabled;
 }

@@ -1,6 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import { type CleanedEnv, customCleanEnv, str } from 'envalid';
 import { resolveFileVariables } from './environment.ts';
+import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs } from './ldap-settings.ts';
 import { absolutePath, choice, domainList, flag, hostName, httpUrl, mailAddress, seconds, token } from './validators.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -35,7 +36,10 @@ export interface Settings {
   enableManageSieve: boolean;
   spoofProtection: boolean;
   logLevel: LogLevel;
+  /** Local accounts and aliases (ACCOUNT_PROVISIONER=FILE). */
   accountsFile: string;
+  /** The directory accounts come from instead (ACCOUNT_PROVISIONER=LDAP). */
+  ldap: LdapSettings | undefined;
   oauth2: OAuth2Settings | undefined;
   /** Fixed locations inside the image; not configurable. */
   paths: typeof PATHS;
@@ -92,6 +96,7 @@ const specs = {
   OAUTH2_CACHE_REVALIDATE: seconds({ default: 300 }),
   OAUTH2_CACHE_MAX_TTL: seconds({ default: 86400 }),
   OAUTH2_NEGATIVE_CACHE_TTL: seconds({ default: 5 }),
+  ...ldapSpecs,
 };
 
 type CleanEnv = CleanedEnv<typeof specs>;
@@ -130,6 +135,7 @@ function crossVariableProblems(env: CleanEnv): string[] {
   if ((env.OAUTH2_CLIENT_ID === undefined) !== (env.OAUTH2_CLIENT_SECRET === undefined)) {
     problems.push('OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set; allowed: both (introspection client) or neither');
   }
+  problems.push(...ldapProblems(env));
   return problems;
 }
 
@@ -149,6 +155,7 @@ function toSettings(env: CleanEnv): Settings {
     spoofProtection: env.SPOOF_PROTECTION,
     logLevel: env.LOG_LEVEL,
     accountsFile: env.ACCOUNTS_FILE,
+    ldap: ldapSettings(env),
     oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
     paths: PATHS,
     helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },

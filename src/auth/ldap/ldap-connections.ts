@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import { Client, type Entry, InvalidCredentialsError, ResultCodeError, type SearchOptions } from 'ldapts';
+import type { LdapSettings } from '../../config/ldap-settings.ts';
+import { DirectoryUnavailable } from '../directory.ts';
+
+/**
+ * Pooled connections to the directory, with fail-over across LDAP_SERVER_HOST:
+ *  - searches share `poolSize` connections bound as the service account (LDAP multiplexes requests);
+ *  - password checks borrow a connection of their own for the bind, up to `poolSize` at once.
+ * Anything that is not an answer from the directory (refused, timed out, dropped) is DirectoryUnavailable,
+ * so the caller reports a temporary failure, never "wrong password" and never success.
+ */
+export class LdapConnections {
+  private readonly settings: LdapSettings;
+  private readonly log: Logger;
+  private readonly tls: ConnectionOptions;
+  private readonly searchers: (Promise<Client> | undefined)[];
+  private nextSearcher = 0;
+  private readonly idleBinders: Client[] = [];
+  private bindersInUse = 0;
+  private readonly waitingForBinder: (() => void)[] = [];
+  /** Index of the server that last answered; new connections try it first. */
+  private preferred = 0;
+
+  constructor(settings: LdapSettings, log: Logger) {
+    this.settings = settings;
+    this.log = log;
+    this.tls = settings.caFile === undefined ? {} : { ca: readFileSync(settings.caFile) };
+    this.searchers = new Array(settings.poolSize).fill(undefined);
+  }
+
+  async search(base: string, filter: string, options: SearchOptions = {}): Promise<Entry[]> {
+    const run = async (index: number) => {
+      const client = await this.searcher(index);
+      return (await client.search(base, { scope: 'sub', ...options, filter })).searchEntries;
+    };
+    const index = this.nextSearcher++ % this.searchers.length;
+    try {
+      return await run(index);
+    } catch (error) {
+      if (error instanceof ResultCodeError) throw unavailable(error);
+      // A dropped connection is replaced once (on whichever server answers) before giving up.
+      this.discardSearcher(index);
+      try {
+        return await run(index);
+      } catch (retryError) {
+        if (!(retryError instanceof ResultCodeError)) this.discardSearcher(index);
+        throw unavailable(retryError);
+      }
+    }
+  }
+
+  /** True when the directory accepts this password for this DN; false when it says the credentials are wrong. */
+  async passwordMatches(dn: string, password: string): Promise<boolean> {
+    // An empty password is an unauthenticated bind (RFC 4513 5.1.2), which servers answer with success.
+    if (password === '') return false;
+    const client = await this.borrowBinder();
+    let healthy = true;
+    try {
+      await client.bind(dn, password);
+      return true;
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) return false;
+      healthy = false;
+      throw unavailable(error);
+    } finally {
+      this.returnBinder(client, healthy);
+    }
+  }
+
+  async close(): Promise<void> {
+    const clients = [...this.idleBinders, ...(await Promise.all(this.searchers.map((searcher) => searcher?.catch(() => undefined))))];
+    this.idleBinders.length = 0;
+    this.searchers.fill(undefined);
+    await Promise.all(clients.map((client) => client?.unbind().catch(() => undefined)));
+  }
+
+  private searcher(index: number): Promise<Client> {
+    const existing = this.searchers[index];
+    if (existing !== undefined) return existing;
+    const opened = this.open().catch((error: unknown) => {
+      this.searchers[index] = undefined;
+      throw error;
+    });
+    this.searchers[index] = opened;
+    return opened;
+  }
+
+  private discardSearcher(index: number): void {
+    const client = this.searchers[index];
+    this.searchers[index] = undefined;
+    void client?.then((found) => found.unbind()).catch(() => undefined);
+  }
+
+  private async borrowBinder(): Promise<Client> {
+    while (this.idleBinders.length === 0 && this.bindersInUse >= this.settings.poolSize) {
+      await new Promise<void>((resolve) => this.waitingForBinder.push(resolve));
+    }
+    this.bindersInUse += 1;
+    const idle = this.idleBinders.pop();
+    if (idle?.isConnected) return idle;
+    void idle?.unbind().catch(() => undefined);
+    try {
+      return await this.open();
+    } catch (error) {
+      this.bindersInUse -= 1;
+      this.waitingForBinder.shift()?.();
+      throw error;
+    }
+  }
+
+  private returnBinder(client: Client, healthy: boolean): void {
+    this.bindersInUse -= 1;
+    if (healthy && client.isConnected) this.idleBinders.push(client);
+    else void client.unbind().catch(() => undefined);
+    this.waitingForBinder.shift()?.();
+  }
+
+  /** A new connection to the first server that answers, starting with the one that answered last. */
+  private async open(): Promise<Client> {
+    const { servers } = this.settings;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < servers.length; attempt++) {
+      const index = (this.preferred + attempt) % servers.length;
+      try {
+        const client = await this.connect(servers[index] as string);
+        if (index !== this.preferred) this.log.warn({ server: servers[index] }, 'LDAP: failed over to another server');
+        this.preferred = index;
+        return client;
+      } catch (error) {
+        lastError = error;
+        this.log.warn({ server: servers[index], err: messageOf(error) }, 'LDAP server did not answer');
+      }
+    }
+    throw unavailable(lastError);
+  }
+
+  private async connect(url: string): Promise<Client> {
+    const { timeoutMs, startTls, bind } = this.settings;
+    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, tlsOptions: this.tls, ...singleUseSocket(url) });
+    try {
+      if (startTls) await client.startTLS({ ...this.tls, servername: new URL(url).hostname });
+      // Binding (as the service account, or anonymously) proves the server answers before the connection is pooled.
+      await client.bind(bind?.dn ?? '', bind?.password ?? '');
+      return client;
+    } catch (error) {
+      await client.unbind().catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+/**
+ * ldapts silently reconnects a dropped connection, unauthenticated and without StartTLS.
+ * A search on such a connection would find nothing and look like "no such user"; a connection
+ * that may open its socket only once fails instead, and the pool replaces it properly.
+ */
+function singleUseSocket(url: string): { createConnection?: typeof netConnect; createSecureConnection?: typeof tlsConnect } {
+  let opened = false;
+  const once = <T extends (...args: never[]) => unknown>(open: T): T =>
+    ((...args: Parameters<T>) => {
+      if (opened) throw new Error('LDAP connection was lost');
+      opened = true;
+      return open(...args);
+    }) as T;
+  return url.startsWith('ldaps:') ? { createSecureConnection: once(tlsConnect) } : { createConnection: once(netConnect) };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function unavailable(error: unknown): DirectoryUnavailable {
+  return error instanceof DirectoryUnavailable ? error : new DirectoryUnavailable(`LDAP: ${messageOf(error)}`);
+}

@@ -1,0 +1,170 @@
+import type { Entry } from 'ldapts';
+import { LRUCache } from 'lru-cache';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { LdapSettings } from '../../config/ldap-settings.ts';
+import type { Account, Directory, PasswordCheck } from '../directory.ts';
+import { fillFilter } from './ldap-filter.ts';
+import type { LdapConnections } from './ldap-connections.ts';
+
+const TRUE_VALUES = new Set(['true', '1', 'yes', 'on']);
+// A new directory entry should not wait long for its first mail: "not found" is kept briefly.
+const MAX_NEGATIVE_SECONDS = 10;
+// How deep distribution lists may nest before expansion stops (loops end here too).
+const MAX_GROUP_DEPTH = 3;
+
+interface Found {
+  dn: string;
+  account: Account;
+}
+
+/**
+ * The directory in LDAP (ACCOUNT_PROVISIONER=LDAP): every lookup is a filter from the settings,
+ * answered through pooled connections. Lookups are cached for LDAP_CACHE_TTL; password checks never
+ * are: each one searches the entry afresh and binds as it.
+ */
+export class LdapDirectory implements Directory {
+  private readonly settings: LdapSettings;
+  private readonly connections: LdapConnections;
+  private readonly configuredDomains: ReadonlySet<string>;
+  private readonly log: Logger;
+  private readonly cache: LRUCache<string, { value: unknown }>;
+
+  constructor(settings: LdapSettings, connections: LdapConnections, domains: readonly string[], log: Logger) {
+    this.settings = settings;
+    this.connections = connections;
+    this.configuredDomains = new Set(domains);
+    this.log = log;
+    // Every entry gets its own ttl in remember(); this default only satisfies the cache's construction.
+    this.cache = new LRUCache({ max: 50_000, ttl: MAX_NEGATIVE_SECONDS * 1000 });
+  }
+
+  accountByAddress(address: string): Promise<Account | undefined> {
+    const key = address.toLowerCase();
+    return this.cached(`user:${key}`, async () => (await this.findOne(this.settings.filters.user, key))?.account);
+  }
+
+  accountBySignInName(name: string): Promise<Account | undefined> {
+    const key = name.toLowerCase();
+    return this.cached(`login:${key}`, async () => (await this.findOne(this.settings.filters.login, key))?.account);
+  }
+
+  async checkPassword(name: string, password: string): Promise<PasswordCheck> {
+    const key = name.toLowerCase();
+    const found = await this.findOne(this.settings.filters.login, key);
+    this.remember(`login:${key}`, found?.account);
+    if (found === undefined) return { outcome: 'unknown_user' };
+    const matches = await this.connections.passwordMatches(found.dn, password);
+    return { outcome: matches ? 'match' : 'mismatch', account: found.account };
+  }
+
+  async servesDomain(domain: string): Promise<boolean> {
+    const key = domain.toLowerCase();
+    if (this.configuredDomains.has(key)) return true;
+    return this.cached(`domain:${key}`, async () => (await this.search(this.settings.filters.domain, key, ['1.1'], 1)).length > 0);
+  }
+
+  aliasTargets(address: string): Promise<string[] | undefined> {
+    const key = address.toLowerCase();
+    return this.cached(`alias:${key}`, async () => {
+      const { alias, group } = this.settings.filters;
+      const [aliased, lists] = await Promise.all([this.search(alias, key), this.search(group, key)]);
+      const targets = new Set(this.enabledMailboxes(aliased));
+      for (const entry of lists) for (const member of await this.expand(entry, MAX_GROUP_DEPTH)) targets.add(member);
+      targets.delete(key);
+      return targets.size > 0 ? [...targets] : undefined;
+    });
+  }
+
+  sendersFor(address: string): Promise<string[]> {
+    const key = address.toLowerCase();
+    return this.cached(`senders:${key}`, async () => this.enabledMailboxes(await this.search(this.settings.filters.senders, key)));
+  }
+
+  /** Exactly one entry, or none: a filter that matches two entries names no one (and is logged). */
+  private async findOne(filter: string, key: string): Promise<Found | undefined> {
+    const entries = (await this.search(filter, key, this.accountAttributes(), 2)).filter((entry) => this.mailOf(entry) !== undefined);
+    if (entries.length > 1) {
+      this.log.warn({ key, dns: entries.map((entry) => entry.dn) }, 'LDAP: more than one entry matches; treated as no account');
+      return undefined;
+    }
+    const entry = entries[0];
+    return entry && { dn: entry.dn, account: this.accountOf(entry) };
+  }
+
+  /** A list's members (their mailboxes, lists within it expanded), or the entry's own mailbox. */
+  private async expand(entry: Entry, depth: number): Promise<string[]> {
+    const members = values(entry, this.settings.attributes.member);
+    if (members.length === 0) return this.enabledMailboxes([entry]);
+    if (depth === 0) return [];
+    const found: string[] = [];
+    for (const dn of members) {
+      const memberEntries = await this.connections.search(dn, '(objectClass=*)', { scope: 'base', attributes: [...this.accountAttributes(), this.settings.attributes.member] }).catch(
+        (error: unknown) => (isMissingEntry(error) ? [] : Promise.reject(error)),
+      );
+      for (const member of memberEntries) found.push(...(await this.expand(member, depth - 1)));
+    }
+    return found;
+  }
+
+  private search(filter: string, key: string, attributes = this.accountAttributes(), sizeLimit = 0): Promise<Entry[]> {
+    return this.connections.search(this.settings.searchBase, fillFilter(filter, key), { attributes: [...attributes, this.settings.attributes.member], sizeLimit });
+  }
+
+  private accountAttributes(): string[] {
+    const { mail, quota, enabled } = this.settings.attributes;
+    return [mail, ...(quota ? [quota] : []), ...(enabled ? [enabled] : [])];
+  }
+
+  private mailOf(entry: Entry): string | undefined {
+    return values(entry, this.settings.attributes.mail)[0]?.toLowerCase();
+  }
+
+  private accountOf(entry: Entry): Account {
+    const { enabled, quota } = this.settings.attributes;
+    const flag = enabled === undefined ? undefined : values(entry, enabled)[0];
+    return {
+      address: this.mailOf(entry) as string,
+      disabled: enabled !== undefined && !TRUE_VALUES.has((flag ?? '').toLowerCase()),
+      quota: quota === undefined ? undefined : dovecotSize(values(entry, quota)[0]),
+    };
+  }
+
+  private enabledMailboxes(entries: Entry[]): string[] {
+    return entries
+      .filter((entry) => this.mailOf(entry) !== undefined && !this.accountOf(entry).disabled)
+      .map((entry) => this.mailOf(entry) as string);
+  }
+
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit.value as T;
+    const value = await load();
+    this.remember(key, value);
+    return value;
+  }
+
+  private remember(key: string, value: unknown): void {
+    const missing = value === undefined || (Array.isArray(value) && value.length === 0) || value === false;
+    const ttl = Math.min(this.settings.cacheSeconds, missing ? MAX_NEGATIVE_SECONDS : Infinity) * 1000;
+    if (ttl > 0) this.cache.set(key, { value }, { ttl });
+  }
+}
+
+/** An attribute's values as strings, whatever case the server used for its name. */
+function values(entry: Entry, attribute: string): string[] {
+  const name = Object.keys(entry).find((key) => key.toLowerCase() === attribute.toLowerCase());
+  const value = name === undefined ? undefined : entry[name];
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map((item) => item.toString());
+}
+
+/** A quota as Dovecot reads it; anything else is dropped (no limit) rather than written into a setting. */
+function dovecotSize(value: string | undefined): string | undefined {
+  const match = value === undefined ? null : /^\s*(\d+)\s*([kmgt]?)b?\s*$/i.exec(value);
+  if (match === null) return undefined;
+  return `${match[1]}${(match[2] ?? '').toUpperCase().replace('K', 'k')}${match[2] ? '' : 'B'}`;
+}
+
+function isMissingEntry(error: unknown): boolean {
+  return error instanceof Error && /no such object/i.test(error.message);
+}

@@ -1,0 +1,34 @@
+import { EqualityFilter, FilterParser } from 'ldapts';
+
+/**
+ * Filter templates with Postfix's ldap_table placeholders, so docker-mailserver filters keep working:
+ *   %s  the whole key (an address, a sign-in name, or a domain)
+ *   %u  the key's local part (the whole key when it has no @)
+ *   %d  the key's domain (empty when it has no @)
+ *   %%  a literal %
+ * Every substituted value is escaped (RFC 4515): a key like `*)(uid=*` matches nothing.
+ */
+const PLACEHOLDER = /%([sud%])/g;
+
+export function fillFilter(template: string, key: string): string {
+  const at = key.lastIndexOf('@');
+  const parts: Record<string, string> = {
+    s: key,
+    u: at < 0 ? key : key.slice(0, at),
+    d: at < 0 ? '' : key.slice(at + 1),
+  };
+  return template.replace(PLACEHOLDER, (_, name: string) => (name === '%' ? '%' : escapeFilterValue(parts[name] ?? '')));
+}
+
+export function escapeFilterValue(value: string): string {
+  return EqualityFilter.escape(value);
+}
+
+/** Throws with the parser's words when a template would not make a valid filter. */
+export function checkFilterTemplate(template: string): void {
+  const stray = /%[^sud%]/.exec(template);
+  if (stray) throw new Error(`unknown placeholder "${stray[0]}"; allowed: %s, %u, %d (and %% for a literal %)`);
+  const filled = fillFilter(template, 'user@example.org');
+  if (!filled.startsWith('(') || !filled.endsWith(')')) throw new Error('is not an LDAP filter; allowed: a filter in parentheses, e.g. (mail=%s)');
+  FilterParser.parseString(filled);
+}

@@ -1,0 +1,164 @@
+import { type CleanedEnv, makeValidator, num, str } from 'envalid';
+import { checkFilterTemplate } from '../auth/ldap/ldap-filter.ts';
+import { LDAP_PRESETS, type LdapAttributes, type LdapFilters, type LdapSchema } from './ldap-presets.ts';
+import { absolutePath, choice, flag, seconds } from './validators.ts';
+
+export interface LdapSettings {
+  /** Tried in order; the first that answers is used until it fails. */
+  servers: string[];
+  searchBase: string;
+  /** The service account searches run as; undefined: anonymous searches. */
+  bind: { dn: string; password: string } | undefined;
+  startTls: boolean;
+  caFile: string | undefined;
+  timeoutMs: number;
+  poolSize: number;
+  cacheSeconds: number;
+  schema: LdapSchema;
+  attributes: LdapAttributes;
+  filters: LdapFilters;
+}
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+function refuseControlCharacters(value: string): string {
+  if (CONTROL.test(value)) throw new Error('contains a control character (newline, tab, NUL); allowed: printable text');
+  return value;
+}
+
+/** docker-mailserver takes a host with or without scheme; a list (space or comma separated) fails over in order. */
+const ldapServerList = makeValidator<string[]>((value) => {
+  const servers = value.split(/[\s,]+/).filter((item) => item !== '');
+  if (servers.length === 0) throw new Error('is empty; allowed: ldap://host[:port] or ldaps://host[:port], several separated by spaces');
+  return servers.map((server) => {
+    const url = new URL(server.includes('://') ? server : `ldap://${server}`);
+    if (url.protocol !== 'ldap:' && url.protocol !== 'ldaps:') {
+      throw new Error(`"${server}" uses ${url.protocol}; allowed: ldap:// or ldaps://`);
+    }
+    if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.username !== '') {
+      throw new Error(`"${server}" has more than a scheme, host and port; allowed: ldap://host[:port]`);
+    }
+    return `${url.protocol}//${url.host}`;
+  });
+});
+
+const distinguishedName = makeValidator<string>((value) => {
+  if (!/^[^=,]+=[^,]+/.test(value.trim())) throw new Error(`"${value}" is not a DN; allowed: e.g. dc=example,dc=org`);
+  return refuseControlCharacters(value.trim());
+});
+
+// Compose files often carry docker-mailserver's quoted form: - LDAP_QUERY_FILTER_USER="(&(mail=%s))".
+const unquote = (value: string) => value.trim().replace(/^"(.*)"$/s, '$1').replace(/^'(.*)'$/s, '$1');
+
+const ldapFilter = makeValidator<string>((value) => {
+  const filter = refuseControlCharacters(unquote(value));
+  checkFilterTemplate(filter);
+  return filter;
+});
+
+/** An attribute name (or OID); "none" (or empty) switches a preset's attribute off. */
+const attributeName = makeValidator<string | null>((value) => {
+  const name = value.trim();
+  if (name === '' || name.toLowerCase() === 'none') return null;
+  if (!/^([A-Za-z][A-Za-z0-9-]*|\d+(\.\d+)+)$/.test(name)) {
+    throw new Error(`"${value}" is not an attribute name; allowed: letters, digits and -, e.g. mail, or none`);
+  }
+  return name;
+});
+
+const poolSize = num({ default: 4, desc: 'Connections to the directory' });
+
+export const ldapSpecs = {
+  ACCOUNT_PROVISIONER: choice<'file' | 'ldap'>(['file', 'ldap'])({ default: 'file' }),
+  LDAP_SERVER_HOST: ldapServerList({ default: undefined }),
+  LDAP_SEARCH_BASE: distinguishedName({ default: undefined }),
+  LDAP_BIND_DN: distinguishedName({ default: undefined }),
+  LDAP_BIND_PW: str({ default: undefined }),
+  LDAP_START_TLS: flag({ default: false }),
+  LDAP_TLS_CA_FILE: absolutePath({ default: undefined }),
+  LDAP_SCHEMA: choice<LdapSchema>(['inetorgperson', 'postfix-book', 'active-directory'])({ default: 'inetorgperson' }),
+  LDAP_QUERY_FILTER_USER: ldapFilter({ default: undefined }),
+  LDAP_QUERY_FILTER_LOGIN: ldapFilter({ default: undefined }),
+  LDAP_QUERY_FILTER_ALIAS: ldapFilter({ default: undefined }),
+  LDAP_QUERY_FILTER_GROUP: ldapFilter({ default: undefined }),
+  LDAP_QUERY_FILTER_DOMAIN: ldapFilter({ default: undefined }),
+  LDAP_QUERY_FILTER_SENDERS: ldapFilter({ default: undefined }),
+  LDAP_ATTRIBUTE_MAIL: attributeName({ default: undefined }),
+  LDAP_ATTRIBUTE_UID: attributeName({ default: undefined }),
+  LDAP_ATTRIBUTE_ALIASES: attributeName({ default: undefined }),
+  LDAP_ATTRIBUTE_QUOTA: attributeName({ default: undefined }),
+  LDAP_ATTRIBUTE_ENABLED: attributeName({ default: undefined }),
+  LDAP_ATTRIBUTE_MEMBER: attributeName({ default: undefined }),
+  LDAP_TIMEOUT: seconds({ default: 5 }),
+  LDAP_POOL_SIZE: poolSize,
+  LDAP_CACHE_TTL: seconds({ default: 60 }),
+};
+
+type LdapEnv = CleanedEnv<typeof ldapSpecs>;
+
+export function ldapProblems(env: LdapEnv): string[] {
+  const problems: string[] = [];
+  if (env.ACCOUNT_PROVISIONER !== 'ldap') {
+    if (env.LDAP_SERVER_HOST !== undefined) {
+      problems.push('LDAP_SERVER_HOST: is set but ACCOUNT_PROVISIONER is not LDAP; allowed: ACCOUNT_PROVISIONER=LDAP, or unset LDAP_SERVER_HOST');
+    }
+    return problems;
+  }
+  if (env.LDAP_SERVER_HOST === undefined) problems.push('LDAP_SERVER_HOST: is required with ACCOUNT_PROVISIONER=LDAP; allowed: ldap://host or ldaps://host');
+  if (env.LDAP_SEARCH_BASE === undefined) problems.push('LDAP_SEARCH_BASE: is required with ACCOUNT_PROVISIONER=LDAP; allowed: a DN, e.g. ou=people,dc=example,dc=org');
+  if ((env.LDAP_BIND_DN === undefined) !== (env.LDAP_BIND_PW === undefined)) {
+    problems.push('LDAP_BIND_DN, LDAP_BIND_PW: only one is set; allowed: both (service account) or neither (anonymous search)');
+  }
+  if (env.LDAP_START_TLS && env.LDAP_SERVER_HOST?.some((server) => server.startsWith('ldaps:'))) {
+    problems.push('LDAP_START_TLS: is on with an ldaps:// server, which is TLS already; allowed: ldap:// with StartTLS, or ldaps:// without');
+  }
+  if (!Number.isInteger(env.LDAP_POOL_SIZE) || env.LDAP_POOL_SIZE < 1 || env.LDAP_POOL_SIZE > 64) {
+    problems.push(`LDAP_POOL_SIZE: "${env.LDAP_POOL_SIZE}" is out of range; allowed: a whole number from 1 to 64`);
+  }
+  if (env.LDAP_QUERY_FILTER_USER !== undefined && env.LDAP_QUERY_FILTER_LOGIN === undefined && env.LDAP_ATTRIBUTE_UID) {
+    problems.push('LDAP_ATTRIBUTE_UID: cannot be added to your own LDAP_QUERY_FILTER_USER; allowed: also set LDAP_QUERY_FILTER_LOGIN, e.g. (&(objectClass=inetOrgPerson)(|(mail=%s)(uid=%s)))');
+  }
+  return problems;
+}
+
+export function ldapSettings(env: LdapEnv): LdapSettings | undefined {
+  if (env.ACCOUNT_PROVISIONER !== 'ldap' || env.LDAP_SERVER_HOST === undefined || env.LDAP_SEARCH_BASE === undefined) return undefined;
+  const attributes = ldapAttributes(env);
+  const presetFilters = LDAP_PRESETS[env.LDAP_SCHEMA].filters(attributes);
+  const user = env.LDAP_QUERY_FILTER_USER ?? presetFilters.user;
+  return {
+    servers: env.LDAP_SERVER_HOST,
+    searchBase: env.LDAP_SEARCH_BASE,
+    bind: env.LDAP_BIND_DN !== undefined && env.LDAP_BIND_PW !== undefined ? { dn: env.LDAP_BIND_DN, password: env.LDAP_BIND_PW } : undefined,
+    startTls: env.LDAP_START_TLS,
+    caFile: env.LDAP_TLS_CA_FILE,
+    timeoutMs: env.LDAP_TIMEOUT * 1000,
+    poolSize: env.LDAP_POOL_SIZE,
+    cacheSeconds: env.LDAP_CACHE_TTL,
+    schema: env.LDAP_SCHEMA,
+    attributes,
+    filters: {
+      user,
+      // Your own user filter is also the login filter unless you give one: it may carry conditions the preset's lacks.
+      login: env.LDAP_QUERY_FILTER_LOGIN ?? (env.LDAP_QUERY_FILTER_USER === undefined ? presetFilters.login : user),
+      alias: env.LDAP_QUERY_FILTER_ALIAS ?? presetFilters.alias,
+      group: env.LDAP_QUERY_FILTER_GROUP ?? presetFilters.group,
+      domain: env.LDAP_QUERY_FILTER_DOMAIN ?? presetFilters.domain,
+      senders: env.LDAP_QUERY_FILTER_SENDERS ?? presetFilters.senders,
+    },
+  };
+}
+
+function ldapAttributes(env: LdapEnv): LdapAttributes {
+  const preset = LDAP_PRESETS[env.LDAP_SCHEMA].attributes;
+  // undefined: not set, the preset decides; null: set to none.
+  const pick = (value: string | null | undefined, fallback: string | undefined) => (value === undefined ? fallback : (value ?? undefined));
+  return {
+    mail: env.LDAP_ATTRIBUTE_MAIL ?? preset.mail,
+    uid: pick(env.LDAP_ATTRIBUTE_UID, preset.uid),
+    aliases: pick(env.LDAP_ATTRIBUTE_ALIASES, preset.aliases),
+    quota: pick(env.LDAP_ATTRIBUTE_QUOTA, preset.quota),
+    enabled: pick(env.LDAP_ATTRIBUTE_ENABLED, preset.enabled),
+    member: env.LDAP_ATTRIBUTE_MEMBER ?? preset.member,
+  };
+}
