@@ -57,9 +57,10 @@ const ldapFilter = makeValidator<string>((value) => {
 });
 
 /** An attribute name (or OID); "none" (or empty) switches a preset's attribute off. */
-const attributeName = makeValidator<string | null>((value) => {
+const attributeName = makeValidator<string | false>((value) => {
   const name = value.trim();
-  if (name === '' || name.toLowerCase() === 'none') return null;
+  // false, not null: envalid takes a null result for a failed parse.
+  if (name === '' || name.toLowerCase() === 'none') return false;
   if (!/^([A-Za-z][A-Za-z0-9-]*|\d+(\.\d+)+)$/.test(name)) {
     throw new Error(`"${value}" is not an attribute name; allowed: letters, digits and -, e.g. mail, or none`);
   }
@@ -151,14 +152,14 @@ export function ldapSettings(env: LdapEnv): LdapSettings | undefined {
 
 function ldapAttributes(env: LdapEnv): LdapAttributes {
   const preset = LDAP_PRESETS[env.LDAP_SCHEMA].attributes;
-  // undefined: not set, the preset decides; null: set to none.
-  const pick = (value: string | null | undefined, fallback: string | undefined) => (value === undefined ? fallback : (value ?? undefined));
+  // undefined: not set, the preset decides; false: set to none.
+  const pick = (value: string | false | undefined, fallback: string | undefined) => (value === undefined ? fallback : value || undefined);
   return {
-    mail: env.LDAP_ATTRIBUTE_MAIL ?? preset.mail,
+    mail: env.LDAP_ATTRIBUTE_MAIL || preset.mail,
     uid: pick(env.LDAP_ATTRIBUTE_UID, preset.uid),
     aliases: pick(env.LDAP_ATTRIBUTE_ALIASES, preset.aliases),
     quota: pick(env.LDAP_ATTRIBUTE_QUOTA, preset.quota),
     enabled: pick(env.LDAP_ATTRIBUTE_ENABLED, preset.enabled),
-    member: env.LDAP_ATTRIBUTE_MEMBER ?? preset.member,
+    member: env.LDAP_ATTRIBUTE_MEMBER || preset.member,
   };
 }

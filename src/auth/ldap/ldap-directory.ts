@@ -12,6 +12,9 @@ const MAX_NEGATIVE_SECONDS = 10;
 // How deep distribution lists may nest before expansion stops (loops end here too).
 const MAX_GROUP_DEPTH = 3;
 
+/** What the directory needs from the connection pool. */
+export type DirectoryConnections = Pick<LdapConnections, 'search' | 'passwordMatches'>;
+
 interface Found {
   dn: string;
   account: Account;
@@ -24,12 +27,12 @@ interface Found {
  */
 export class LdapDirectory implements Directory {
   private readonly settings: LdapSettings;
-  private readonly connections: LdapConnections;
+  private readonly connections: DirectoryConnections;
   private readonly configuredDomains: ReadonlySet<string>;
   private readonly log: Logger;
   private readonly cache: LRUCache<string, { value: unknown }>;
 
-  constructor(settings: LdapSettings, connections: LdapConnections, domains: readonly string[], log: Logger) {
+  constructor(settings: LdapSettings, connections: DirectoryConnections, domains: readonly string[], log: Logger) {
     this.settings = settings;
     this.connections = connections;
     this.configuredDomains = new Set(domains);

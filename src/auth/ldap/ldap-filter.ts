@@ -30,5 +30,8 @@ export function checkFilterTemplate(template: string): void {
   if (stray) throw new Error(`unknown placeholder "${stray[0]}"; allowed: %s, %u, %d (and %% for a literal %)`);
   const filled = fillFilter(template, 'user@example.org');
   if (!filled.startsWith('(') || !filled.endsWith(')')) throw new Error('is not an LDAP filter; allowed: a filter in parentheses, e.g. (mail=%s)');
+  // The parser forgives a missing closing parenthesis; a filter Postfix or slapd would refuse should not start.
+  const count = (char: string) => filled.split(char).length - 1;
+  if (count('(') !== count(')')) throw new Error(`has ${count('(')} "(" but ${count(')')} ")"; allowed: balanced parentheses (escape them in values as \\28 and \\29)`);
   FilterParser.parseString(filled);
 }
