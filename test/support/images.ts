@@ -4,9 +4,11 @@ import { GenericContainer } from 'testcontainers';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MAIL_IMAGE = 'idmail:test';
 export const IDP_IMAGE = 'idmail-demo-idp:test';
+export const LDAP_IMAGE = 'idmail-demo-ldap:test';
 
-/** Builds the appliance and the test IdP once per run (layer cache makes repeats cheap). */
+/** Builds the appliance, the test IdP and the test directory once per run (layer cache makes repeats cheap). */
 export async function buildImages(): Promise<void> {
   await GenericContainer.fromDockerfile(ROOT, 'image/Dockerfile').build(MAIL_IMAGE, { deleteOnExit: false });
   await GenericContainer.fromDockerfile(`${ROOT}image/idp`).build(IDP_IMAGE, { deleteOnExit: false });
+  await GenericContainer.fromDockerfile(`${ROOT}image/ldap`).build(LDAP_IMAGE, { deleteOnExit: false });
 }

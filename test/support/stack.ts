@@ -1,5 +1,5 @@
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
-import { IDP_IMAGE, MAIL_IMAGE } from './images.ts';
+import { IDP_IMAGE, LDAP_IMAGE, MAIL_IMAGE } from './images.ts';
 import { ISSUER, TestIdp } from './idp.ts';
 
 export const MAIL_PORTS = [25, 143, 993, 110, 995, 587, 465, 4190];
@@ -28,13 +28,25 @@ export interface Stack {
   network: StartedNetwork;
   idp: TestIdp;
   idpContainer: StartedTestContainer;
+  /** The test directory (slapd), when the stack was started with one. */
+  ldap: StartedTestContainer | undefined;
   mail: StartedTestContainer;
   logs: () => string;
+  /** Another appliance on the same network (same IdP and directory), stopped with the stack. */
+  startMail(env: Record<string, string>): Promise<Appliance>;
   stop(): Promise<void>;
 }
 
-/** The test IdP and the appliance on one network, as compose runs them. Stops and removes both. */
-export async function startStack(env: Record<string, string>): Promise<Stack> {
+export interface Appliance {
+  container: StartedTestContainer;
+  logs: () => string;
+}
+
+/** Where the appliance finds the test directory's CA (StartTLS to slapd). */
+export const LDAP_CA_FILE = '/etc/idmail/ldap-ca.pem';
+
+/** The test IdP (and optionally slapd) and the appliance on one network, as compose runs them. Stops and removes all. */
+export async function startStack(env: Record<string, string>, options: { ldap?: boolean } = {}): Promise<Stack> {
   const network = await new Network().start();
   const started: StartedTestContainer[] = [];
   const stop = async () => {
@@ -50,24 +62,45 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
       .withWaitStrategy(Wait.forHttp('/health', 8080))
       .start();
     started.push(idpContainer);
-    let output = '';
-    const mail = await new GenericContainer(MAIL_IMAGE)
-      .withNetwork(network)
-      .withNetworkAliases('mail')
-      .withEnvironment(env)
-      .withCopyContentToContainer([{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }])
-      .withExposedPorts(...MAIL_PORTS)
-      .withLogConsumer((stream) => stream.on('data', (chunk) => (output += chunk.toString())))
-      .withWaitStrategy(Wait.forHealthCheck())
-      .withStartupTimeout(120_000)
-      .start();
-    started.push(mail);
+    const ldap = options.ldap ? await startDirectory(network) : undefined;
+    if (ldap) started.push(ldap);
+    const files = [{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }];
+    if (ldap) files.push({ content: (await ldap.exec(['cat', '/etc/ldap/tls/ca.pem'])).output, target: LDAP_CA_FILE });
+    const startMail = async (mailEnv: Record<string, string>) => {
+      const appliance = await startAppliance(network, mailEnv, files);
+      started.push(appliance.container);
+      return appliance;
+    };
+    const { container: mail, logs } = await startMail(env);
     const idp = new TestIdp(`http://${idpContainer.getHost()}:${idpContainer.getMappedPort(8080)}`);
-    return { network, idp, idpContainer, mail, logs: () => output, stop };
+    return { network, idp, idpContainer, ldap, mail, logs, startMail, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+async function startDirectory(network: StartedNetwork): Promise<StartedTestContainer> {
+  return new GenericContainer(LDAP_IMAGE)
+    .withNetwork(network)
+    .withNetworkAliases('ldap')
+    .withExposedPorts(389)
+    .withWaitStrategy(Wait.forHealthCheck())
+    .start();
+}
+
+async function startAppliance(network: StartedNetwork, env: Record<string, string>, files: { content: string; target: string }[]): Promise<Appliance> {
+  let output = '';
+  const container = await new GenericContainer(MAIL_IMAGE)
+    .withNetwork(network)
+    .withEnvironment(env)
+    .withCopyContentToContainer(files)
+    .withExposedPorts(...MAIL_PORTS)
+    .withLogConsumer((stream) => stream.on('data', (chunk) => (output += chunk.toString())))
+    .withWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(120_000)
+    .start();
+  return { container, logs: () => output };
 }
 
 /** Runs curl inside the appliance, exactly as a docker-mailserver user verifies sign-in. */

@@ -1,0 +1,308 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { ISSUER, USERS } from '../support/idp.ts';
+import { LineClient, manageSieveAuthenticate } from '../support/sasl.ts';
+import { type Appliance, curlInside, eventually, LDAP_CA_FILE, type Stack, startStack } from '../support/stack.ts';
+
+/** The seed of image/ldap: the same passwords as the test IdP's users, so one person has one credential. */
+const PEOPLE = {
+  alice: { address: 'alice@example.test', uid: 'alice', password: 'alice-password', dn: 'uid=alice,ou=people,dc=example,dc=test' },
+  bob: { address: 'bob@example.test', uid: 'bob', password: 'bob-password', dn: 'uid=bob,ou=people,dc=example,dc=test' },
+  carol: { address: 'carol@example.test', uid: 'carol', password: 'carol-password', dn: 'uid=carol,ou=people,dc=example,dc=test' },
+  dave: { address: 'dave@example.test', uid: 'dave', password: 'dave-password', dn: 'uid=dave,ou=people,dc=example,dc=test' },
+};
+type Person = (typeof PEOPLE)[keyof typeof PEOPLE];
+
+const SERVICE = { LDAP_BIND_DN: 'cn=idmail,ou=services,dc=example,dc=test', LDAP_BIND_PW: 'idmail-service-password' };
+const OAUTH2 = { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER, OAUTH2_AUDIENCE: 'urn:idmail' };
+const CACHE_SECONDS = 3;
+
+/** A docker-mailserver compose file's LDAP block, as its docs write it (quotes included). */
+const DMS_ENV = {
+  OVERRIDE_HOSTNAME: 'mail.example.test',
+  LOG_LEVEL: 'debug',
+  ...OAUTH2,
+  ACCOUNT_PROVISIONER: 'LDAP',
+  LDAP_SERVER_HOST: 'ldap',
+  LDAP_SEARCH_BASE: 'dc=example,dc=test',
+  ...SERVICE,
+  LDAP_QUERY_FILTER_USER: '"(&(mail=%s)(mailEnabled=TRUE))"',
+  LDAP_QUERY_FILTER_GROUP: '"(&(mailGroupMember=%s)(mailEnabled=TRUE))"',
+  LDAP_QUERY_FILTER_ALIAS: '"(|(&(mailAlias=%s)(objectClass=PostfixBookMailForward))(&(mailAlias=%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)))"',
+  LDAP_QUERY_FILTER_DOMAIN: '"(|(&(mail=*@%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))(&(mailGroupMember=*@%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))(&(mailAlias=*@%s)(objectClass=PostfixBookMailForward)))"',
+  LDAP_QUERY_FILTER_SENDERS: '"(|(&(mail=%s)(mailEnabled=TRUE))(&(mailAlias=%s)(mailEnabled=TRUE)))"',
+  LDAP_ATTRIBUTE_QUOTA: 'mailQuota',
+  LDAP_CACHE_TTL: String(CACHE_SECONDS),
+  LDAP_TIMEOUT: '2',
+};
+
+/** Login by uid, StartTLS with the test CA, distribution lists as groupOfNames, and a dead server first in the list. */
+const INETORGPERSON_ENV = {
+  OVERRIDE_HOSTNAME: 'mail.example.test',
+  ...OAUTH2,
+  ACCOUNT_PROVISIONER: 'ldap',
+  LDAP_SCHEMA: 'inetorgperson',
+  LDAP_SERVER_HOST: 'ldap://nowhere.invalid ldap://ldap',
+  LDAP_SEARCH_BASE: 'dc=example,dc=test',
+  ...SERVICE,
+  LDAP_START_TLS: '1',
+  LDAP_TLS_CA_FILE: LDAP_CA_FILE,
+  LDAP_ATTRIBUTE_UID: 'uid',
+};
+
+let stack: Stack;
+let ldap: StartedTestContainer;
+
+before(async () => {
+  stack = await startStack(DMS_ENV, { ldap: true });
+  ldap = stack.ldap as StartedTestContainer;
+});
+after(async () => stack?.stop());
+
+const LOGIN_DENIED = 67;
+
+function curlSignIn(mail: StartedTestContainer, protocol: 'imap' | 'pop3' | 'smtp', mechanism: string, user: string, password: string) {
+  const target = { imap: ['--url', 'imap://localhost:143', '--request', 'LOGOUT'], pop3: ['--url', 'pop3://localhost:110', '--request', 'QUIT'] };
+  const submit = ['--ssl-reqd', '--insecure', '--url', 'smtp://localhost:587', '--mail-from', user, '--mail-rcpt', user, '--upload-file', '/etc/hostname'];
+  return curlInside(mail, [...(protocol === 'smtp' ? submit : target[protocol]), '--login-options', `AUTH=${mechanism}`, '--user', `${user}:${password}`]);
+}
+
+const imapLogin = (user: string, password: string, mail = stack.mail) => curlSignIn(mail, 'imap', 'PLAIN', user, password);
+
+/** The tagged answer to an IMAP LOGIN, read from the wire (to see [UNAVAILABLE] vs [AUTHENTICATIONFAILED]). */
+async function imapLoginAnswer(user: string, password: string): Promise<string> {
+  const client = await LineClient.connect(stack.mail.getHost(), stack.mail.getMappedPort(993), true);
+  try {
+    await client.readUntil(/^\* OK/);
+    client.send(`a1 LOGIN "${user}" "${password}"`);
+    return (await client.readUntil(/^a1 /, 30_000)).split('\r\n').at(-1) ?? '';
+  } finally {
+    client.close();
+  }
+}
+
+const inbound = (mail = stack.mail) => nodemailer.createTransport({ host: mail.getHost(), port: mail.getMappedPort(25), secure: false, ignoreTLS: true });
+const submission = (person: Person) =>
+  nodemailer.createTransport({
+    host: stack.mail.getHost(),
+    port: stack.mail.getMappedPort(587),
+    secure: false,
+    requireTLS: true,
+    tls: { rejectUnauthorized: false },
+    auth: { user: person.address, pass: person.password },
+  });
+
+type SmtpError = Error & { responseCode?: number };
+const sendInbound = (to: string, subject = `t ${randomUUID()}`, mail = stack.mail) =>
+  inbound(mail).sendMail({ from: 'someone@elsewhere.example', to, subject, text: 'hello' }).then(() => 250, (error: SmtpError) => error.responseCode ?? 0);
+
+/** The subjects in a person's INBOX, signed in by password or by an access token. */
+async function inboxHas(auth: { user: string; pass: string } | { user: string; accessToken: string }, subject: string, mail = stack.mail): Promise<boolean> {
+  const imap = new ImapFlow({ host: mail.getHost(), port: mail.getMappedPort(993), secure: true, tls: { rejectUnauthorized: false }, auth, logger: false });
+  await imap.connect();
+  try {
+    const found = await eventually(async () => {
+      const lock = await imap.getMailboxLock('INBOX');
+      try {
+        return (await imap.search({ subject })) || [];
+      } finally {
+        lock.release();
+      }
+    }, (uids) => uids.length > 0, 10_000);
+    return found.length > 0;
+  } finally {
+    await imap.logout();
+  }
+}
+
+const withPassword = (person: Person) => ({ user: person.address, pass: person.password });
+
+/** Changes the directory as its administrator would (ldapmodify as the rootDN inside slapd's container). */
+async function ldapModify(ldif: string): Promise<void> {
+  const result = await ldap.exec(['sh', '-c', `printf '%s\\n' "$0" | ldapmodify -x -H ldap://127.0.0.1 -D cn=admin,dc=example,dc=test -w admin-password`, ldif]);
+  assert.equal(result.exitCode, 0, result.output);
+}
+
+const setMailEnabled = (person: Person, enabled: boolean) =>
+  ldapModify(`dn: ${person.dn}\nchangetype: modify\nreplace: mailEnabled\nmailEnabled: ${enabled ? 'TRUE' : 'FALSE'}`);
+
+async function setPassword(person: Person, password: string): Promise<void> {
+  const result = await ldap.exec(['ldappasswd', '-x', '-H', 'ldap://127.0.0.1', '-D', 'cn=admin,dc=example,dc=test', '-w', 'admin-password', '-s', password, person.dn]);
+  assert.equal(result.exitCode, 0, result.output);
+}
+
+describe('LDAP password sign-in (docker-mailserver environment block)', () => {
+  for (const protocol of ['imap', 'pop3', 'smtp'] as const) {
+    for (const mechanism of ['PLAIN', 'LOGIN']) {
+      it(`${protocol.toUpperCase()} ${mechanism} with the directory password`, async () => {
+        const result = await curlSignIn(stack.mail, protocol, mechanism, PEOPLE.alice.address, PEOPLE.alice.password);
+        assert.equal(result.exitCode, 0, result.output);
+      });
+    }
+  }
+
+  it('ManageSieve PLAIN with the directory password, after STARTTLS', async () => {
+    const initial = Buffer.from(`\0${PEOPLE.bob.address}\0${PEOPLE.bob.password}`).toString('base64');
+    assert.match(await manageSieveAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(4190), 'PLAIN', initial), /^OK/);
+  });
+
+  it('refuses a wrong password, an unknown user and an empty password', async () => {
+    assert.equal((await imapLogin(PEOPLE.alice.address, 'bob-password')).exitCode, LOGIN_DENIED);
+    assert.equal((await imapLogin('nobody@example.test', 'alice-password')).exitCode, LOGIN_DENIED);
+    assert.match(await imapLoginAnswer(PEOPLE.alice.address, ''), /^a1 NO/);
+  });
+
+  it('refuses a user the directory disables, for sign-in and for delivery', async () => {
+    assert.equal((await imapLogin(PEOPLE.dave.address, PEOPLE.dave.password)).exitCode, LOGIN_DENIED);
+    assert.equal(await sendInbound(PEOPLE.dave.address), 550);
+  });
+
+  it('matches nothing with filter injection attempts', async () => {
+    for (const login of ['*', '*)(mail=*', 'alice@example.test)(|(mail=*', '*@example.test', 'alice@example.test\\29']) {
+      const result = await imapLogin(login, PEOPLE.alice.password);
+      assert.equal(result.exitCode, LOGIN_DENIED, `${login}: ${result.output}`);
+    }
+    assert.equal(await sendInbound('*@example.test'), 550);
+    assert.doesNotMatch(stack.logs(), /Bad search filter|invalid filter/i);
+  });
+
+  it('signs in by address only when no uid attribute is configured', async () => {
+    assert.equal((await imapLogin(PEOPLE.alice.uid, PEOPLE.alice.password)).exitCode, LOGIN_DENIED);
+  });
+
+  it('answers a disabled flag within the cache lifetime, and enabling again as quickly', async () => {
+    await setMailEnabled(PEOPLE.carol, false);
+    try {
+      const refused = await eventually(() => imapLogin(PEOPLE.carol.address, PEOPLE.carol.password), (r) => r.exitCode === LOGIN_DENIED, (CACHE_SECONDS + 12) * 1000);
+      assert.equal(refused.exitCode, LOGIN_DENIED, refused.output);
+      assert.equal(await eventually(() => sendInbound(PEOPLE.carol.address), (code) => code === 550, (CACHE_SECONDS + 12) * 1000), 550);
+    } finally {
+      await setMailEnabled(PEOPLE.carol, true);
+    }
+    const again = await eventually(() => imapLogin(PEOPLE.carol.address, PEOPLE.carol.password), (r) => r.exitCode === 0, (CACHE_SECONDS + 12) * 1000);
+    assert.equal(again.exitCode, 0, again.output);
+  });
+
+  it('takes a password change at once: the old password fails at the very next sign-in', async () => {
+    assert.equal((await imapLogin(PEOPLE.carol.address, PEOPLE.carol.password)).exitCode, 0);
+    await setPassword(PEOPLE.carol, 'carol-new-password');
+    try {
+      assert.equal((await imapLogin(PEOPLE.carol.address, PEOPLE.carol.password)).exitCode, LOGIN_DENIED);
+      assert.equal((await imapLogin(PEOPLE.carol.address, 'carol-new-password')).exitCode, 0);
+    } finally {
+      await setPassword(PEOPLE.carol, PEOPLE.carol.password);
+    }
+  });
+
+  it('gives the mailbox the quota of the directory entry', async () => {
+    const imap = new ImapFlow({ host: stack.mail.getHost(), port: stack.mail.getMappedPort(993), secure: true, tls: { rejectUnauthorized: false }, auth: withPassword(PEOPLE.alice), logger: false });
+    await imap.connect();
+    try {
+      const quota = await imap.getQuota('INBOX');
+      assert.ok(quota, 'QUOTA extension missing');
+      assert.equal(quota.storage?.limit, 1024 ** 3);
+    } finally {
+      await imap.logout();
+    }
+  });
+});
+
+describe('LDAP recipients, aliases, groups and senders', () => {
+  it('delivers to a directory user, an alias and every member of a group; rejects an unknown address at RCPT', async () => {
+    const subject = `group ${randomUUID()}`;
+    assert.equal(await sendInbound('team@example.test', subject), 250);
+    assert.ok(await inboxHas(withPassword(PEOPLE.alice), subject));
+    assert.ok(await inboxHas(withPassword(PEOPLE.bob), subject));
+    const aliased = `alias ${randomUUID()}`;
+    assert.equal(await sendInbound('builder@example.test', aliased), 250);
+    assert.ok(await inboxHas(withPassword(PEOPLE.bob), aliased));
+    assert.equal(await sendInbound('nobody@example.test'), 550);
+  });
+
+  it('lets a user send as their own alias, not as another user nor as their alias', async () => {
+    const own = await submission(PEOPLE.alice).sendMail({ from: 'alice.liddell@example.test', to: PEOPLE.bob.address, subject: 'x', text: 'x' });
+    assert.equal(own.rejected.length, 0);
+    for (const from of [PEOPLE.bob.address, 'builder@example.test']) {
+      await assert.rejects(
+        submission(PEOPLE.alice).sendMail({ from, to: PEOPLE.bob.address, subject: 'x', text: 'x' }),
+        (error: SmtpError) => error.responseCode === 553,
+        from,
+      );
+    }
+  });
+
+  it('reaches the same mailbox by token (IdP) and by directory password', async () => {
+    const subject = `same ${randomUUID()}`;
+    assert.equal(await sendInbound(PEOPLE.alice.address, subject), 250);
+    const token = await stack.idp.token(USERS.alice, 'urn:idmail');
+    assert.ok(await inboxHas({ user: PEOPLE.alice.address, accessToken: token }, subject));
+    assert.ok(await inboxHas(withPassword(PEOPLE.alice), subject));
+  });
+
+  it('renders configs that doveconf and postfix check accept without a warning', async () => {
+    const dovecot = await stack.mail.exec(['doveconf', '-n']);
+    assert.equal(dovecot.exitCode, 0, dovecot.stderr);
+    assert.doesNotMatch(dovecot.stderr, /warning|error|fatal/i);
+    const postfix = await stack.mail.exec(['postfix', 'check']);
+    assert.equal(postfix.exitCode, 0, postfix.output);
+    assert.doesNotMatch(postfix.output, /warning|error|fatal/i);
+  });
+
+  it('never logs a password', () => {
+    for (const person of Object.values(PEOPLE)) assert.ok(!stack.logs().includes(person.password), person.address);
+    assert.ok(!stack.logs().includes(SERVICE.LDAP_BIND_PW));
+  });
+});
+
+describe('LDAP outage', () => {
+  it('answers a stopped directory with a temporary failure, then recovers when it returns', async () => {
+    const runtime = await getContainerRuntimeClient();
+    const container = runtime.container.getById(ldap.getId());
+    await runtime.container.stop(container, { timeout: 5 });
+    try {
+      assert.match(await imapLoginAnswer(PEOPLE.alice.address, PEOPLE.alice.password), /^a1 NO \[UNAVAILABLE\]/);
+      // Past the cache lifetime, recipient lookups need the directory too.
+      await new Promise((resolve) => setTimeout(resolve, (CACHE_SECONDS + 1) * 1000));
+      const code = await sendInbound(PEOPLE.bob.address);
+      assert.ok(code >= 400 && code < 500, `RCPT answered ${code}`);
+    } finally {
+      await runtime.container.start(container);
+    }
+    const back = await eventually(() => imapLoginAnswer(PEOPLE.alice.address, PEOPLE.alice.password), (answer) => answer.startsWith('a1 OK'), 30_000);
+    assert.match(back, /^a1 OK/);
+    assert.equal(await eventually(() => sendInbound(PEOPLE.bob.address), (code) => code === 250, 30_000), 250);
+  });
+});
+
+describe('LDAP with the inetOrgPerson preset, uid login, StartTLS and fail-over', () => {
+  let preset: Appliance;
+  before(async () => {
+    preset = await stack.startMail(INETORGPERSON_ENV);
+  });
+
+  it('signs in by uid and by address, over StartTLS verified with the test CA, past a dead first server', async () => {
+    assert.equal((await imapLogin(PEOPLE.alice.uid, PEOPLE.alice.password, preset.container)).exitCode, 0);
+    assert.equal((await imapLogin(PEOPLE.alice.address, PEOPLE.alice.password, preset.container)).exitCode, 0);
+    assert.equal((await imapLogin(PEOPLE.alice.uid, PEOPLE.bob.password, preset.container)).exitCode, LOGIN_DENIED);
+    assert.match(preset.logs(), /LDAP server did not answer.*nowhere\.invalid|nowhere\.invalid.*LDAP server did not answer/);
+  });
+
+  it('delivers a groupOfNames list to its members and refuses what the directory lacks', async () => {
+    const subject = `list ${randomUUID()}`;
+    assert.equal(await sendInbound('team@example.test', subject, preset.container), 250);
+    assert.ok(await inboxHas(withPassword(PEOPLE.bob), subject, preset.container));
+    assert.equal(await sendInbound('nobody@example.test', undefined, preset.container), 550);
+  });
+
+  it('fails closed when the directory certificate cannot be verified', async () => {
+    const { LDAP_TLS_CA_FILE: _ca, ...withoutCa } = INETORGPERSON_ENV;
+    const untrusting = await stack.startMail({ ...withoutCa, LDAP_SERVER_HOST: 'ldap://ldap' });
+    const result = await imapLogin(PEOPLE.alice.address, PEOPLE.alice.password, untrusting.container);
+    assert.notEqual(result.exitCode, 0, result.output);
+    assert.match(untrusting.logs(), /self[- ]signed|unable to verify|certificate/i);
+  });
+});
