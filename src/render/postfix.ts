@@ -15,6 +15,6 @@ export async function renderPostfix(settings: Settings): Promise<RenderedFile[]>
   const dir = paths.postfixConfigDir;
   return [
     { path: `${dir}/main.cf`, content: await renderTemplate('postfix/main.cf.hbs', view) },
-    { path: `${dir}/master.cf`, content: await renderTemplate('postfix/master.cf.hbs', {}) },
+    { path: `${dir}/master.cf`, content: await renderTemplate('postfix/master.cf.hbs', view) },
   ];
 }

@@ -161,17 +161,13 @@ describe('LDAP password sign-in (docker-mailserver environment block)', () => {
     assert.equal(await sendInbound(PEOPLE.dave.address), 550);
   });
 
-  it('matches nothing with filter injection attempts', async () => {
-    for (const login of ['*', '*)(mail=*', 'alice@example.test)(|(mail=*', '*@example.test', 'alice@example.test\\29']) {
-      const result = await imapLogin(login, PEOPLE.alice.password);
-      assert.equal(result.exitCode, LOGIN_DENIED, `${login}: ${result.output}`);
-    }
+  it('matches nothing with filter injection attempts, nor a bare uid when no uid attribute is configured', async () => {
+    const logins = ['*', '*)(mail=*', 'alice@example.test)(|(mail=*', '*@example.test', 'alice@example.test\\29', PEOPLE.alice.uid];
+    // In parallel: Dovecot's per-IP penalty after each failure would otherwise make this take a minute.
+    const results = await Promise.all(logins.map((login) => imapLogin(login, PEOPLE.alice.password)));
+    results.forEach((result, index) => assert.equal(result.exitCode, LOGIN_DENIED, `${logins[index]}: ${result.output}`));
     assert.equal(await sendInbound('*@example.test'), 550);
     assert.doesNotMatch(stack.logs(), /Bad search filter|invalid filter/i);
-  });
-
-  it('signs in by address only when no uid attribute is configured', async () => {
-    assert.equal((await imapLogin(PEOPLE.alice.uid, PEOPLE.alice.password)).exitCode, LOGIN_DENIED);
   });
 
   it('answers a disabled flag within the cache lifetime, and enabling again as quickly', async () => {
@@ -274,7 +270,8 @@ describe('LDAP outage', () => {
     }
     const back = await eventually(() => imapLoginAnswer(PEOPLE.alice.address, PEOPLE.alice.password), (answer) => answer.startsWith('a1 OK'), 30_000);
     assert.match(back, /^a1 OK/);
-    assert.equal(await eventually(() => sendInbound(PEOPLE.bob.address), (code) => code === 250, 30_000), 250);
+    const delivered = await eventually(() => sendInbound(PEOPLE.bob.address), (code) => code === 250, 30_000);
+    assert.equal(delivered, 250, stack.logs().split('\n').filter((line) => /warning|error|fatal|"level":[456]0/i.test(line)).slice(-40).join('\n'));
   });
 });
 

@@ -84,7 +84,8 @@ async function startDirectory(network: StartedNetwork): Promise<StartedTestConta
   return new GenericContainer(LDAP_IMAGE)
     .withNetwork(network)
     .withNetworkAliases('ldap')
-    .withExposedPorts(389)
+    // Podman lists every EXPOSEd port as a binding; testcontainers waits until all of them are bound.
+    .withExposedPorts(389, 636)
     .withWaitStrategy(Wait.forHealthCheck())
     .start();
 }

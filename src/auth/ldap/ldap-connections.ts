@@ -140,7 +140,9 @@ export class LdapConnections {
 
   private async connect(url: string): Promise<Client> {
     const { timeoutMs, startTls, bind } = this.settings;
-    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, tlsOptions: this.tls, ...singleUseSocket(url) });
+    const implicitTls = url.startsWith('ldaps:');
+    // ldapts wraps any connection given tlsOptions in TLS, ldap:// too; StartTLS gets them below instead.
+    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, ...(implicitTls ? { tlsOptions: this.tls } : {}), ...singleUseSocket(implicitTls) });
     try {
       if (startTls) await client.startTLS({ ...this.tls, servername: new URL(url).hostname });
       // Binding (as the service account, or anonymously) proves the server answers before the connection is pooled.
@@ -158,7 +160,7 @@ export class LdapConnections {
  * A search on such a connection would find nothing and look like "no such user"; a connection
  * that may open its socket only once fails instead, and the pool replaces it properly.
  */
-function singleUseSocket(url: string): { createConnection?: typeof netConnect; createSecureConnection?: typeof tlsConnect } {
+function singleUseSocket(implicitTls: boolean): { createConnection?: typeof netConnect; createSecureConnection?: typeof tlsConnect } {
   let opened = false;
   const once = <T extends (...args: never[]) => unknown>(open: T): T =>
     ((...args: Parameters<T>) => {
@@ -166,7 +168,7 @@ function singleUseSocket(url: string): { createConnection?: typeof netConnect; c
       opened = true;
       return open(...args);
     }) as T;
-  return url.startsWith('ldaps:') ? { createSecureConnection: once(tlsConnect) } : { createConnection: once(netConnect) };
+  return implicitTls ? { createSecureConnection: once(tlsConnect) } : { createConnection: once(netConnect) };
 }
 
 function messageOf(error: unknown): string {

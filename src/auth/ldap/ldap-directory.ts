@@ -2,7 +2,7 @@ import type { Entry } from 'ldapts';
 import { LRUCache } from 'lru-cache';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { LdapSettings } from '../../config/ldap-settings.ts';
-import type { Account, Directory, PasswordCheck } from '../directory.ts';
+import { type Account, type Directory, DirectoryUnavailable, type PasswordCheck } from '../directory.ts';
 import { fillFilter } from './ldap-filter.ts';
 import type { LdapConnections } from './ldap-connections.ts';
 
@@ -31,6 +31,7 @@ export class LdapDirectory implements Directory {
   private readonly configuredDomains: ReadonlySet<string>;
   private readonly log: Logger;
   private readonly cache: LRUCache<string, { value: unknown }>;
+  private readonly confirmedDomains = new Set<string>();
 
   constructor(settings: LdapSettings, connections: DirectoryConnections, domains: readonly string[], log: Logger) {
     this.settings = settings;
@@ -63,7 +64,16 @@ export class LdapDirectory implements Directory {
   async servesDomain(domain: string): Promise<boolean> {
     const key = domain.toLowerCase();
     if (this.configuredDomains.has(key)) return true;
-    return this.cached(`domain:${key}`, async () => (await this.search(this.settings.filters.domain, key, ['1.1'], 1)).length > 0);
+    try {
+      const served = await this.cached(`domain:${key}`, async () => (await this.search(this.settings.filters.domain, key, ['1.1'], 1)).length > 0);
+      if (served) this.confirmedDomains.add(key);
+      return served;
+    } catch (error) {
+      // Postfix's smtpd caches a failed domain lookup for the life of the process, so an outage would
+      // outlast the directory's return. A domain once confirmed stays served; its addresses still fail closed.
+      if (error instanceof DirectoryUnavailable && this.confirmedDomains.has(key)) return true;
+      throw error;
+    }
   }
 
   aliasTargets(address: string): Promise<string[] | undefined> {

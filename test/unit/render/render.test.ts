@@ -53,7 +53,6 @@ describe('config rendering', () => {
     for (const map of ['domain', 'mailbox', 'alias', 'senders']) {
       assert.match(main, new RegExp(`socketmap:unix:/run/idmail/postfix-maps\\.sock:${map}`));
     }
-    assert.match(main, /smtpd_sender_restrictions = reject_authenticated_sender_login_mismatch/);
     assert.match(main, /smtpd_sasl_auth_enable = no/);
     assert.match(main, /line_length_limit = 65536/);
   });
@@ -64,8 +63,13 @@ describe('config rendering', () => {
     assert.match(master, /submissions inet[^\n]*\n(?: {2}-o [^\n]*\n)*? {2}-o smtpd_tls_wrappermode=yes/);
   });
 
-  it('drops sender checks when SPOOF_PROTECTION=0', async () => {
-    const main = (await rendered({ ...oauthEnv, SPOOF_PROTECTION: '0' }))['/etc/postfix/main.cf']!;
-    assert.match(main, /smtpd_sender_restrictions = \n/);
+  it('checks senders on submission only (port 25 has no signed-in users), and not at all when SPOOF_PROTECTION=0', async () => {
+    const files = await rendered(oauthEnv);
+    assert.doesNotMatch(files['/etc/postfix/main.cf']!, /smtpd_sender_restrictions/);
+    for (const service of ['submission', 'submissions']) {
+      assert.match(files['/etc/postfix/master.cf']!, new RegExp(`\\n${service} inet[^\\n]*\\n(?: {2}-o [^\\n]*\\n)*? {2}-o smtpd_sender_restrictions=reject_authenticated_sender_login_mismatch\\n`));
+    }
+    const master = (await rendered({ ...oauthEnv, SPOOF_PROTECTION: '0' }))['/etc/postfix/master.cf']!;
+    assert.doesNotMatch(master, /smtpd_sender_restrictions/);
   });
 });

@@ -50,9 +50,9 @@ class FakeConnections implements DirectoryConnections {
   }
 }
 
-function setup(): { fake: FakeConnections; directory: LdapDirectory } {
+function setup(cacheSeconds = settings.cacheSeconds): { fake: FakeConnections; directory: LdapDirectory } {
   const fake = new FakeConnections();
-  return { fake, directory: new LdapDirectory(settings, fake, ['example.org'], silent) };
+  return { fake, directory: new LdapDirectory({ ...settings, cacheSeconds }, fake, ['example.org'], silent) };
 }
 
 describe('LDAP directory', () => {
@@ -111,6 +111,15 @@ describe('LDAP directory', () => {
     );
     assert.equal(await directory.servesDomain('other.example'), true);
     assert.equal(await directory.servesDomain('third.example'), false);
+  });
+
+  it('keeps serving a confirmed domain through an outage, and no other', async () => {
+    const { fake, directory } = setup(0);
+    fake.answers.set('(&(|(mail=*@other.example)(mailAlias=*@other.example)(mailGroupMember=*@other.example))(mailEnabled=TRUE))', [person('x')]);
+    assert.equal(await directory.servesDomain('other.example'), true);
+    fake.down = true;
+    assert.equal(await directory.servesDomain('other.example'), true);
+    await assert.rejects(directory.servesDomain('third.example'), DirectoryUnavailable);
   });
 
   it('passes an outage on as DirectoryUnavailable, never as "no such user"', async () => {

@@ -57,25 +57,29 @@ local function ask(path, req, password)
   return answer
 end
 
-local function as_passdb(answer, err)
+-- Only a success carries fields; any other result carries an error text (or nil), as Dovecot expects.
+local function as_result(codes, answer, err)
   if answer == nil then
-    return PASSDB.tempfail, err
+    return codes.tempfail, err
   end
-  return PASSDB[answer.result] or PASSDB.tempfail, answer.fields or {}
+  local result = codes[answer.result] or codes.tempfail
+  if result == codes.ok then
+    return result, answer.fields or {}
+  end
+  if result == codes.tempfail then
+    return result, "helper reported a temporary failure (see its log)"
+  end
+  return result, nil
 end
 
 function auth_password_verify(req, password)
-  return as_passdb(ask("/dovecot/passdb/verify", req, password))
+  return as_result(PASSDB, ask("/dovecot/passdb/verify", req, password))
 end
 
 function auth_passdb_lookup(req)
-  return as_passdb(ask("/dovecot/passdb/lookup", req, nil))
+  return as_result(PASSDB, ask("/dovecot/passdb/lookup", req, nil))
 end
 
 function auth_userdb_lookup(req)
-  local answer, err = ask("/dovecot/userdb/lookup", req, nil)
-  if answer == nil then
-    return USERDB.tempfail, err
-  end
-  return USERDB[answer.result] or USERDB.tempfail, answer.fields or {}
+  return as_result(USERDB, ask("/dovecot/userdb/lookup", req, nil))
 end
