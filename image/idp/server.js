@@ -1,5 +1,6 @@
 // Demo and test OpenID Connect provider for idmail, built on oidc-provider.
-// - Users from IDP_USERS ("address:password,…"); password grant for curl-only demos,
+// - Users from IDP_USERS ("address:password,…"), or from an LDAP directory when IDP_LDAP_URL is set
+//   (IDP_LDAP_BASE, IDP_LDAP_BIND_DN, IDP_LDAP_BIND_PW); password grant for curl-only demos,
 //   plus the usual authorization-code flow with oidc-provider's built-in login pages.
 // - Tokens requested with resource=<one of IDP_RESOURCES> are JWTs with that audience;
 //   tokens without a resource are opaque (for RFC 7662 introspection and userinfo).
@@ -8,6 +9,7 @@ import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { ldapUsers, staticUsers } from './directory.js';
 
 const env = process.env;
 const issuer = env.IDP_ISSUER ?? 'http://idp:8080';
@@ -16,12 +18,10 @@ const clientId = env.IDP_CLIENT_ID ?? 'mail-client';
 const clientSecret = env.IDP_CLIENT_SECRET ?? 'mail-client-secret';
 const resources = (env.IDP_RESOURCES ?? 'urn:idmail,urn:other').split(',');
 const redirectUris = (env.IDP_REDIRECT_URIS ?? 'http://localhost:8080/callback').split(',');
-const users = new Map(
-  (env.IDP_USERS ?? 'alice@example.test:alice-password,bob@example.test:bob-password').split(',').map((entry) => {
-    const [email, password] = entry.split(':');
-    return [email, { sub: email, email, password }];
-  }),
-);
+// Every account's id (sub) is its mail address.
+const users = env.IDP_LDAP_URL
+  ? ldapUsers({ url: env.IDP_LDAP_URL, base: env.IDP_LDAP_BASE, bindDn: env.IDP_LDAP_BIND_DN, bindPassword: env.IDP_LDAP_BIND_PW })
+  : staticUsers(env.IDP_USERS ?? 'alice@example.test:alice-password,bob@example.test:bob-password');
 
 function resourceServerInfo(resource) {
   if (!resources.includes(resource)) throw new errors.InvalidTarget();
@@ -45,12 +45,9 @@ function configuration(keys) {
     }],
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     scopes: ['openid', 'email', 'offline_access', 'mail'],
-    findAccount: async (_ctx, sub) => {
-      const user = users.get(sub);
-      return user && { accountId: sub, claims: async () => ({ sub, email: user.email, email_verified: true }) };
-    },
+    findAccount: async (_ctx, sub) => users.knows(sub) ? { accountId: sub, claims: async () => ({ sub, email: sub, email_verified: true }) } : undefined,
     // The mail address travels in every access token, as Keycloak/Authentik mappers put it there.
-    extraTokenClaims: async (_ctx, token) => (token.accountId ? { email: users.get(token.accountId)?.email } : undefined),
+    extraTokenClaims: async (_ctx, token) => (token.accountId ? { email: token.accountId } : undefined),
     features: {
       devInteractions: { enabled: true },
       introspection: { enabled: true },
@@ -72,14 +69,14 @@ function configuration(keys) {
 function passwordGrant(provider) {
   return async (ctx) => {
     const { username, password, scope = 'openid email mail', resource } = ctx.oidc.params;
-    const user = users.get(username);
-    if (!user || user.password !== password) throw new errors.InvalidGrant('wrong username or password');
+    const accountId = await users.checkPassword(username, password);
+    if (accountId === undefined) throw new errors.InvalidGrant('wrong username or password');
     const { client } = ctx.oidc;
-    const grant = new provider.Grant({ accountId: user.sub, clientId: client.clientId });
+    const grant = new provider.Grant({ accountId, clientId: client.clientId });
     grant.addOIDCScope(scope);
     if (resource) grant.addResourceScope(resource, scope);
     const grantId = await grant.save();
-    const token = new provider.AccessToken({ accountId: user.sub, client, grantId, scope, gty: 'password' });
+    const token = new provider.AccessToken({ accountId, client, grantId, scope, gty: 'password' });
     if (resource) token.resourceServer = new provider.ResourceServer(resource, resourceServerInfo(resource));
     ctx.body = { access_token: await token.save(), token_type: 'Bearer', expires_in: token.expiration, scope };
   };

@@ -11,6 +11,8 @@ printf 'subjectAltName=DNS:ldap,DNS:localhost,IP:127.0.0.1\n' > "$tls/san.ext"
 openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
   -days 3650 -extfile "$tls/san.ext" -out "$tls/server.pem" 2>/dev/null
 rm -f "$tls/ca.key" "$tls/server.csr" "$tls/san.ext" "$tls/ca.srl"
+# The CA alone in a directory of its own, which compose shares with the appliance as a volume.
+mkdir -p /etc/ldap/ca && cp "$tls/ca.pem" /etc/ldap/ca/ca.pem
 
 # Seed passwords are hashed here, not stored in clear.
 seed=$(mktemp)

@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import { type CleanedEnv, customCleanEnv, str } from 'envalid';
 import { resolveFileVariables } from './environment.ts';
-import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs } from './ldap-settings.ts';
+import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
 import { absolutePath, choice, domainList, flag, hostName, httpUrl, mailAddress, seconds, token } from './validators.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -117,6 +117,7 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
   } catch (error) {
     problems.push((error as Error).message);
   }
+  problems.push(...unreadDmsLdapProblems(raw));
   if (env === undefined) throw new ConfigError(problems);
   // Cross-variable checks run even when single values failed, so every problem is reported at once.
   problems.push(...crossVariableProblems(env));

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
-import { ISSUER, USERS } from '../support/idp.ts';
+import { ISSUER } from '../support/idp.ts';
 import { LineClient, manageSieveAuthenticate } from '../support/sasl.ts';
 import { type Appliance, curlInside, eventually, LDAP_CA_FILE, type Stack, startStack } from '../support/stack.ts';
 
@@ -183,12 +183,16 @@ describe('LDAP password sign-in (docker-mailserver environment block)', () => {
     assert.equal(again.exitCode, 0, again.output);
   });
 
-  it('takes a password change at once: the old password fails at the very next sign-in', async () => {
+  it('takes a password change at once: the old password fails at the very next sign-in, at idmail and at the IdP', async () => {
     assert.equal((await imapLogin(PEOPLE.carol.address, PEOPLE.carol.password)).exitCode, 0);
     await setPassword(PEOPLE.carol, 'carol-new-password');
     try {
       assert.equal((await imapLogin(PEOPLE.carol.address, PEOPLE.carol.password)).exitCode, LOGIN_DENIED);
       assert.equal((await imapLogin(PEOPLE.carol.address, 'carol-new-password')).exitCode, 0);
+      // The IdP federates the same directory: one credential for token and password sign-in.
+      await assert.rejects(stack.idp.token(PEOPLE.carol, 'urn:idmail'), /invalid_grant/);
+      const token = await stack.idp.token({ address: PEOPLE.carol.address, password: 'carol-new-password' }, 'urn:idmail');
+      assert.equal((await curlInside(stack.mail, ['--url', 'imap://localhost:143', '--login-options', 'AUTH=XOAUTH2', '--user', PEOPLE.carol.address, '--oauth2-bearer', token, '--request', 'LOGOUT'])).exitCode, 0);
     } finally {
       await setPassword(PEOPLE.carol, PEOPLE.carol.password);
     }
@@ -234,7 +238,7 @@ describe('LDAP recipients, aliases, groups and senders', () => {
   it('reaches the same mailbox by token (IdP) and by directory password', async () => {
     const subject = `same ${randomUUID()}`;
     assert.equal(await sendInbound(PEOPLE.alice.address, subject), 250);
-    const token = await stack.idp.token(USERS.alice, 'urn:idmail');
+    const token = await stack.idp.token(PEOPLE.alice, 'urn:idmail');
     assert.ok(await inboxHas({ user: PEOPLE.alice.address, accessToken: token }, subject));
     assert.ok(await inboxHas(withPassword(PEOPLE.alice), subject));
   });

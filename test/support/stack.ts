@@ -42,6 +42,13 @@ export interface Appliance {
   logs: () => string;
 }
 
+const IDP_LDAP_FEDERATION = {
+  IDP_LDAP_URL: 'ldap://ldap',
+  IDP_LDAP_BASE: 'ou=people,dc=example,dc=test',
+  IDP_LDAP_BIND_DN: 'cn=idmail,ou=services,dc=example,dc=test',
+  IDP_LDAP_BIND_PW: 'idmail-service-password',
+};
+
 /** Where the appliance finds the test directory's CA (StartTLS to slapd). */
 export const LDAP_CA_FILE = '/etc/idmail/ldap-ca.pem';
 
@@ -54,16 +61,17 @@ export async function startStack(env: Record<string, string>, options: { ldap?: 
     await network.stop().catch(() => undefined);
   };
   try {
+    const ldap = options.ldap ? await startDirectory(network) : undefined;
+    if (ldap) started.push(ldap);
+    // With a directory, the IdP checks passwords there (LDAP federation): one password per person.
     const idpContainer = await new GenericContainer(IDP_IMAGE)
       .withNetwork(network)
       .withNetworkAliases('idp')
-      .withEnvironment({ IDP_ISSUER: ISSUER, IDP_TEST_ENDPOINTS: '1' })
+      .withEnvironment({ IDP_ISSUER: ISSUER, IDP_TEST_ENDPOINTS: '1', ...(ldap ? IDP_LDAP_FEDERATION : {}) })
       .withExposedPorts(8080)
       .withWaitStrategy(Wait.forHttp('/health', 8080))
       .start();
     started.push(idpContainer);
-    const ldap = options.ldap ? await startDirectory(network) : undefined;
-    if (ldap) started.push(ldap);
     const files = [{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }];
     if (ldap) files.push({ content: (await ldap.exec(['cat', '/etc/ldap/tls/ca.pem'])).output, target: LDAP_CA_FILE });
     const startMail = async (mailEnv: Record<string, string>) => {

@@ -103,6 +103,12 @@ describe('LDAP settings', () => {
     assert.match(problemsOf({ ...ldap, LDAP_QUERY_FILTER_USER: '(mail=%s)', LDAP_ATTRIBUTE_UID: 'uid' }).join('\n'), /LDAP_ATTRIBUTE_UID: cannot be added/);
   });
 
+  it("stops on docker-mailserver's Dovecot LDAP filters rather than ignore them", () => {
+    const problems = problemsOf({ ...ldap, DOVECOT_PASS_FILTER: '(&(objectClass=PostfixBookMailAccount)(uniqueIdentifier=%n))', DOVECOT_USER_ATTRS: '' });
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!, /^DOVECOT_PASS_FILTER: is docker-mailserver's .* allowed: unset it and put its meaning in LDAP_QUERY_FILTER_LOGIN/);
+  });
+
   it('refuses filters, hosts and attribute names that could not work or would inject', () => {
     assert.match(problemsOf({ ...ldap, LDAP_QUERY_FILTER_USER: '(mail=%s)\n(uid=*)' }).join('\n'), /LDAP_QUERY_FILTER_USER.*control character/);
     assert.match(problemsOf({ ...ldap, LDAP_QUERY_FILTER_ALIAS: '(&(mailAlias=%s)' }).join('\n'), /LDAP_QUERY_FILTER_ALIAS.*balanced parentheses/);
