@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { IDP_IMAGE, LDAP_IMAGE, MAIL_IMAGE } from './images.ts';
 import { ISSUER, TestIdp } from './idp.ts';
@@ -110,6 +111,16 @@ async function startAppliance(network: StartedNetwork, env: Record<string, strin
     .withStartupTimeout(120_000)
     .start();
   return { container, logs: () => output };
+}
+
+/** Dovecot and Postfix read the rendered configs without a warning. */
+export async function assertConfigsClean(mail: StartedTestContainer): Promise<void> {
+    const dovecot = await mail.exec(['doveconf', '-n']);
+    assert.equal(dovecot.exitCode, 0, dovecot.stderr);
+    assert.doesNotMatch(dovecot.stderr, /warning|error|fatal/i);
+    const postfix = await mail.exec(['postfix', 'check']);
+    assert.equal(postfix.exitCode, 0, postfix.output);
+    assert.doesNotMatch(postfix.output, /warning|error|fatal/i);
 }
 
 /** Runs curl inside the appliance, exactly as a docker-mailserver user verifies sign-in. */

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadSettings } from '../../../src/config/settings.ts';
+import { loadSettings } from '../../../src/config/settings.ts';
+import { problemsOf } from '../../support/config.ts';
 import { fillFilter } from '../../../src/auth/ldap/ldap-filter.ts';
 
 const base = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org' };
 const ldap = { ...base, ACCOUNT_PROVISIONER: 'LDAP', LDAP_SERVER_HOST: 'ldap.example.org', LDAP_SEARCH_BASE: 'ou=people,dc=example,dc=org' };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadSettings(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('LDAP settings', () => {
   it('is off unless ACCOUNT_PROVISIONER=LDAP', () => {

@@ -3,19 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadSettings } from '../../../src/config/settings.ts';
+import { loadSettings } from '../../../src/config/settings.ts';
+import { problemsOf } from '../../support/config.ts';
 
 const base = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org' };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadSettings(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('settings from the environment', () => {
   it('has working defaults', () => {
