@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Settings } from '../config/settings.ts';
 import { renderDovecot } from './dovecot.ts';
@@ -12,10 +12,14 @@ export async function renderAll(settings: Settings): Promise<RenderedFile[]> {
 /** Writes the files at their own paths, or under `outDir` (keeping their paths) to inspect them. */
 export async function writeRendered(files: RenderedFile[], outDir?: string): Promise<string[]> {
   const written: string[] = [];
+  const settledTime = new Date(Date.now() - 2_000);
   for (const file of files) {
     const target = outDir === undefined ? file.path : join(outDir, file.path);
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, file.content, { mode: 0o644 });
+    // Postfix will not read a main.cf changed within the last second (it waits, 300 ms at a time,
+    // for an editor to finish): dating the file back saves that second on every start.
+    await utimes(target, settledTime, settledTime);
     written.push(target);
   }
   return written;

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadSettings } from '../../../src/config/settings.ts';
-import { renderAll } from '../../../src/render/render-all.ts';
+import { renderAll, writeRendered } from '../../../src/render/render-all.ts';
 
 const oauthEnv = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org', ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org' };
 
@@ -71,5 +74,12 @@ describe('config rendering', () => {
     }
     const master = (await rendered({ ...oauthEnv, SPOOF_PROTECTION: '0' }))['/etc/postfix/master.cf']!;
     assert.doesNotMatch(master, /smtpd_sender_restrictions/);
+  });
+
+  it('writes files dated at least a second back, so Postfix reads main.cf without waiting', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'idmail-render-'));
+    const written = await writeRendered(await renderAll(loadSettings(oauthEnv)), out);
+    assert.ok(written.some((path) => path.endsWith('/etc/postfix/main.cf')));
+    for (const path of written) assert.ok((await stat(path)).mtimeMs <= Date.now() - 1_000, path);
   });
 });
