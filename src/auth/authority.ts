@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { AppPasswordCheck, AppPasswordStore } from './app-passwords/app-password-store.ts';
 import { type Account, type Directory, DirectoryUnavailable } from './directory.ts';
+import { policyAllows, type SignInMethod, type SignInPolicies, signInProtocol } from './policy/sign-in-policy.ts';
 import { fingerprint, type TokenChecker } from './tokens/token-checker.ts';
 
 /** Where a sign-in comes from, as Dovecot tells it. */
@@ -14,20 +16,33 @@ export type Decision =
   | { outcome: 'deny'; why: 'unknown_user' | 'bad_credentials' | 'disabled'; reason: string }
   | { outcome: 'tempfail'; reason: string };
 
+export interface AuthorityParts {
+  directory: Directory;
+  tokens: TokenChecker | undefined;
+  appPasswords: AppPasswordStore;
+  policies: SignInPolicies;
+  log: Logger;
+}
+
 /**
- * Every sign-in decision is made here: tokens, passwords, and whether the account may sign in.
+ * Every sign-in decision is made here: tokens, app passwords, passwords, whether the account may
+ * sign in, and whether its policy allows this method on this protocol.
  * Adapters (Dovecot's HTTP calls, Postfix maps, the CLI) only translate to and from their wire formats.
  * A directory that cannot answer makes a temporary failure, never a refusal and never a success.
  */
 export class Authority {
   private readonly directory: Directory;
   private readonly tokens: TokenChecker | undefined;
+  private readonly appPasswords: AppPasswordStore;
+  private readonly policies: SignInPolicies;
   private readonly log: Logger;
 
-  constructor(directory: Directory, tokens: TokenChecker | undefined, log: Logger) {
-    this.directory = directory;
-    this.tokens = tokens;
-    this.log = log;
+  constructor(parts: AuthorityParts) {
+    this.directory = parts.directory;
+    this.tokens = parts.tokens;
+    this.appPasswords = parts.appPasswords;
+    this.policies = parts.policies;
+    this.log = parts.log;
   }
 
   async signInWithToken(token: string, context: SignInContext): Promise<Decision> {
@@ -40,17 +55,23 @@ export class Authority {
         : deny('bad_credentials', verdict.reason);
       return this.record('token', context, undefined, decision, extra);
     }
-    const decision = await orTempfail(async () => mayUse(await this.directory.accountBySignInName(verdict.username)));
+    const decision = await orTempfail(async () => this.permitted(mayUse(await this.directory.accountBySignInName(verdict.username)), 'token', context));
     return this.record('token', context, verdict.username, decision, extra);
   }
 
+  /** A password is an app password when it has their shape, else the account's own password. */
   async signInWithPassword(user: string, password: string, context: SignInContext): Promise<Decision> {
+    const appPassword = this.appPasswords.check(password);
+    if (appPassword !== undefined) {
+      const decision = await orTempfail(() => this.appPasswordDecision(user, appPassword, context));
+      return this.record('app-password', context, user, decision, 'appPassword' in appPassword ? { appPassword: appPassword.appPassword.id } : {});
+    }
     const decision = await orTempfail(async () => {
       const check = await this.directory.checkPassword(user, password);
       if (check.outcome === 'unknown_user') return deny('unknown_user', 'unknown user');
       if (check.outcome === 'no_password') return deny('bad_credentials', 'account has no password (token-only)');
       if (check.outcome === 'mismatch') return deny('bad_credentials', 'wrong password');
-      return mayUse(check.account);
+      return this.permitted(mayUse(check.account), 'password', context);
     });
     return this.record('password', context, user, decision);
   }
@@ -58,6 +79,29 @@ export class Authority {
   /** May the account with this mailbox address be used? Dovecot asks before it opens the mailbox. */
   accountDecision(address: string): Promise<Decision> {
     return orTempfail(async () => mayUse(await this.directory.accountByAddress(address)));
+  }
+
+  private async appPasswordDecision(user: string, check: AppPasswordCheck, context: SignInContext): Promise<Decision> {
+    if (check.outcome === 'mismatch') return deny('bad_credentials', 'wrong app password');
+    if (check.outcome === 'expired') return deny('bad_credentials', 'app password expired');
+    const { appPassword } = check;
+    // The login may be a uid or an alias of the address: what counts is the account it names.
+    const account = await this.directory.accountBySignInName(user);
+    if (account?.address !== appPassword.account) return deny('bad_credentials', 'app password of another account');
+    const protocol = signInProtocol(context.protocol);
+    if (protocol === undefined || !appPassword.protocols.includes(protocol)) {
+      return deny('bad_credentials', `app password not valid for ${context.protocol ?? 'this protocol'}`);
+    }
+    const decision = this.permitted(mayUse(account), 'app-password', context);
+    if (decision.outcome === 'allow') this.appPasswords.recordUse(appPassword, context.remoteIp);
+    return decision;
+  }
+
+  /** An allowed account still needs its policy to allow this method on this protocol. */
+  private permitted(decision: Decision, method: SignInMethod, context: SignInContext): Decision {
+    if (decision.outcome !== 'allow') return decision;
+    if (policyAllows(this.policies.for(decision.account.address), method, signInProtocol(context.protocol))) return decision;
+    return deny('bad_credentials', `sign-in by ${method} on ${context.protocol ?? 'an unknown protocol'} not allowed by the account's policy`);
   }
 
   private record(

@@ -2,7 +2,8 @@ import { hostname as osHostname } from 'node:os';
 import { type CleanedEnv, customCleanEnv, str } from 'envalid';
 import { resolveFileVariables } from './environment.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
-import { absolutePath, choice, domainList, flag, hostName, httpUrl, mailAddress, seconds, token } from './validators.ts';
+import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInMethod, type SignInPolicy, type SignInProtocol } from '../auth/policy/sign-in-policy.ts';
+import { absolutePath, choice, choiceList, domainList, flag, hostName, httpUrl, mailAddress, seconds, token } from './validators.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type LoginProcessMode = 'performance' | 'security';
@@ -41,6 +42,8 @@ export interface Settings {
   /** The directory accounts come from instead (ACCOUNT_PROVISIONER=LDAP). */
   ldap: LdapSettings | undefined;
   oauth2: OAuth2Settings | undefined;
+  /** Who may sign in how and where, unless an account's own policy says otherwise. */
+  signInDefaults: SignInPolicy;
   /** Fixed locations inside the image; not configurable. */
   paths: typeof PATHS;
   helper: { port: number; url: string };
@@ -58,6 +61,8 @@ export const PATHS = {
   postfixConfigDir: '/etc/postfix',
   luaScript: '/usr/share/idmail/dovecot/auth.lua',
   socketmap: '/run/idmail/postfix-maps.sock',
+  /** App passwords and sign-in policies (SQLite). */
+  stateDatabase: '/var/mail-state/idmail.db',
   templates: '/usr/share/idmail/templates',
 } as const;
 
@@ -96,6 +101,8 @@ const specs = {
   OAUTH2_CACHE_REVALIDATE: seconds({ default: 300 }),
   OAUTH2_CACHE_MAX_TTL: seconds({ default: 86400 }),
   OAUTH2_NEGATIVE_CACHE_TTL: seconds({ default: 5 }),
+  AUTH_METHODS: choiceList<SignInMethod>(SIGN_IN_METHODS)({ default: [...SIGN_IN_METHODS] }),
+  AUTH_PROTOCOLS: choiceList<SignInProtocol>(SIGN_IN_PROTOCOLS)({ default: [...SIGN_IN_PROTOCOLS] }),
   ...ldapSpecs,
 };
 
@@ -158,6 +165,7 @@ function toSettings(env: CleanEnv): Settings {
     accountsFile: env.ACCOUNTS_FILE,
     ldap: ldapSettings(env),
     oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
+    signInDefaults: { methods: env.AUTH_METHODS, protocols: env.AUTH_PROTOCOLS },
     paths: PATHS,
     helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },
   };

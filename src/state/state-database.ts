@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+/**
+ * The helper's own state (app passwords, sign-in policies) in SQLite on the state volume.
+ * Each migration runs once, in order, in a transaction; PRAGMA user_version records how far it got.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE app_passwords (
+     id TEXT PRIMARY KEY,
+     account TEXT NOT NULL,
+     name TEXT NOT NULL,
+     secret_hash TEXT NOT NULL,
+     protocols TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER,
+     last_used_at INTEGER,
+     last_used_ip TEXT
+   ) STRICT;
+   CREATE INDEX app_passwords_by_account ON app_passwords (account);
+   CREATE TABLE sign_in_policies (
+     account TEXT PRIMARY KEY,
+     methods TEXT,
+     protocols TEXT
+   ) STRICT;`,
+];
+
+export function openStateDatabase(path: string): DatabaseSync {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  // WAL: the helper reads while the CLI writes. FULL: a committed change survives a crash or power loss.
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: DatabaseSync): void {
+  for (;;) {
+    // The version is read inside the write lock: the CLI and the helper may open the file at once.
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+      const migration = MIGRATIONS[version];
+      if (migration !== undefined) {
+        db.exec(migration);
+        db.exec(`PRAGMA user_version = ${version + 1}`);
+      }
+      db.exec('COMMIT');
+      if (migration === undefined) return;
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
