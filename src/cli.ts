@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ConfigError, loadSettings, type Settings } from './config/settings.ts';
 import { accountCommands, aliasCommands } from './cli/account-commands.ts';
+import { appPasswordCommands } from './cli/app-password-commands.ts';
+import { policyCommands } from './cli/policy-commands.ts';
 import { checkHealth } from './cli/health.ts';
 
 // The daemons' modules load only for the commands that run them: `idmail health` runs every few
@@ -61,6 +63,10 @@ function accountsFile(): string {
 
 accountCommands(program, accountsFile);
 aliasCommands(program, accountsFile);
+
+const openState = async () => (await import('./cli/state-access.ts')).openStateAccess(currentSettings());
+appPasswordCommands(program, openState);
+policyCommands(program, openState);
 
 program
   .command('health')

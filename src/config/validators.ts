@@ -106,12 +106,14 @@ export function choice<T extends string>(allowed: readonly T[]) {
 }
 
 /** A comma or space separated list of choices, each at most once; empty is refused (it would lock everyone out). */
+export function parseChoiceList<T extends string>(value: string, allowed: readonly T[]): T[] {
+  const words = value.split(/[\s,]+/).map((word) => word.trim().toLowerCase()).filter((word) => word !== '');
+  const unknown = words.filter((word) => !(allowed as readonly string[]).includes(word));
+  if (unknown.length > 0) throw new Error(`"${unknown.join(', ')}" is not one of the choices; allowed: any of ${allowed.join(', ')}`);
+  if (words.length === 0) throw new Error(`is empty; allowed: one or more of ${allowed.join(', ')}`);
+  return [...new Set(words)] as T[];
+}
+
 export function choiceList<T extends string>(allowed: readonly T[]) {
-  return makeValidator<T[]>((value) => {
-    const words = value.split(/[\s,]+/).map((word) => word.trim().toLowerCase()).filter((word) => word !== '');
-    const unknown = words.filter((word) => !(allowed as readonly string[]).includes(word));
-    if (unknown.length > 0) throw new Error(`"${unknown.join(', ')}" is not one of the choices; allowed: any of ${allowed.join(', ')}`);
-    if (words.length === 0) throw new Error(`is empty; allowed: one or more of ${allowed.join(', ')}`);
-    return [...new Set(words)] as T[];
-  });
+  return makeValidator<T[]>((value) => parseChoiceList(value, allowed));
 }

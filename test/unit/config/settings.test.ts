@@ -115,4 +115,14 @@ describe('settings from the environment', () => {
     const problems = problemsOf({ ...base, LOG_LEVEL: 'x', ENABLE_POP3: 'x', MAIL_DOMAINS: '%' });
     assert.equal(problems.length, 3);
   });
+
+  it('reads AUTH_METHODS and AUTH_PROTOCOLS, refusing unknown or empty lists', () => {
+    assert.deepEqual(loadSettings(base).signInDefaults, { methods: ['token', 'app-password', 'password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] });
+    assert.deepEqual(loadSettings({ ...base, AUTH_METHODS: 'Token, app-password', AUTH_PROTOCOLS: 'imap smtp imap' }).signInDefaults, {
+      methods: ['token', 'app-password'],
+      protocols: ['imap', 'smtp'],
+    });
+    assert.match(problemsOf({ ...base, AUTH_METHODS: 'token,ldap' }).join('\n'), /AUTH_METHODS: "ldap" is not one of the choices; allowed: any of token, app-password, password/);
+    assert.match(problemsOf({ ...base, AUTH_PROTOCOLS: ' , ' }).join('\n'), /AUTH_PROTOCOLS: is empty/);
+  });
 });

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FastifyBaseLogger } from 'fastify';
+import { AppPasswordStore } from '../../../src/auth/app-passwords/app-password-store.ts';
+import { Authority } from '../../../src/auth/authority.ts';
+import type { Account, Directory, PasswordCheck } from '../../../src/auth/directory.ts';
+import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, SignInPolicies, type SignInPolicy } from '../../../src/auth/policy/sign-in-policy.ts';
+import { openStateDatabase } from '../../../src/state/state-database.ts';
+
+const silent = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
+
+/** Two accounts; alice also signs in as "alice"; passwords are "<name>-pw". */
+class FakeDirectory implements Directory {
+  readonly accounts = new Map<string, Account>([
+    ['alice@example.org', { address: 'alice@example.org', disabled: false }],
+    ['bob@example.org', { address: 'bob@example.org', disabled: false }],
+  ]);
+
+  async accountByAddress(address: string) {
+    return this.accounts.get(address);
+  }
+  async accountBySignInName(name: string) {
+    return this.accounts.get(name === 'alice' ? 'alice@example.org' : name);
+  }
+  async checkPassword(name: string, password: string): Promise<PasswordCheck> {
+    const account = await this.accountBySignInName(name);
+    if (account === undefined) return { outcome: 'unknown_user' };
+    return { outcome: password === `${account.address.split('@')[0]}-pw` ? 'match' : 'mismatch', account };
+  }
+  async servesDomain() {
+    return true;
+  }
+  async aliasTargets() {
+    return undefined;
+  }
+  async sendersFor() {
+    return [];
+  }
+}
+
+const everything: SignInPolicy = { methods: [...SIGN_IN_METHODS], protocols: [...SIGN_IN_PROTOCOLS] };
+
+function setup(defaults = everything) {
+  const db = openStateDatabase(':memory:');
+  const directory = new FakeDirectory();
+  const appPasswords = new AppPasswordStore(db);
+  const policies = new SignInPolicies(db, defaults);
+  const authority = new Authority({ directory, tokens: undefined, appPasswords, policies, log: silent });
+  return { directory, appPasswords, policies, authority };
+}
+
+const imap = { protocol: 'imap', remoteIp: '192.0.2.7' };
+const outcome = async (decision: Promise<{ outcome: string }>) => (await decision).outcome;
+
+describe('sign-in with app passwords and policies', () => {
+  it('accepts an app password for its own account on its protocols only', async () => {
+    const { appPasswords, authority } = setup();
+    const { password } = appPasswords.create('alice@example.org', { name: 'mail app', protocols: ['imap', 'smtp'] });
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, imap)), 'allow');
+    assert.equal(await outcome(authority.signInWithPassword('alice', password, { ...imap, protocol: 'smtp' })), 'allow');
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, { protocol: 'pop3' })), 'deny');
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, { protocol: 'lmtp' })), 'deny');
+    assert.equal(await outcome(authority.signInWithPassword('bob@example.org', password, imap)), 'deny');
+    assert.equal(appPasswords.list('alice@example.org')[0]?.lastUsedIp, '192.0.2.7');
+  });
+
+  it('refuses an app password once the account is disabled', async () => {
+    const { directory, appPasswords, authority } = setup();
+    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'] });
+    directory.accounts.set('alice@example.org', { address: 'alice@example.org', disabled: true });
+    assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), { outcome: 'deny', why: 'disabled', reason: 'account disabled' });
+  });
+
+  it('with AUTH_METHODS=token,app-password refuses the account password but takes an app password', async () => {
+    const { appPasswords, authority } = setup({ methods: ['token', 'app-password'], protocols: [...SIGN_IN_PROTOCOLS] });
+    const refused = await authority.signInWithPassword('alice@example.org', 'alice-pw', imap);
+    assert.equal(refused.outcome, 'deny');
+    assert.match(refused.outcome === 'deny' ? refused.reason : '', /sign-in by password on imap not allowed/);
+    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'] });
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, imap)), 'allow');
+  });
+
+  it("applies an account's own policy over the defaults, and its reset", async () => {
+    const { policies, authority } = setup();
+    policies.set('bob@example.org', { protocols: ['smtp'] });
+    assert.equal(await outcome(authority.signInWithPassword('bob@example.org', 'bob-pw', imap)), 'deny');
+    assert.equal(await outcome(authority.signInWithPassword('bob@example.org', 'bob-pw', { protocol: 'smtp' })), 'allow');
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', imap)), 'allow');
+    assert.deepEqual(policies.overrides(), [{ account: 'bob@example.org', protocols: ['smtp'] }]);
+    policies.set('bob@example.org', { methods: ['token'] });
+    assert.deepEqual(policies.for('bob@example.org'), { methods: ['token'], protocols: ['smtp'] });
+    policies.clear('bob@example.org');
+    assert.equal(await outcome(authority.signInWithPassword('bob@example.org', 'bob-pw', imap)), 'allow');
+  });
+
+  it('treats a wrong or expired app password as bad credentials, without trying it as the account password', async () => {
+    const { appPasswords, authority } = setup();
+    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'], expiresAt: new Date(Date.now() + 50) });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), { outcome: 'deny', why: 'bad_credentials', reason: 'app password expired' });
+    const forged = `idmail_${'0'.repeat(16)}_${'0'.repeat(40)}`;
+    assert.deepEqual(await authority.signInWithPassword('alice@example.org', forged, imap), { outcome: 'deny', why: 'bad_credentials', reason: 'wrong app password' });
+  });
+});
