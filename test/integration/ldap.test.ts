@@ -271,6 +271,15 @@ describe('LDAP with the inetOrgPerson preset, uid login, StartTLS and fail-over'
     assert.match(preset.logs(), /LDAP server did not answer.*nowhere\.invalid|nowhere\.invalid.*LDAP server did not answer/);
   });
 
+  it('makes an app password for a directory user named by uid, which signs in by uid and by address', async () => {
+    const created = await preset.container.exec(['idmail', 'app-password', 'create', PEOPLE.alice.uid, '--name', 'desktop', '--protocols', 'imap']);
+    assert.equal(created.exitCode, 0, created.output);
+    assert.match(created.output, /for alice@example\.test \(imap\)/);
+    const appPassword = created.output.trim().split('\n').at(-1) ?? '';
+    assert.equal((await imapLogin(PEOPLE.alice.uid, appPassword, preset.container)).exitCode, 0);
+    assert.equal((await imapLogin(PEOPLE.alice.address, appPassword, preset.container)).exitCode, 0);
+  });
+
   it('delivers a groupOfNames list to its members and refuses what the directory lacks', async () => {
     const subject = `list ${randomUUID()}`;
     assert.equal(await sendInbound('team@example.test', subject, preset.container), 250);
