@@ -8,6 +8,7 @@ import { openDirectory } from './auth/open-directory.ts';
 import { SignInPolicies } from './auth/policy/sign-in-policy.ts';
 import { TokenChecker } from './auth/tokens/token-checker.ts';
 import { openStateDatabase } from './state/state-database.ts';
+import { startSelfService } from './web/self-service-server.ts';
 
 /** The lookup service Dovecot and Postfix delegate to: HTTP on loopback, socketmap on a unix socket. */
 export async function startHelper(settings: Settings): Promise<{ close(): Promise<void> }> {
@@ -20,10 +21,11 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
   const { directory, close: closeDirectory } = await openDirectory(settings, app.log);
   const tokens = settings.oauth2 === undefined ? undefined : new TokenChecker(settings.oauth2);
   const state = openStateDatabase(settings.paths.stateDatabase);
+  const appPasswords = new AppPasswordStore(state);
   const authority = new Authority({
     directory,
     tokens,
-    appPasswords: new AppPasswordStore(state),
+    appPasswords,
     policies: new SignInPolicies(state, settings.signInDefaults),
     log: app.log,
   });
@@ -31,8 +33,10 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
   app.get('/health', async () => ({ status: 'ok' }));
   await app.listen({ host: '127.0.0.1', port: settings.helper.port });
   const maps = await serveSocketmap(settings.paths.socketmap, postfixMaps(directory), app.log);
+  const selfService = settings.selfService === undefined ? undefined : await startSelfService(settings, authority, appPasswords, app.log);
   return {
     async close() {
+      await selfService?.close();
       maps.close();
       await app.close();
       await closeDirectory();

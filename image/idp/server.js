@@ -1,7 +1,7 @@
 // Demo and test OpenID Connect provider for idmail, built on oidc-provider.
 // - Users from IDP_USERS ("address:password,…"), or from an LDAP directory when IDP_LDAP_URL is set
 //   (IDP_LDAP_BASE, IDP_LDAP_BIND_DN, IDP_LDAP_BIND_PW); password grant for curl-only demos,
-//   plus the usual authorization-code flow with oidc-provider's built-in login pages.
+//   plus the authorization-code flow with its own login page (interactions.js), which checks passwords.
 // - Tokens requested with resource=<one of IDP_RESOURCES> are JWTs with that audience;
 //   tokens without a resource are opaque (for RFC 7662 introspection and userinfo).
 // - IDP_TEST_ENDPOINTS=1 adds /test/rotate-keys and /test/mint for integration tests.
@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { ldapUsers, staticUsers } from './directory.js';
+import { interaction } from './interactions.js';
 
 const env = process.env;
 const issuer = env.IDP_ISSUER ?? 'http://idp:8080';
@@ -18,6 +19,9 @@ const clientId = env.IDP_CLIENT_ID ?? 'mail-client';
 const clientSecret = env.IDP_CLIENT_SECRET ?? 'mail-client-secret';
 const resources = (env.IDP_RESOURCES ?? 'urn:idmail,urn:other').split(',');
 const redirectUris = (env.IDP_REDIRECT_URIS ?? 'http://localhost:8080/callback').split(',');
+// idmail's self-service page: a public client (PKCE, no secret) at the appliance's HTTPS port.
+const webClientId = env.IDP_WEB_CLIENT_ID ?? 'idmail-self-service';
+const webRedirectUris = (env.IDP_WEB_REDIRECT_URIS ?? 'https://localhost:8443/').split(',');
 // Every account's id (sub) is its mail address.
 const users = env.IDP_LDAP_URL
   ? ldapUsers({ url: env.IDP_LDAP_URL, base: env.IDP_LDAP_BASE, bindDn: env.IDP_LDAP_BIND_DN, bindPassword: env.IDP_LDAP_BIND_PW })
@@ -42,6 +46,12 @@ function configuration(keys) {
       grant_types: ['authorization_code', 'refresh_token', 'password', 'client_credentials'],
       response_types: ['code'],
       redirect_uris: redirectUris,
+    }, {
+      client_id: webClientId,
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: webRedirectUris,
     }],
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     scopes: ['openid', 'email', 'offline_access', 'mail'],
@@ -49,7 +59,7 @@ function configuration(keys) {
     // The mail address travels in every access token, as Keycloak/Authentik mappers put it there.
     extraTokenClaims: async (_ctx, token) => (token.accountId ? { email: token.accountId } : undefined),
     features: {
-      devInteractions: { enabled: true },
+      devInteractions: { enabled: false },
       introspection: { enabled: true },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
@@ -121,5 +131,10 @@ createServer((request, response) => {
   if (testEndpoints && request.method === 'POST' && request.url === '/test/rotate-keys') return void rotateKeys(response);
   if (testEndpoints && request.method === 'POST' && request.url === '/test/mint') return void mint(request, response);
   if (request.url === '/health') return void response.writeHead(200).end('ok');
+  if (request.url.startsWith('/interaction/')) {
+    return void interaction(provider, users, request, response).catch((error) => {
+      response.writeHead(400, { 'content-type': 'text/plain' }).end(`sign-in failed: ${error.message}`);
+    });
+  }
   return provider.callback()(request, response);
 }).listen(port, () => console.log(`demo IdP ${issuer} listening on ${port}`));

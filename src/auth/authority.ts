@@ -46,6 +46,19 @@ export class Authority {
   }
 
   async signInWithToken(token: string, context: SignInContext): Promise<Decision> {
+    return this.tokenDecision(token, context, (decision) => this.permitted(decision, 'token', context));
+  }
+
+  /** Whose token this is, for the self-service API: an account that may use tokens at all (any protocol). */
+  async tokenHolder(token: string, context: SignInContext): Promise<Decision> {
+    const selfService = { ...context, protocol: 'self-service' };
+    return this.tokenDecision(token, selfService, (decision) => {
+      if (decision.outcome !== 'allow' || this.policies.for(decision.account.address).methods.includes('token')) return decision;
+      return deny('bad_credentials', "sign-in by token not allowed by the account's policy");
+    });
+  }
+
+  private async tokenDecision(token: string, context: SignInContext, permit: (decision: Decision) => Decision): Promise<Decision> {
     if (this.tokens === undefined) return this.record('token', context, undefined, deny('bad_credentials', 'OAuth2 is not enabled'));
     const verdict = await this.tokens.check(token);
     const extra = { token: fingerprint(token).slice(0, 12), cached: verdict.cached };
@@ -55,7 +68,7 @@ export class Authority {
         : deny('bad_credentials', verdict.reason);
       return this.record('token', context, undefined, decision, extra);
     }
-    const decision = await orTempfail(async () => this.permitted(mayUse(await this.directory.accountBySignInName(verdict.username)), 'token', context));
+    const decision = await orTempfail(async () => permit(mayUse(await this.directory.accountBySignInName(verdict.username))));
     return this.record('token', context, verdict.username, decision, extra);
   }
 

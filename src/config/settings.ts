@@ -1,5 +1,5 @@
 import { hostname as osHostname } from 'node:os';
-import { type CleanedEnv, customCleanEnv, str } from 'envalid';
+import { type CleanedEnv, customCleanEnv, num, str } from 'envalid';
 import { resolveFileVariables } from './environment.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInMethod, type SignInPolicy, type SignInProtocol } from '../auth/policy/sign-in-policy.ts';
@@ -44,6 +44,8 @@ export interface Settings {
   oauth2: OAuth2Settings | undefined;
   /** Who may sign in how and where, unless an account's own policy says otherwise. */
   signInDefaults: SignInPolicy;
+  /** The HTTPS API (and page) where people manage their own app passwords with their IdP token. */
+  selfService: { port: number; webClientId: string | undefined } | undefined;
   /** Fixed locations inside the image; not configurable. */
   paths: typeof PATHS;
   helper: { port: number; url: string };
@@ -101,6 +103,9 @@ const specs = {
   OAUTH2_CACHE_REVALIDATE: seconds({ default: 300 }),
   OAUTH2_CACHE_MAX_TTL: seconds({ default: 86400 }),
   OAUTH2_NEGATIVE_CACHE_TTL: seconds({ default: 5 }),
+  ENABLE_SELF_SERVICE: flag({ default: undefined }),
+  SELF_SERVICE_PORT: num({ default: 8443 }),
+  SELF_SERVICE_CLIENT_ID: token({ default: undefined }),
   AUTH_METHODS: choiceList<SignInMethod>(SIGN_IN_METHODS)({ default: [...SIGN_IN_METHODS] }),
   AUTH_PROTOCOLS: choiceList<SignInProtocol>(SIGN_IN_PROTOCOLS)({ default: [...SIGN_IN_PROTOCOLS] }),
   ...ldapSpecs,
@@ -143,6 +148,12 @@ function crossVariableProblems(env: CleanEnv): string[] {
   if ((env.OAUTH2_CLIENT_ID === undefined) !== (env.OAUTH2_CLIENT_SECRET === undefined)) {
     problems.push('OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set; allowed: both (introspection client) or neither');
   }
+  if (env.ENABLE_SELF_SERVICE && !env.ENABLE_OAUTH2) {
+    problems.push('ENABLE_SELF_SERVICE: is on but ENABLE_OAUTH2 is not; allowed: ENABLE_OAUTH2=1 (the API signs people in with their IdP token), or ENABLE_SELF_SERVICE=0');
+  }
+  if (!Number.isInteger(env.SELF_SERVICE_PORT) || env.SELF_SERVICE_PORT < 1 || env.SELF_SERVICE_PORT > 65535 || [25, 110, 143, 465, 587, 993, 995, 4190, HELPER_PORT].includes(env.SELF_SERVICE_PORT)) {
+    problems.push(`SELF_SERVICE_PORT: "${env.SELF_SERVICE_PORT}" is not a free port; allowed: 1-65535 except the mail ports and ${HELPER_PORT}`);
+  }
   problems.push(...ldapProblems(env));
   return problems;
 }
@@ -166,6 +177,7 @@ function toSettings(env: CleanEnv): Settings {
     ldap: ldapSettings(env),
     oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
     signInDefaults: { methods: env.AUTH_METHODS, protocols: env.AUTH_PROTOCOLS },
+    selfService: (env.ENABLE_SELF_SERVICE ?? env.ENABLE_OAUTH2) ? { port: env.SELF_SERVICE_PORT, webClientId: env.SELF_SERVICE_CLIENT_ID } : undefined,
     paths: PATHS,
     helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },
   };

@@ -3,7 +3,9 @@ import { GenericContainer, Network, type StartedNetwork, type StartedTestContain
 import { IDP_IMAGE, LDAP_IMAGE, MAIL_IMAGE } from './images.ts';
 import { ISSUER, TestIdp } from './idp.ts';
 
-export const MAIL_PORTS = [25, 143, 993, 110, 995, 587, 465, 4190];
+export const MAIL_PORTS = [25, 143, 993, 110, 995, 587, 465, 4190, 8443];
+/** The first appliance's name on the stack's network (the self-service page is https://mail:8443/). */
+export const MAIL_HOST = 'mail';
 
 export const ACCOUNTS_YAML = `accounts:
   alice@example.test: {}
@@ -68,15 +70,17 @@ export async function startStack(env: Record<string, string>, options: { ldap?: 
     const idpContainer = await new GenericContainer(IDP_IMAGE)
       .withNetwork(network)
       .withNetworkAliases('idp')
-      .withEnvironment({ IDP_ISSUER: ISSUER, IDP_TEST_ENDPOINTS: '1', ...(ldap ? IDP_LDAP_FEDERATION : {}) })
+      .withEnvironment({ IDP_ISSUER: ISSUER, IDP_TEST_ENDPOINTS: '1', IDP_WEB_REDIRECT_URIS: `https://${MAIL_HOST}:8443/`, ...(ldap ? IDP_LDAP_FEDERATION : {}) })
       .withExposedPorts(8080)
       .withWaitStrategy(Wait.forHttp('/health', 8080))
       .start();
     started.push(idpContainer);
     const files = [{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }];
     if (ldap) files.push({ content: (await ldap.exec(['cat', '/etc/ldap/tls/ca.pem'])).output, target: LDAP_CA_FILE });
+    let appliances = 0;
     const startMail = async (mailEnv: Record<string, string>) => {
-      const appliance = await startAppliance(network, mailEnv, files);
+      // Only the first appliance answers to MAIL_HOST; the others are reached through their mapped ports.
+      const appliance = await startAppliance(network, mailEnv, files, appliances++ === 0 ? [MAIL_HOST] : []);
       started.push(appliance.container);
       return appliance;
     };
@@ -99,10 +103,11 @@ async function startDirectory(network: StartedNetwork): Promise<StartedTestConta
     .start();
 }
 
-async function startAppliance(network: StartedNetwork, env: Record<string, string>, files: { content: string; target: string }[]): Promise<Appliance> {
+async function startAppliance(network: StartedNetwork, env: Record<string, string>, files: { content: string; target: string }[], aliases: string[]): Promise<Appliance> {
   let output = '';
   const container = await new GenericContainer(MAIL_IMAGE)
     .withNetwork(network)
+    .withNetworkAliases(...aliases)
     .withEnvironment(env)
     .withCopyContentToContainer(files)
     .withExposedPorts(...MAIL_PORTS)

@@ -30,6 +30,11 @@ interface Row {
   last_used_ip: string | null;
 }
 
+/** Enough for every device a person owns; a leaked self-service token cannot fill the database. */
+export const MAX_APP_PASSWORDS_PER_ACCOUNT = 50;
+
+export class TooManyAppPasswords extends Error {}
+
 // Recording every use would turn each login into a disk write; once a minute per password is enough to tell.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -42,6 +47,9 @@ export class AppPasswordStore {
   }
 
   create(account: string, options: { name: string; protocols: readonly SignInProtocol[]; expiresAt?: Date | undefined }): { appPassword: AppPassword; password: string } {
+    if (this.list(account).length >= MAX_APP_PASSWORDS_PER_ACCOUNT) {
+      throw new TooManyAppPasswords(`${account} has ${MAX_APP_PASSWORDS_PER_ACCOUNT} app passwords already; revoke one first`);
+    }
     const secret = newAppPasswordSecret();
     const now = Date.now();
     this.db

@@ -5,6 +5,7 @@ import { AppPasswordStore } from '../../../src/auth/app-passwords/app-password-s
 import { Authority } from '../../../src/auth/authority.ts';
 import type { Account, Directory, PasswordCheck } from '../../../src/auth/directory.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, SignInPolicies, type SignInPolicy } from '../../../src/auth/policy/sign-in-policy.ts';
+import type { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
 import { openStateDatabase } from '../../../src/state/state-database.ts';
 
 const silent = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
@@ -40,12 +41,20 @@ class FakeDirectory implements Directory {
 
 const everything: SignInPolicy = { methods: [...SIGN_IN_METHODS], protocols: [...SIGN_IN_PROTOCOLS] };
 
+/** Accepts "token-for-<address>" as that address's token, nothing else. */
+const fakeTokens = {
+  async check(token: string) {
+    const username = /^token-for-(.+)$/.exec(token)?.[1];
+    return username === undefined ? { valid: false as const, reason: 'bad token', temporary: false, cached: false } : { valid: true as const, username, expiresAt: Date.now() + 60_000, cached: false };
+  },
+} as unknown as TokenChecker;
+
 function setup(defaults = everything) {
   const db = openStateDatabase(':memory:');
   const directory = new FakeDirectory();
   const appPasswords = new AppPasswordStore(db);
   const policies = new SignInPolicies(db, defaults);
-  const authority = new Authority({ directory, tokens: undefined, appPasswords, policies, log: silent });
+  const authority = new Authority({ directory, tokens: fakeTokens, appPasswords, policies, log: silent });
   return { directory, appPasswords, policies, authority };
 }
 
@@ -100,5 +109,15 @@ describe('sign-in with app passwords and policies', () => {
     assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), { outcome: 'deny', why: 'bad_credentials', reason: 'app password expired' });
     const forged = `idmail_${'0'.repeat(16)}_${'0'.repeat(40)}`;
     assert.deepEqual(await authority.signInWithPassword('alice@example.org', forged, imap), { outcome: 'deny', why: 'bad_credentials', reason: 'wrong app password' });
+  });
+
+  it('lets a token holder manage their app passwords on any protocol, unless their policy forbids tokens', async () => {
+    const { policies, authority } = setup({ methods: [...SIGN_IN_METHODS], protocols: ['smtp'] });
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org', imap)), 'deny');
+    const holder = await authority.tokenHolder('token-for-alice@example.org', { remoteIp: '192.0.2.9' });
+    assert.equal(holder.outcome === 'allow' && holder.account.address, 'alice@example.org');
+    assert.equal(await outcome(authority.tokenHolder('forged', {})), 'deny');
+    policies.set('alice@example.org', { methods: ['app-password'] });
+    assert.equal(await outcome(authority.tokenHolder('token-for-alice@example.org', {})), 'deny');
   });
 });

@@ -1,0 +1,51 @@
+import { access, readFile } from 'node:fs/promises';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { selfServiceRoutes } from '../adapters/self-service-http.ts';
+import type { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
+import type { Authority } from '../auth/authority.ts';
+import type { Settings } from '../config/settings.ts';
+
+const PAGE_ROOT = new URL('../../rootfs/usr/share/idmail/web/', import.meta.url);
+const PAGES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js' };
+const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8' };
+// The page loads nothing from elsewhere and talks only to the IdP and this API.
+const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' https: http:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/** The certificate is made at start beside the helper; the HTTPS listener waits for it. */
+async function waitForFile(path: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await access(path).then(() => true, () => false))) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** HTTPS on SELF_SERVICE_PORT with the mail certificate: the self-service API and its page. */
+export async function startSelfService(settings: Settings, authority: Authority, appPasswords: AppPasswordStore, log: FastifyBaseLogger): Promise<{ close(): Promise<void> }> {
+  const selfService = settings.selfService as NonNullable<Settings['selfService']>;
+  await waitForFile(settings.tls.keyPath);
+  await waitForFile(settings.tls.certPath);
+  const app = Fastify({
+    loggerInstance: log.child({ server: 'self-service' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    https: { key: await readFile(settings.tls.keyPath), cert: await readFile(settings.tls.certPath) },
+    bodyLimit: 16 * 1024,
+    trustProxy: false,
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('strict-transport-security', 'max-age=31536000');
+  });
+  await selfServiceRoutes(app, authority, appPasswords);
+  app.get('/config.json', async () => ({
+    discoveryUrl: settings.oauth2?.discoveryUrl ?? null,
+    clientId: selfService.webClientId ?? null,
+    audience: settings.oauth2?.audience ?? null,
+  }));
+  for (const [path, file] of Object.entries(PAGES)) {
+    const body = await readFile(new URL(file, PAGE_ROOT), 'utf8');
+    const type = CONTENT_TYPES[file.split('.').at(-1) as string] as string;
+    app.get(path, async (_request, reply) => reply.type(type).header('content-security-policy', PAGE_POLICY).send(body));
+  }
+  await app.listen({ host: '0.0.0.0', port: selfService.port });
+  return { close: () => app.close() };
+}
