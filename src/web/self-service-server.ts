@@ -31,6 +31,8 @@ export async function startSelfService(settings: Settings, authority: Authority,
     https: { key: await readFile(settings.tls.keyPath), cert: await readFile(settings.tls.certPath) },
     bodyLimit: 16 * 1024,
     trustProxy: false,
+    // Refuse what the schemas do not allow, rather than quietly dropping or converting it.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('strict-transport-security', 'max-age=31536000');

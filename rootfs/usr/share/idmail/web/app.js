@@ -45,7 +45,10 @@ async function finishSignIn(config, discovery, query) {
 }
 
 const api = (path, options = {}) =>
-  fetch(path, { ...options, headers: { authorization: `Bearer ${session.getItem('token')}`, 'content-type': 'application/json', ...options.headers } });
+  fetch(path, {
+    ...options,
+    headers: { authorization: `Bearer ${session.getItem('token')}`, ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
+  });
 
 const when = (value) => (value ? new Date(value).toLocaleString() : '—');
 
