@@ -5,6 +5,7 @@ import { ConfigError, loadSettings, type Settings } from './config/settings.ts';
 import { accountCommands, aliasCommands } from './cli/account-commands.ts';
 import { appPasswordCommands } from './cli/app-password-commands.ts';
 import { policyCommands } from './cli/policy-commands.ts';
+import { provisionedCommands } from './cli/provisioned-commands.ts';
 import { checkHealth } from './cli/health.ts';
 
 // The daemons' modules load only for the commands that run them: `idmail health` runs every few
@@ -67,6 +68,7 @@ aliasCommands(program, accountsFile);
 const openState = async () => (await import('./cli/state-access.ts')).openStateAccess(currentSettings());
 appPasswordCommands(program, openState);
 policyCommands(program, openState);
+provisionedCommands(program, openState);
 
 program
   .command('health')

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { AppPasswordCheck, AppPasswordStore } from './app-passwords/app-password-store.ts';
 import { type Account, type Directory, DirectoryUnavailable } from './directory.ts';
+import type { JitProvisioner } from './provisioning/jit-provisioner.ts';
 import { policyAllows, type SignInMethod, type SignInPolicies, signInProtocol } from './policy/sign-in-policy.ts';
 import { fingerprint, type TokenChecker } from './tokens/token-checker.ts';
 
@@ -21,6 +22,8 @@ export interface AuthorityParts {
   tokens: TokenChecker | undefined;
   appPasswords: AppPasswordStore;
   policies: SignInPolicies;
+  /** OAUTH2_PROVISIONING=jit: makes the account of a valid token that has none yet. */
+  provisioner?: JitProvisioner | undefined;
   log: Logger;
 }
 
@@ -35,6 +38,7 @@ export class Authority {
   private readonly tokens: TokenChecker | undefined;
   private readonly appPasswords: AppPasswordStore;
   private readonly policies: SignInPolicies;
+  private readonly provisioner: JitProvisioner | undefined;
   private readonly log: Logger;
 
   constructor(parts: AuthorityParts) {
@@ -42,6 +46,7 @@ export class Authority {
     this.tokens = parts.tokens;
     this.appPasswords = parts.appPasswords;
     this.policies = parts.policies;
+    this.provisioner = parts.provisioner;
     this.log = parts.log;
   }
 
@@ -68,7 +73,10 @@ export class Authority {
         : deny('bad_credentials', verdict.reason);
       return this.record('token', context, undefined, decision, extra);
     }
-    const decision = await orTempfail(async () => permit(mayUse(await this.directory.accountBySignInName(verdict.username))));
+    const decision = await orTempfail(async () => {
+      const account = (await this.directory.accountBySignInName(verdict.username)) ?? (await this.provisioner?.provision(verdict.username, verdict.template));
+      return permit(mayUse(account));
+    });
     return this.record('token', context, verdict.username, decision, extra);
   }
 

@@ -1,3 +1,4 @@
+import type { DatabaseSync } from 'node:sqlite';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Settings } from '../config/settings.ts';
 import { AccountStore } from './accounts/account-store.ts';
@@ -5,19 +6,23 @@ import { FileDirectory } from './accounts/file-directory.ts';
 import type { Directory } from './directory.ts';
 import { LdapConnections } from './ldap/ldap-connections.ts';
 import { LdapDirectory } from './ldap/ldap-directory.ts';
+import { ProvisionedAccounts } from './provisioning/provisioned-accounts.ts';
+import { ProvisionedDirectory } from './provisioning/provisioned-directory.ts';
 
 export interface OpenDirectory {
   directory: Directory;
   close(): Promise<void>;
 }
 
-/** The accounts file or LDAP, as ACCOUNT_PROVISIONER says. */
-export async function openDirectory(settings: Settings, log: FastifyBaseLogger): Promise<OpenDirectory> {
+/** The accounts file (with the IdP-provisioned accounts beside it, when provisioning is on) or LDAP, as ACCOUNT_PROVISIONER says. */
+export async function openDirectory(settings: Settings, state: DatabaseSync, log: FastifyBaseLogger): Promise<OpenDirectory> {
   if (settings.ldap !== undefined) {
     const connections = new LdapConnections(settings.ldap, log);
     return { directory: new LdapDirectory(settings.ldap, connections, settings.domains, log), close: () => connections.close() };
   }
   const accounts = new AccountStore(settings.accountsFile, log);
   await accounts.current();
-  return { directory: new FileDirectory(accounts, settings.domains), close: async () => undefined };
+  const file = new FileDirectory(accounts, settings.domains);
+  const directory = settings.provisioning === undefined ? file : new ProvisionedDirectory(file, new ProvisionedAccounts(state));
+  return { directory, close: async () => undefined };
 }

@@ -3,6 +3,7 @@ import type { Settings } from '../config/settings.ts';
 import { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
 import { openDirectory } from '../auth/open-directory.ts';
 import { SignInPolicies } from '../auth/policy/sign-in-policy.ts';
+import { ProvisionedAccounts } from '../auth/provisioning/provisioned-accounts.ts';
 import { openStateDatabase } from '../state/state-database.ts';
 
 /** Only warnings and errors reach the terminal; the CLI's own output says what happened. */
@@ -21,6 +22,7 @@ const terminalLog = {
 export interface StateAccess {
   appPasswords: AppPasswordStore;
   policies: SignInPolicies;
+  provisioned: ProvisionedAccounts;
   /** The account's mailbox address for a sign-in name; refuses one the directory does not know. */
   account(name: string): Promise<string>;
   close(): Promise<void>;
@@ -29,10 +31,11 @@ export interface StateAccess {
 /** What the app-password and policy commands work on: the state database, and the directory to check names against. */
 export async function openStateAccess(settings: Settings): Promise<StateAccess> {
   const db = openStateDatabase(settings.paths.stateDatabase);
-  const { directory, close } = await openDirectory(settings, terminalLog);
+  const { directory, close } = await openDirectory(settings, db, terminalLog);
   return {
     appPasswords: new AppPasswordStore(db),
     policies: new SignInPolicies(db, settings.signInDefaults),
+    provisioned: new ProvisionedAccounts(db),
     async account(name) {
       const account = await directory.accountBySignInName(name);
       if (account === undefined) throw new Error(`no account ${name}`);

@@ -1,8 +1,9 @@
 import { hostname as osHostname } from 'node:os';
-import { type CleanedEnv, customCleanEnv, num, str } from 'envalid';
+import { type CleanedEnv, customCleanEnv, makeValidator, num, str } from 'envalid';
 import { resolveFileVariables } from './environment.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInMethod, type SignInPolicy, type SignInProtocol } from '../auth/policy/sign-in-policy.ts';
+import { DEFAULT_TEMPLATES, parseTemplates, type ProvisioningTemplate } from '../auth/provisioning/provisioning-templates.ts';
 import { absolutePath, choice, choiceList, domainList, flag, hostName, httpUrl, mailAddress, seconds, token } from './validators.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -15,6 +16,8 @@ export interface OAuth2Settings {
   discoveryUrl: string | undefined;
   audience: string | undefined;
   usernameClaim: string;
+  /** The claim naming a provisioning template (OAUTH2_PROVISIONING=jit). */
+  templateClaim: string;
   requiredScope: string | undefined;
   /** Client credentials for RFC 7662 introspection of opaque tokens. */
   client: { id: string; secret: string } | undefined;
@@ -44,6 +47,8 @@ export interface Settings {
   oauth2: OAuth2Settings | undefined;
   /** Who may sign in how and where, unless an account's own policy says otherwise. */
   signInDefaults: SignInPolicy;
+  /** OAUTH2_PROVISIONING=jit: accounts made at the first valid token, from these templates. */
+  provisioning: { templates: ReadonlyMap<string, ProvisioningTemplate> } | undefined;
   /** The HTTPS API (and page) where people manage their own app passwords with their IdP token. */
   selfService: { port: number; webClientId: string | undefined } | undefined;
   /** Fixed locations inside the image; not configurable. */
@@ -78,6 +83,8 @@ export class ConfigError extends Error {
   }
 }
 
+const provisioningTemplates = makeValidator<Map<string, ProvisioningTemplate>>(parseTemplates);
+
 const specs = {
   OVERRIDE_HOSTNAME: hostName({ default: undefined, desc: 'Fully qualified host name of the mail server' }),
   MAIL_DOMAINS: domainList({ default: [], desc: 'Domains this server receives mail for' }),
@@ -95,6 +102,9 @@ const specs = {
   OAUTH2_ISSUER: httpUrl({ default: undefined }),
   OAUTH2_AUDIENCE: token({ default: undefined }),
   OAUTH2_USERNAME_CLAIM: token({ default: 'email' }),
+  OAUTH2_PROVISIONING: choice<'off' | 'jit'>(['off', 'jit'])({ default: 'off' }),
+  OAUTH2_TEMPLATE_CLAIM: token({ default: 'mail_template' }),
+  PROVISIONING_TEMPLATES: provisioningTemplates({ default: parseTemplates(DEFAULT_TEMPLATES) }),
   OAUTH2_REQUIRED_SCOPE: token({ default: undefined }),
   OAUTH2_CLIENT_ID: token({ default: undefined }),
   OAUTH2_CLIENT_SECRET: str({ default: undefined }),
@@ -148,6 +158,9 @@ function crossVariableProblems(env: CleanEnv): string[] {
   if ((env.OAUTH2_CLIENT_ID === undefined) !== (env.OAUTH2_CLIENT_SECRET === undefined)) {
     problems.push('OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set; allowed: both (introspection client) or neither');
   }
+  if (env.OAUTH2_PROVISIONING === 'jit' && (!env.ENABLE_OAUTH2 || env.ACCOUNT_PROVISIONER === 'ldap')) {
+    problems.push('OAUTH2_PROVISIONING: jit needs ENABLE_OAUTH2=1 and accounts kept here (ACCOUNT_PROVISIONER=FILE); allowed: off, or those settings');
+  }
   if (env.ENABLE_SELF_SERVICE && !env.ENABLE_OAUTH2) {
     problems.push('ENABLE_SELF_SERVICE: is on but ENABLE_OAUTH2 is not; allowed: ENABLE_OAUTH2=1 (the API signs people in with their IdP token), or ENABLE_SELF_SERVICE=0');
   }
@@ -177,6 +190,7 @@ function toSettings(env: CleanEnv): Settings {
     ldap: ldapSettings(env),
     oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
     signInDefaults: { methods: env.AUTH_METHODS, protocols: env.AUTH_PROTOCOLS },
+    provisioning: env.ENABLE_OAUTH2 && env.OAUTH2_PROVISIONING === 'jit' ? { templates: env.PROVISIONING_TEMPLATES } : undefined,
     selfService: (env.ENABLE_SELF_SERVICE ?? env.ENABLE_OAUTH2) ? { port: env.SELF_SERVICE_PORT, webClientId: env.SELF_SERVICE_CLIENT_ID } : undefined,
     paths: PATHS,
     helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },
@@ -200,6 +214,7 @@ function oauth2Settings(env: CleanEnv): OAuth2Settings {
     discoveryUrl: env.OAUTH2_ISSUER && `${env.OAUTH2_ISSUER.replace(/\/$/, '')}/.well-known/openid-configuration`,
     audience: env.OAUTH2_AUDIENCE,
     usernameClaim: env.OAUTH2_USERNAME_CLAIM,
+    templateClaim: env.OAUTH2_TEMPLATE_CLAIM,
     requiredScope: env.OAUTH2_REQUIRED_SCOPE,
     client,
     introspectionUrl: env.OAUTH2_INTROSPECTION_URL,

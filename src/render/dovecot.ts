@@ -17,7 +17,7 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     mailRoot: paths.mail,
     postfixSpool: paths.postfixQueue,
     tls: settings.tls,
-    quotas: settings.ldap?.attributes.quota !== undefined,
+    quotas: settings.ldap?.attributes.quota !== undefined || settings.provisioning !== undefined,
     performanceMode: settings.loginProcessMode === 'performance',
     loginServices: protocols.map((name) => ({ name, processMinAvail: name === 'imap' ? 4 : 1 })),
     oauth2:

@@ -24,6 +24,14 @@ const MIGRATIONS: string[] = [
      methods TEXT,
      protocols TEXT
    ) STRICT;`,
+  `CREATE TABLE provisioned_accounts (
+     address TEXT PRIMARY KEY,
+     source TEXT NOT NULL,
+     template TEXT NOT NULL,
+     quota TEXT,
+     active INTEGER NOT NULL DEFAULT 1,
+     created_at INTEGER NOT NULL
+   ) STRICT;`,
 ];
 
 export function openStateDatabase(path: string): DatabaseSync {

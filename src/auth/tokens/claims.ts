@@ -31,5 +31,6 @@ export function verdictFromClaims(claims: Claims, settings: OAuth2Settings, expi
   if (typeof username !== 'string' || username === '') {
     return invalid(`no ${settings.usernameClaim} claim in token`);
   }
-  return { valid: true, username: username.toLowerCase(), expiresAt };
+  const template = claims[settings.templateClaim];
+  return { valid: true, username: username.toLowerCase(), expiresAt, ...(typeof template === 'string' && template !== '' ? { template } : {}) };
 }

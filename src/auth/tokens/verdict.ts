@@ -1,6 +1,6 @@
 /** What checking one bearer token concluded. Reasons are for logs: never the token itself. */
 export type TokenVerdict =
-  | { valid: true; username: string; expiresAt: number }
+  | { valid: true; username: string; expiresAt: number; /** The provisioning template the token names (OAUTH2_TEMPLATE_CLAIM). */ template?: string | undefined }
   | { valid: false; reason: string; temporary: boolean };
 
 export interface TokenVerifier {

@@ -43,6 +43,7 @@ function settings(overrides: Partial<OAuth2Settings> = {}): OAuth2Settings {
     discoveryUrl: `${base}/.well-known/openid-configuration`,
     audience: 'mail',
     usernameClaim: 'email',
+    templateClaim: 'mail_template',
     requiredScope: undefined,
     client: undefined,
     introspectionUrl: undefined,

@@ -46,6 +46,7 @@ describe('settings from the environment', () => {
       discoveryUrl: 'https://id.example.org/realms/mail/.well-known/openid-configuration',
       audience: 'mail',
       usernameClaim: 'preferred_username',
+      templateClaim: 'mail_template',
       requiredScope: 'mail',
       client: { id: 'idmail', secret: 's3cr3t "with quotes"' },
       introspectionUrl: 'https://id.example.org/introspect',
