@@ -34,6 +34,9 @@ const MIGRATIONS: string[] = [
    ) STRICT;`,
 ];
 
+/** The schema version a migrated database has. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
 export function openStateDatabase(path: string): DatabaseSync {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { newAppPasswordSecret, parseAppPassword } from '../../../../src/auth/app-passwords/app-password-secret.ts';
 import { AppPasswordStore } from '../../../../src/auth/app-passwords/app-password-store.ts';
-import { openStateDatabase } from '../../../../src/state/state-database.ts';
+import { openStateDatabase, SCHEMA_VERSION } from '../../../../src/state/state-database.ts';
 
 const memoryStore = () => new AppPasswordStore(openStateDatabase(':memory:'));
 
@@ -67,7 +67,7 @@ describe('app passwords', () => {
     const second = openStateDatabase(path);
     first.close();
     assert.equal(new AppPasswordStore(second).check(password)?.outcome, 'match');
-    assert.equal((second.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 1);
+    assert.equal((second.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);
     assert.equal((second.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
     second.close();
   });
