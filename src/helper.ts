@@ -10,7 +10,10 @@ import { JitProvisioner } from './auth/provisioning/jit-provisioner.ts';
 import { ProvisionedAccounts } from './auth/provisioning/provisioned-accounts.ts';
 import { TokenChecker } from './auth/tokens/token-checker.ts';
 import { openStateDatabase } from './state/state-database.ts';
-import { startSelfService } from './web/self-service-server.ts';
+import { MailboxPurger } from './auth/provisioning/mailbox-purger.ts';
+import { ScimProvisioner } from './auth/provisioning/scim/scim-provisioner.ts';
+import { ScimStore } from './auth/provisioning/scim/scim-store.ts';
+import { startHttpsServer } from './web/https-server.ts';
 
 /** The lookup service Dovecot and Postfix delegate to: HTTP on loopback, socketmap on a unix socket. */
 export async function startHelper(settings: Settings): Promise<{ close(): Promise<void> }> {
@@ -25,19 +28,27 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
   const tokens = settings.oauth2 === undefined ? undefined : new TokenChecker(settings.oauth2);
   const appPasswords = new AppPasswordStore(state);
   const policies = new SignInPolicies(state, settings.signInDefaults);
-  const provisioner =
-    settings.provisioning === undefined
+  const accounts = new ProvisionedAccounts(state);
+  const provisioning = settings.provisioning;
+  const provisioner = provisioning?.jit ? new JitProvisioner({ directory, accounts, policies, templates: provisioning.templates, log: app.log }) : undefined;
+  const scim =
+    settings.scim === undefined || provisioning === undefined
       ? undefined
-      : new JitProvisioner({ directory, accounts: new ProvisionedAccounts(state), policies, templates: settings.provisioning.templates, log: app.log });
+      : new ScimProvisioner({ store: new ScimStore(state), accounts, directory, policies, templates: provisioning.templates, domains: settings.domains, purgeAfterSeconds: provisioning.purgeAfterSeconds, log: app.log });
+  const purger =
+    provisioning === undefined
+      ? undefined
+      : new MailboxPurger({ accounts, appPasswords, policies, mailRoot: settings.paths.mail, purgeAfterSeconds: provisioning.purgeAfterSeconds, log: app.log }).start();
   const authority = new Authority({ directory, tokens, appPasswords, policies, provisioner, log: app.log });
   await dovecotRoutes(app, authority);
   app.get('/health', async () => ({ status: 'ok' }));
   await app.listen({ host: '127.0.0.1', port: settings.helper.port });
   const maps = await serveSocketmap(settings.paths.socketmap, postfixMaps(directory), app.log);
-  const selfService = settings.selfService === undefined ? undefined : await startSelfService(settings, authority, appPasswords, app.log);
+  const https = settings.https === undefined ? undefined : await startHttpsServer(settings, { authority, appPasswords, scim, log: app.log });
   return {
     async close() {
-      await selfService?.close();
+      purger?.stop();
+      await https?.close();
       maps.close();
       await app.close();
       await closeDirectory();

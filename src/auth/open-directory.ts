@@ -8,6 +8,7 @@ import { LdapConnections } from './ldap/ldap-connections.ts';
 import { LdapDirectory } from './ldap/ldap-directory.ts';
 import { ProvisionedAccounts } from './provisioning/provisioned-accounts.ts';
 import { ProvisionedDirectory } from './provisioning/provisioned-directory.ts';
+import { ScimStore } from './provisioning/scim/scim-store.ts';
 
 export interface OpenDirectory {
   directory: Directory;
@@ -23,6 +24,7 @@ export async function openDirectory(settings: Settings, state: DatabaseSync, log
   const accounts = new AccountStore(settings.accountsFile, log);
   await accounts.current();
   const file = new FileDirectory(accounts, settings.domains);
-  const directory = settings.provisioning === undefined ? file : new ProvisionedDirectory(file, new ProvisionedAccounts(state));
+  const lists = settings.scim === undefined ? undefined : new ScimStore(state);
+  const directory = settings.provisioning === undefined ? file : new ProvisionedDirectory(file, new ProvisionedAccounts(state), lists);
   return { directory, close: async () => undefined };
 }

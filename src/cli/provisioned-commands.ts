@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
+import type { ProvisionedAccount } from '../auth/provisioning/provisioned-accounts.ts';
 import { type OpenState, withState } from './with-state.ts';
+
+/** active, disabled, or deleted (with when: the mail is purged PROVISIONING_PURGE_AFTER later). */
+function stateOf(account: ProvisionedAccount): string {
+  if (account.deletedAt !== undefined) return `deleted:${account.deletedAt.toISOString()}`;
+  return account.disabled ? 'disabled' : 'active';
+}
 
 export function provisionedCommands(program: Command, open: OpenState): void {
   const command = program.command('provisioned').description('accounts the IdP created (OAUTH2_PROVISIONING)');
@@ -9,7 +16,7 @@ export function provisionedCommands(program: Command, open: OpenState): void {
     .action(async () =>
       withState(open, async (state) => {
         for (const account of state.provisioned.list()) {
-          const fields = [account.address, account.source, account.template, account.quota ?? 'unlimited', account.disabled ? 'disabled' : 'active', account.createdAt.toISOString()];
+          const fields = [account.address, account.source, account.template, account.quota ?? 'unlimited', stateOf(account), account.createdAt.toISOString()];
           console.log(fields.join('\t'));
         }
       }),

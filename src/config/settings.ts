@@ -4,7 +4,7 @@ import { resolveFileVariables } from './environment.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInMethod, type SignInPolicy, type SignInProtocol } from '../auth/policy/sign-in-policy.ts';
 import { DEFAULT_TEMPLATES, parseTemplates, type ProvisioningTemplate } from '../auth/provisioning/provisioning-templates.ts';
-import { absolutePath, choice, choiceList, domainList, flag, hostName, httpUrl, mailAddress, seconds, token } from './validators.ts';
+import { absolutePath, choice, choiceList, domainList, duration, flag, hostName, httpUrl, mailAddress, seconds, secret, token } from './validators.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type LoginProcessMode = 'performance' | 'security';
@@ -47,13 +47,25 @@ export interface Settings {
   oauth2: OAuth2Settings | undefined;
   /** Who may sign in how and where, unless an account's own policy says otherwise. */
   signInDefaults: SignInPolicy;
-  /** OAUTH2_PROVISIONING=jit: accounts made at the first valid token, from these templates. */
-  provisioning: { templates: ReadonlyMap<string, ProvisioningTemplate> } | undefined;
-  /** The HTTPS API (and page) where people manage their own app passwords with their IdP token. */
-  selfService: { port: number; webClientId: string | undefined } | undefined;
+  /** Accounts the IdP brings into being: at the first valid token (jit) and/or by SCIM. */
+  provisioning: ProvisioningSettings | undefined;
+  /** The HTTPS listener of the self-service page and API and of SCIM; there when either is on. */
+  https: { port: number } | undefined;
+  /** The API (and page) where people manage their own app passwords with their IdP token. */
+  selfService: { webClientId: string | undefined } | undefined;
+  /** SCIM 2.0 on the HTTPS listener, for an IdP holding this bearer token. */
+  scim: { token: string } | undefined;
   /** Fixed locations inside the image; not configurable. */
   paths: typeof PATHS;
   helper: { port: number; url: string };
+}
+
+export interface ProvisioningSettings {
+  /** OAUTH2_PROVISIONING=jit: an account is made at the first valid token. */
+  jit: boolean;
+  templates: ReadonlyMap<string, ProvisioningTemplate>;
+  /** How long a deleted account's mail is kept before it is purged. */
+  purgeAfterSeconds: number;
 }
 
 export const PATHS = {
@@ -114,7 +126,9 @@ const specs = {
   OAUTH2_CACHE_MAX_TTL: seconds({ default: 86400 }),
   OAUTH2_NEGATIVE_CACHE_TTL: seconds({ default: 5 }),
   ENABLE_SELF_SERVICE: flag({ default: undefined }),
-  SELF_SERVICE_PORT: num({ default: 8443 }),
+  HTTPS_PORT: num({ default: 8443 }),
+  SCIM_TOKEN: secret({ default: undefined }),
+  PROVISIONING_PURGE_AFTER: duration({ default: 30 * 86_400 }),
   SELF_SERVICE_CLIENT_ID: token({ default: undefined }),
   AUTH_METHODS: choiceList<SignInMethod>(SIGN_IN_METHODS)({ default: [...SIGN_IN_METHODS] }),
   AUTH_PROTOCOLS: choiceList<SignInProtocol>(SIGN_IN_PROTOCOLS)({ default: [...SIGN_IN_PROTOCOLS] }),
@@ -164,8 +178,11 @@ function crossVariableProblems(env: CleanEnv): string[] {
   if (env.ENABLE_SELF_SERVICE && !env.ENABLE_OAUTH2) {
     problems.push('ENABLE_SELF_SERVICE: is on but ENABLE_OAUTH2 is not; allowed: ENABLE_OAUTH2=1 (the API signs people in with their IdP token), or ENABLE_SELF_SERVICE=0');
   }
-  if (!Number.isInteger(env.SELF_SERVICE_PORT) || env.SELF_SERVICE_PORT < 1 || env.SELF_SERVICE_PORT > 65535 || [25, 110, 143, 465, 587, 993, 995, 4190, HELPER_PORT].includes(env.SELF_SERVICE_PORT)) {
-    problems.push(`SELF_SERVICE_PORT: "${env.SELF_SERVICE_PORT}" is not a free port; allowed: 1-65535 except the mail ports and ${HELPER_PORT}`);
+  if (env.SCIM_TOKEN !== undefined && env.ACCOUNT_PROVISIONER === 'ldap') {
+    problems.push('SCIM_TOKEN: SCIM creates accounts here, but they come from LDAP (ACCOUNT_PROVISIONER=LDAP); allowed: unset, or ACCOUNT_PROVISIONER=FILE');
+  }
+  if (!Number.isInteger(env.HTTPS_PORT) || env.HTTPS_PORT < 1 || env.HTTPS_PORT > 65535 || [25, 110, 143, 465, 587, 993, 995, 4190, HELPER_PORT].includes(env.HTTPS_PORT)) {
+    problems.push(`HTTPS_PORT: "${env.HTTPS_PORT}" is not a free port; allowed: 1-65535 except the mail ports and ${HELPER_PORT}`);
   }
   problems.push(...ldapProblems(env));
   return problems;
@@ -190,11 +207,21 @@ function toSettings(env: CleanEnv): Settings {
     ldap: ldapSettings(env),
     oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
     signInDefaults: { methods: env.AUTH_METHODS, protocols: env.AUTH_PROTOCOLS },
-    provisioning: env.ENABLE_OAUTH2 && env.OAUTH2_PROVISIONING === 'jit' ? { templates: env.PROVISIONING_TEMPLATES } : undefined,
-    selfService: (env.ENABLE_SELF_SERVICE ?? env.ENABLE_OAUTH2) ? { port: env.SELF_SERVICE_PORT, webClientId: env.SELF_SERVICE_CLIENT_ID } : undefined,
+    provisioning: provisioningSettings(env),
+    https: selfServiceOn(env) || env.SCIM_TOKEN !== undefined ? { port: env.HTTPS_PORT } : undefined,
+    selfService: selfServiceOn(env) ? { webClientId: env.SELF_SERVICE_CLIENT_ID } : undefined,
+    scim: env.SCIM_TOKEN === undefined ? undefined : { token: env.SCIM_TOKEN },
     paths: PATHS,
     helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },
   };
+}
+
+const selfServiceOn = (env: CleanEnv): boolean => env.ENABLE_SELF_SERVICE ?? env.ENABLE_OAUTH2;
+
+function provisioningSettings(env: CleanEnv): ProvisioningSettings | undefined {
+  const jit = env.ENABLE_OAUTH2 && env.OAUTH2_PROVISIONING === 'jit';
+  if (!jit && env.SCIM_TOKEN === undefined) return undefined;
+  return { jit, templates: env.PROVISIONING_TEMPLATES, purgeAfterSeconds: env.PROVISIONING_PURGE_AFTER };
 }
 
 function tlsSettings(env: CleanEnv): Settings['tls'] {

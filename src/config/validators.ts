@@ -76,6 +76,21 @@ export const seconds = makeValidator<number>((value) => {
   return Number(value.trim());
 });
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A length of time in seconds, written with a unit: 90s, 15m, 12h, 30d. */
+export const duration = makeValidator<number>((value) => {
+  const match = /^(\d+)([smhd])$/.exec(value.trim());
+  if (match === null) throw new Error(`"${value}" is not a duration; allowed: a whole number with a unit s, m, h or d, e.g. 30d`);
+  return Number(match[1]) * (DURATION_UNITS[match[2] as string] as number);
+});
+
+/** A shared secret presented by a client: long enough not to be guessed, printable, one line. */
+export const secret = makeValidator<string>((value) => {
+  if (!/^[\x21-\x7e]{32,512}$/.test(value)) throw new Error('is not 32 to 512 printable characters without spaces; allowed: e.g. the output of openssl rand -hex 32');
+  return value;
+});
+
 export const hostName = makeValidator<string>((value) => {
   const name = value.trim().toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(name)) {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 /**
- * The helper's own state (app passwords, sign-in policies) in SQLite on the state volume.
+ * The helper's own state (app passwords, sign-in policies, provisioned accounts, SCIM resources) in SQLite on the state volume.
  * Each migration runs once, in order, in a transaction; PRAGMA user_version records how far it got.
  */
 const MIGRATIONS: string[] = [
@@ -32,6 +32,30 @@ const MIGRATIONS: string[] = [
      active INTEGER NOT NULL DEFAULT 1,
      created_at INTEGER NOT NULL
    ) STRICT;`,
+  // SCIM: the resources as the IdP last sent them, with the columns lookups and filters need.
+  `ALTER TABLE provisioned_accounts ADD COLUMN deleted_at INTEGER;
+   CREATE TABLE scim_users (
+     id TEXT PRIMARY KEY,
+     user_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+     address TEXT NOT NULL UNIQUE,
+     resource TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     modified_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE scim_groups (
+     id TEXT PRIMARY KEY,
+     display_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+     address TEXT NOT NULL UNIQUE,
+     resource TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     modified_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE scim_group_members (
+     group_id TEXT NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
+     user_id TEXT NOT NULL REFERENCES scim_users (id) ON DELETE CASCADE,
+     PRIMARY KEY (group_id, user_id)
+   ) STRICT;
+   CREATE INDEX scim_group_members_by_user ON scim_group_members (user_id);`,
 ];
 
 /** The schema version a migrated database has. */

@@ -68,6 +68,11 @@ export class AppPasswordStore {
     return Number(this.db.prepare('DELETE FROM app_passwords WHERE account = ? AND id = ?').run(account.toLowerCase(), id).changes) > 0;
   }
 
+  /** Revokes every app password of the account; how many there were. */
+  revokeAll(account: string): number {
+    return Number(this.db.prepare('DELETE FROM app_passwords WHERE account = ?').run(account.toLowerCase()).changes);
+  }
+
   /** Undefined when the password is not shaped like an app password (then it is an ordinary password). */
   check(password: string, now = new Date()): AppPasswordCheck | undefined {
     const parsed = parseAppPassword(password);

@@ -5,6 +5,14 @@ export interface ProvisionedAccount extends Account {
   source: 'jit' | 'scim';
   template: string;
   createdAt: Date;
+  /** Deleted by the IdP: no sign-in, no delivery; the mail is kept until the purge. */
+  deletedAt: Date | undefined;
+}
+
+export interface ProvisioningDetails {
+  source: 'jit' | 'scim';
+  template: string;
+  quota: string | undefined;
 }
 
 interface Row {
@@ -14,15 +22,17 @@ interface Row {
   quota: string | null;
   active: number;
   created_at: number;
+  deleted_at: number | null;
 }
 
 const toAccount = (row: Row): ProvisionedAccount => ({
   address: row.address,
-  disabled: row.active === 0,
+  disabled: row.active === 0 || row.deleted_at !== null,
   quota: row.quota ?? undefined,
   source: row.source,
   template: row.template,
   createdAt: new Date(row.created_at),
+  deletedAt: row.deleted_at === null ? undefined : new Date(row.deleted_at),
 });
 
 /** Accounts the IdP brought into being (just in time, or later by SCIM), in the state database. */
@@ -39,11 +49,38 @@ export class ProvisionedAccounts {
   }
 
   /** Creates the account unless it exists; true only for the one call that created it (concurrent first sign-ins). */
-  createOnce(address: string, details: { source: 'jit' | 'scim'; template: string; quota: string | undefined }): boolean {
+  createOnce(address: string, details: ProvisioningDetails): boolean {
     const result = this.db
       .prepare('INSERT INTO provisioned_accounts (address, source, template, quota, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (address) DO NOTHING')
       .run(address.toLowerCase(), details.source, details.template, details.quota ?? null, Date.now());
     return Number(result.changes) === 1;
+  }
+
+  /** Creates or updates the account as the IdP describes it; a deleted one whose mail is still kept comes back. */
+  put(address: string, details: ProvisioningDetails & { active: boolean }): 'created' | 'restored' | 'updated' {
+    const before = this.get(address);
+    this.db
+      .prepare(
+        `INSERT INTO provisioned_accounts (address, source, template, quota, active, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (address) DO UPDATE SET source = excluded.source, template = excluded.template, quota = excluded.quota, active = excluded.active, deleted_at = NULL`,
+      )
+      .run(address.toLowerCase(), details.source, details.template, details.quota ?? null, details.active ? 1 : 0, Date.now());
+    if (before === undefined) return 'created';
+    return before.deletedAt === undefined ? 'updated' : 'restored';
+  }
+
+  markDeleted(address: string, now = Date.now()): void {
+    this.db.prepare('UPDATE provisioned_accounts SET deleted_at = ? WHERE address = ? AND deleted_at IS NULL').run(now, address.toLowerCase());
+  }
+
+  /** Deleted accounts whose mail was kept since before this time. */
+  deletedBefore(time: number): string[] {
+    const rows = this.db.prepare('SELECT address FROM provisioned_accounts WHERE deleted_at <= ? ORDER BY address').all(time) as unknown as { address: string }[];
+    return rows.map((row) => row.address);
+  }
+
+  remove(address: string): void {
+    this.db.prepare('DELETE FROM provisioned_accounts WHERE address = ?').run(address.toLowerCase());
   }
 
   servesDomain(domain: string): boolean {

@@ -3,17 +3,24 @@ import type { ProvisionedAccounts } from './provisioned-accounts.ts';
 
 const publicAccount = ({ address, disabled, quota }: Account): Account => ({ address, disabled, quota });
 
+/** Distribution lists the IdP provisioned (SCIM Groups): the addresses of a list's members. */
+export interface ProvisionedLists {
+  memberAddresses(address: string): string[] | undefined;
+}
+
 /**
- * The accounts file, plus the accounts the IdP provisioned. An address in the file wins; a
+ * The accounts file, plus the accounts and lists the IdP provisioned. An address in the file wins; a
  * provisioned account has no password of its own (tokens and app passwords sign it in).
  */
 export class ProvisionedDirectory implements Directory {
   private readonly base: Directory;
   private readonly provisioned: ProvisionedAccounts;
+  private readonly lists: ProvisionedLists | undefined;
 
-  constructor(base: Directory, provisioned: ProvisionedAccounts) {
+  constructor(base: Directory, provisioned: ProvisionedAccounts, lists?: ProvisionedLists) {
     this.base = base;
     this.provisioned = provisioned;
+    this.lists = lists;
   }
 
   async accountByAddress(address: string): Promise<Account | undefined> {
@@ -34,14 +41,23 @@ export class ProvisionedDirectory implements Directory {
     return (await this.base.servesDomain(domain)) || this.provisioned.servesDomain(domain);
   }
 
-  aliasTargets(address: string): Promise<string[] | undefined> {
-    return this.base.aliasTargets(address);
+  /** A list delivers to its members who may sign in; one with none is no address at all. */
+  async aliasTargets(address: string): Promise<string[] | undefined> {
+    const targets = await this.base.aliasTargets(address);
+    if (targets !== undefined) return targets;
+    const members = this.lists?.memberAddresses(address.toLowerCase())?.filter((member) => this.provisioned.get(member)?.disabled === false);
+    return members?.length ? members : undefined;
   }
 
+  /** The file's owners, the provisioned account itself, and a provisioned list's members. */
   async sendersFor(address: string): Promise<string[]> {
-    const owners = await this.base.sendersFor(address);
+    const owners = new Set(await this.base.sendersFor(address));
     const own = this.provisionedAccount(address);
-    return own !== undefined && !own.disabled && !owners.includes(own.address) ? [...owners, own.address] : owners;
+    if (own !== undefined && !own.disabled) owners.add(own.address);
+    if ((await this.base.aliasTargets(address)) === undefined) {
+      for (const member of (await this.aliasTargets(address)) ?? []) owners.add(member);
+    }
+    return [...owners];
   }
 
   private provisionedAccount(address: string): Account | undefined {

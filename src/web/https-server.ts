@@ -1,8 +1,10 @@
 import { access, readFile } from 'node:fs/promises';
-import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { SCIM_PREFIX, scimRoutes } from '../adapters/scim-http.ts';
 import { selfServiceRoutes } from '../adapters/self-service-http.ts';
 import type { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
 import type { Authority } from '../auth/authority.ts';
+import type { ScimProvisioner } from '../auth/provisioning/scim/scim-provisioner.ts';
 import type { Settings } from '../config/settings.ts';
 
 const PAGE_ROOT = new URL('../../rootfs/usr/share/idmail/web/', import.meta.url);
@@ -20,13 +22,21 @@ async function waitForFile(path: string, timeoutMs = 60_000): Promise<void> {
   }
 }
 
-/** HTTPS on SELF_SERVICE_PORT with the mail certificate: the self-service API and its page. */
-export async function startSelfService(settings: Settings, authority: Authority, appPasswords: AppPasswordStore, log: FastifyBaseLogger): Promise<{ close(): Promise<void> }> {
-  const selfService = settings.selfService as NonNullable<Settings['selfService']>;
+export interface HttpsParts {
+  authority: Authority;
+  appPasswords: AppPasswordStore;
+  /** There when SCIM_TOKEN is set. */
+  scim: ScimProvisioner | undefined;
+  log: FastifyBaseLogger;
+}
+
+/** HTTPS on HTTPS_PORT with the mail certificate: the self-service API and its page, and SCIM, as configured. */
+export async function startHttpsServer(settings: Settings, parts: HttpsParts): Promise<{ close(): Promise<void> }> {
+  const { port } = settings.https as NonNullable<Settings['https']>;
   await waitForFile(settings.tls.keyPath);
   await waitForFile(settings.tls.certPath);
   const app = Fastify({
-    loggerInstance: log.child({ server: 'self-service' }),
+    loggerInstance: parts.log.child({ server: 'https' }),
     logController: new LogController({ disableRequestLogging: true }),
     https: { key: await readFile(settings.tls.keyPath), cert: await readFile(settings.tls.certPath) },
     bodyLimit: 16 * 1024,
@@ -37,7 +47,14 @@ export async function startSelfService(settings: Settings, authority: Authority,
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('strict-transport-security', 'max-age=31536000');
   });
-  await selfServiceRoutes(app, authority, appPasswords);
+  if (settings.selfService !== undefined) await selfServicePage(app, settings, settings.selfService, parts);
+  if (parts.scim !== undefined && settings.scim !== undefined) await app.register(scimRoutes(parts.scim, settings.scim.token), { prefix: SCIM_PREFIX });
+  await app.listen({ host: '0.0.0.0', port });
+  return { close: () => app.close() };
+}
+
+async function selfServicePage(app: FastifyInstance, settings: Settings, selfService: NonNullable<Settings['selfService']>, parts: HttpsParts): Promise<void> {
+  await selfServiceRoutes(app, parts.authority, parts.appPasswords);
   app.get('/config.json', async () => ({
     discoveryUrl: settings.oauth2?.discoveryUrl ?? null,
     clientId: selfService.webClientId ?? null,
@@ -48,6 +65,4 @@ export async function startSelfService(settings: Settings, authority: Authority,
     const type = CONTENT_TYPES[file.split('.').at(-1) as string] as string;
     app.get(path, async (_request, reply) => reply.type(type).header('content-security-policy', PAGE_POLICY).send(body));
   }
-  await app.listen({ host: '0.0.0.0', port: selfService.port });
-  return { close: () => app.close() };
 }

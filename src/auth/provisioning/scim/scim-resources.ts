@@ -1,0 +1,112 @@
+/**
+ * SCIM 2.0 resources (RFC 7643) as idmail keeps them: the JSON the IdP sent, minus what the server
+ * owns (id, meta), plus idmail's extension for a mailbox's template and sign-in policy.
+ */
+export const SCHEMAS = {
+  user: 'urn:ietf:params:scim:schemas:core:2.0:User',
+  group: 'urn:ietf:params:scim:schemas:core:2.0:Group',
+  mailbox: 'urn:idmail:params:scim:schemas:extension:mailbox:2.0:User',
+  list: 'urn:ietf:params:scim:api:messages:2.0:ListResponse',
+  patch: 'urn:ietf:params:scim:api:messages:2.0:PatchOp',
+  error: 'urn:ietf:params:scim:api:messages:2.0:Error',
+} as const;
+
+export type ScimResourceType = 'User' | 'Group';
+
+export type Json = Record<string, unknown>;
+
+/** A refusal in RFC 7644 §3.12 terms: HTTP status and, for 400 and 409, a scimType. */
+export class ScimError extends Error {
+  readonly status: number;
+  readonly scimType: string | undefined;
+
+  constructor(status: number, scimType: string | undefined, detail: string) {
+    super(detail);
+    this.status = status;
+    this.scimType = scimType;
+  }
+}
+
+export const invalidValue = (detail: string) => new ScimError(400, 'invalidValue', detail);
+
+/** What the server sets itself; a client's values for these are ignored (RFC 7643 §3.1). */
+const SERVER_OWNED = new Set(['id', 'meta']);
+
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The client's resource without server-owned attributes; refuses anything that is not a JSON object of the type. */
+export function clientResource(body: unknown, type: ScimResourceType): Json {
+  if (!isObject(body)) throw invalidValue(`a ${type} must be a JSON object`);
+  const schemas = body['schemas'];
+  const core = type === 'User' ? SCHEMAS.user : SCHEMAS.group;
+  if (!Array.isArray(schemas) || !schemas.includes(core)) throw invalidValue(`"schemas" must include ${core}`);
+  const resource = Object.fromEntries(Object.entries(body).filter(([key]) => !SERVER_OWNED.has(key)));
+  normalizeActive(resource);
+  return resource;
+}
+
+/** Entra ID sends "True"/"False" strings for active; anything else that is not a boolean is refused. */
+export function normalizeActive(resource: Json): void {
+  const active = resource['active'];
+  if (active === undefined || typeof active === 'boolean') return;
+  if (typeof active === 'string' && /^(true|false)$/i.test(active)) {
+    resource['active'] = active.toLowerCase() === 'true';
+    return;
+  }
+  throw invalidValue('"active" must be true or false');
+}
+
+export function requiredString(resource: Json, name: string, maxLength = 256): string {
+  const value = resource[name];
+  if (typeof value !== 'string' || value.trim() === '' || value.length > maxLength) {
+    throw invalidValue(`"${name}" must be a non-empty string of at most ${maxLength} characters`);
+  }
+  return value.trim();
+}
+
+/** The mail addresses a User lists, primary first. */
+export function emailsOf(resource: Json): string[] {
+  const emails = Array.isArray(resource['emails']) ? resource['emails'].filter(isObject) : [];
+  const ordered = [...emails.filter((email) => email['primary'] === true), ...emails.filter((email) => email['primary'] !== true)];
+  return ordered.map((email) => email['value']).filter((value): value is string => typeof value === 'string');
+}
+
+/** Member ids of a Group (`members[].value`). */
+export function memberIdsOf(resource: Json): string[] {
+  const members = resource['members'];
+  if (members === undefined) return [];
+  if (!Array.isArray(members) || !members.every((member) => isObject(member) && typeof member['value'] === 'string')) {
+    throw invalidValue('"members" must be a list of {"value": "<user id>"}');
+  }
+  return [...new Set(members.map((member) => (member as Json)['value'] as string))];
+}
+
+/** idmail's extension of a User: which template and, optionally, which sign-in methods and protocols. */
+export function mailboxExtensionOf(resource: Json): Json {
+  const extension = resource[SCHEMAS.mailbox];
+  if (extension === undefined) return {};
+  if (!isObject(extension)) throw invalidValue(`"${SCHEMAS.mailbox}" must be an object`);
+  return extension;
+}
+
+export interface StoredResource {
+  id: string;
+  resource: Json;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+/** The resource as served: the client's attributes, then id and meta. */
+export function served(type: ScimResourceType, stored: StoredResource, baseUrl: string): Json {
+  const path = type === 'User' ? 'Users' : 'Groups';
+  return {
+    ...stored.resource,
+    id: stored.id,
+    meta: {
+      resourceType: type,
+      created: new Date(stored.createdAt).toISOString(),
+      lastModified: new Date(stored.modifiedAt).toISOString(),
+      location: `${baseUrl}/${path}/${stored.id}`,
+    },
+  };
+}
