@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import nodemailer from 'nodemailer';
+import { inboundCode, tokenSignIn } from '../support/mail-clients.ts';
 import { curlInside, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
 /** OAUTH2_PROVISIONING=jit: the first valid token for an unknown address in a served domain makes the account. */
@@ -13,17 +13,8 @@ after(async () => stack?.stop());
 
 const tokenFor = (email: string, template?: string) => stack.idp.mint({ aud: 'urn:idmail', email, ...(template === undefined ? {} : { mail_template: template }) });
 
-const signIn = (protocol: 'imap' | 'pop3', user: string, token: string) =>
-  curlInside(stack.mail, [
-    '--url', `${protocol}://localhost:${protocol === 'imap' ? 143 : 110}`, '--login-options', 'AUTH=XOAUTH2',
-    '--user', user, '--oauth2-bearer', token, '--request', protocol === 'imap' ? 'LOGOUT' : 'QUIT',
-  ]).then((result) => result.exitCode);
-
-const rcpt = (to: string) =>
-  nodemailer
-    .createTransport({ host: stack.mail.getHost(), port: stack.mail.getMappedPort(25), secure: false, ignoreTLS: true })
-    .sendMail({ from: 'someone@elsewhere.example', to, subject: 'x', text: 'x' })
-    .then(() => 250, (error: Error & { responseCode?: number }) => error.responseCode ?? 0);
+const signIn = (protocol: 'imap' | 'pop3', user: string, token: string) => tokenSignIn(stack.mail, protocol, user, token);
+const rcpt = (to: string) => inboundCode(stack.mail, to);
 
 async function provisioned(): Promise<string[]> {
   const result = await stack.mail.exec(['idmail', 'provisioned', 'list']);

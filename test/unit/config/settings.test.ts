@@ -102,6 +102,10 @@ describe('settings from the environment', () => {
     ['OAUTH2_CACHE_REVALIDATE', { OAUTH2_CACHE_REVALIDATE: '5m' }, /OAUTH2_CACHE_REVALIDATE: .*whole number/],
     ['OAUTH2_CACHE_MAX_TTL', { OAUTH2_CACHE_MAX_TTL: 'x' }, /OAUTH2_CACHE_MAX_TTL: .*whole number/],
     ['OAUTH2_NEGATIVE_CACHE_TTL', { OAUTH2_NEGATIVE_CACHE_TTL: '1.5' }, /OAUTH2_NEGATIVE_CACHE_TTL: .*whole number/],
+    ['SCIM_TOKEN short', { SCIM_TOKEN: 'short-secret' }, /SCIM_TOKEN: is not 32 to 512 printable characters/],
+    ['SCIM_TOKEN with LDAP', { SCIM_TOKEN: 'x'.repeat(32), ACCOUNT_PROVISIONER: 'LDAP', LDAP_SERVER_HOST: 'ldap://ldap', LDAP_SEARCH_BASE: 'dc=example,dc=org' }, /SCIM_TOKEN: SCIM creates accounts here, but they come from LDAP/],
+    ['PROVISIONING_PURGE_AFTER', { PROVISIONING_PURGE_AFTER: '30' }, /PROVISIONING_PURGE_AFTER: "30" is not a duration; allowed: .*s, m, h or d/],
+    ['HTTPS_PORT a mail port', { HTTPS_PORT: '993' }, /HTTPS_PORT: "993" is not a free port/],
     ['__FILE unreadable', { OAUTH2_CLIENT_SECRET__FILE: '/nonexistent/secret' }, /OAUTH2_CLIENT_SECRET__FILE: cannot read/],
     ['__FILE and value', { OAUTH2_CLIENT_SECRET: 'a', OAUTH2_CLIENT_SECRET__FILE: '/etc/hostname' }, /both OAUTH2_CLIENT_SECRET and OAUTH2_CLIENT_SECRET__FILE/],
   ];
@@ -111,6 +115,19 @@ describe('settings from the environment', () => {
       assert.ok(problems.some((problem) => message.test(problem)), `got: ${problems.join(' | ')}`);
     });
   }
+
+  it('turns SCIM on with SCIM_TOKEN: the HTTPS listener, provisioning with the purge grace, and no secret in problems', () => {
+    const token = 'scim-secret-'.padEnd(40, 'x');
+    const settings = loadSettings({ ...base, SCIM_TOKEN: token, PROVISIONING_PURGE_AFTER: '12h', HTTPS_PORT: '9443' });
+    assert.deepEqual(settings.scim, { token });
+    assert.deepEqual(settings.https, { port: 9443 });
+    assert.equal(settings.selfService, undefined);
+    assert.deepEqual([settings.provisioning?.jit, settings.provisioning?.purgeAfterSeconds], [false, 12 * 3600]);
+    assert.equal(loadSettings(base).provisioning, undefined);
+    assert.equal(loadSettings(base).https, undefined);
+    assert.equal(loadSettings({ ...base, SCIM_TOKEN: token }).provisioning?.purgeAfterSeconds, 30 * 86_400);
+    assert.doesNotMatch(problemsOf({ ...base, SCIM_TOKEN: 'short but secret' }).join('\n'), /short but secret/);
+  });
 
   it('reports every problem at once', () => {
     const problems = problemsOf({ ...base, LOG_LEVEL: 'x', ENABLE_POP3: 'x', MAIL_DOMAINS: '%' });
