@@ -1,9 +1,11 @@
 import Fastify, { LogController } from 'fastify';
 import type { Settings } from './config/settings.ts';
 import { dovecotRoutes } from './adapters/dovecot-http.ts';
-import { postfixMaps, serveSocketmap } from './adapters/postfix-socketmap.ts';
+import { postfixMaps, serveSocketmap, timedMaps } from './adapters/postfix-socketmap.ts';
 import { AppPasswordStore } from './auth/app-passwords/app-password-store.ts';
-import { Authority } from './auth/authority.ts';
+import { dovecotPolicyRoutes } from './adapters/dovecot-policy.ts';
+import { Authority, type DecisionObserver } from './auth/authority.ts';
+import { BruteForceGuard } from './auth/brute-force/brute-force-guard.ts';
 import { openDirectory } from './auth/open-directory.ts';
 import { SignInPolicies } from './auth/policy/sign-in-policy.ts';
 import { JitProvisioner } from './auth/provisioning/jit-provisioner.ts';
@@ -13,6 +15,8 @@ import { openStateDatabase } from './state/state-database.ts';
 import { MailboxPurger } from './auth/provisioning/mailbox-purger.ts';
 import { ScimProvisioner } from './auth/provisioning/scim/scim-provisioner.ts';
 import { ScimStore } from './auth/provisioning/scim/scim-store.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { metricsRoute, startMetricsServer, timeRequests } from './metrics/metrics-http.ts';
 import { startHttpsServer } from './web/https-server.ts';
 
 /** The lookup service Dovecot and Postfix delegate to: HTTP on loopback, socketmap on a unix socket. */
@@ -39,15 +43,24 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
     provisioning === undefined
       ? undefined
       : new MailboxPurger({ accounts, appPasswords, policies, mailRoot: settings.paths.mail, purgeAfterSeconds: provisioning.purgeAfterSeconds, log: app.log }).start();
-  const authority = new Authority({ directory, tokens, appPasswords, policies, provisioner, log: app.log });
+  const metrics = new Metrics();
+  const guard = settings.bruteForce === undefined ? undefined : new BruteForceGuard(settings.bruteForce, app.log, metrics.guarded);
+  const observers: DecisionObserver[] = [metrics.decided];
+  if (guard !== undefined) observers.push(({ context, decision }) => decision.outcome === 'tempfail' && guard.excuse(context.remoteIp));
+  const authority = new Authority({ directory, tokens, appPasswords, policies, provisioner, observers, log: app.log });
+  timeRequests(app, metrics);
   await dovecotRoutes(app, authority);
+  if (guard !== undefined) dovecotPolicyRoutes(app, guard);
+  metricsRoute(app, metrics);
   app.get('/health', async () => ({ status: 'ok' }));
   await app.listen({ host: '127.0.0.1', port: settings.helper.port });
-  const maps = await serveSocketmap(settings.paths.socketmap, postfixMaps(directory), app.log);
+  const maps = await serveSocketmap(settings.paths.socketmap, timedMaps(postfixMaps(directory), metrics), app.log);
+  const metricsServer = settings.metricsPort === undefined ? undefined : await startMetricsServer(settings.metricsPort, metrics, app.log);
   const https = settings.https === undefined ? undefined : await startHttpsServer(settings, { authority, appPasswords, scim, log: app.log });
   return {
     async close() {
       purger?.stop();
+      await metricsServer?.close();
       await https?.close();
       maps.close();
       await app.close();

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { type Directory, hasMailbox } from '../auth/directory.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { systemAccount } from '../system-accounts.ts';
 
 /**
@@ -23,6 +24,11 @@ export function postfixMaps(directory: Directory): Record<string, MapLookup> {
       return owners.length > 0 ? owners.join(',') : undefined;
     },
   };
+}
+
+/** The same maps, each lookup timed in the metrics (postfix-domain, postfix-mailbox, …). */
+export function timedMaps(maps: Record<string, MapLookup>, metrics: Metrics): Record<string, MapLookup> {
+  return Object.fromEntries(Object.entries(maps).map(([name, lookup]) => [name, (key: string) => metrics.timed(`postfix-${name}`, () => lookup(key))]));
 }
 
 export function netstring(text: string): string {

@@ -15,7 +15,18 @@ export interface SignInContext {
 export type Decision =
   | { outcome: 'allow'; account: Account }
   | { outcome: 'deny'; why: 'unknown_user' | 'bad_credentials' | 'disabled'; reason: string }
-  | { outcome: 'tempfail'; reason: string };
+  | { outcome: 'tempfail'; reason: string; /** Who could not answer. */ source: 'idp' | 'directory' };
+
+/** One sign-in decision as it is made: for metrics, and for the brute-force guard to excuse temporary failures. */
+export interface DecisionEvent {
+  method: string;
+  context: SignInContext;
+  decision: Decision;
+  /** For tokens: answered from the cache. */
+  cached?: boolean | undefined;
+}
+
+export type DecisionObserver = (event: DecisionEvent) => void;
 
 export interface AuthorityParts {
   directory: Directory;
@@ -24,6 +35,7 @@ export interface AuthorityParts {
   policies: SignInPolicies;
   /** OAUTH2_PROVISIONING=jit: makes the account of a valid token that has none yet. */
   provisioner?: JitProvisioner | undefined;
+  observers?: DecisionObserver[] | undefined;
   log: Logger;
 }
 
@@ -39,6 +51,7 @@ export class Authority {
   private readonly appPasswords: AppPasswordStore;
   private readonly policies: SignInPolicies;
   private readonly provisioner: JitProvisioner | undefined;
+  private readonly observers: DecisionObserver[];
   private readonly log: Logger;
 
   constructor(parts: AuthorityParts) {
@@ -47,6 +60,7 @@ export class Authority {
     this.appPasswords = parts.appPasswords;
     this.policies = parts.policies;
     this.provisioner = parts.provisioner;
+    this.observers = parts.observers ?? [];
     this.log = parts.log;
   }
 
@@ -69,7 +83,7 @@ export class Authority {
     const extra = { token: fingerprint(token).slice(0, 12), cached: verdict.cached };
     if (!verdict.valid) {
       const decision: Decision = verdict.temporary
-        ? { outcome: 'tempfail', reason: verdict.reason }
+        ? { outcome: 'tempfail', reason: verdict.reason, source: 'idp' }
         : deny('bad_credentials', verdict.reason);
       return this.record('token', context, undefined, decision, extra);
     }
@@ -136,6 +150,7 @@ export class Authority {
     const line = { event: 'sign-in', method, user, ...account, ...context, ...extra, outcome: decision.outcome, ...reasonOf(decision) };
     if (decision.outcome === 'allow') this.log.info(line, 'sign-in allowed');
     else this.log.warn(line, decision.outcome === 'deny' ? 'sign-in refused' : 'sign-in failed temporarily');
+    for (const observe of this.observers) observe({ method, context, decision, cached: extra['cached'] as boolean | undefined });
     return decision;
   }
 }
@@ -150,7 +165,7 @@ async function orTempfail(decide: () => Promise<Decision>): Promise<Decision> {
   try {
     return await decide();
   } catch (error) {
-    if (error instanceof DirectoryUnavailable) return { outcome: 'tempfail', reason: error.message };
+    if (error instanceof DirectoryUnavailable) return { outcome: 'tempfail', reason: error.message, source: 'directory' };
     throw error;
   }
 }

@@ -4,7 +4,8 @@ import { resolveFileVariables } from './environment.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInMethod, type SignInPolicy, type SignInProtocol } from '../auth/policy/sign-in-policy.ts';
 import { DEFAULT_TEMPLATES, parseTemplates, type ProvisioningTemplate } from '../auth/provisioning/provisioning-templates.ts';
-import { absolutePath, choice, choiceList, domainList, duration, flag, hostName, httpUrl, mailAddress, seconds, secret, token } from './validators.ts';
+import { absolutePath, choice, choiceList, cidrList, domainList, duration, flag, hostName, httpUrl, mailAddress, seconds, secret, token, wholeNumber } from './validators.ts';
+import type { BruteForceSettings } from '../auth/brute-force/brute-force-guard.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type LoginProcessMode = 'performance' | 'security';
@@ -55,6 +56,10 @@ export interface Settings {
   selfService: { webClientId: string | undefined } | undefined;
   /** SCIM 2.0 on the HTTPS listener, for an IdP holding this bearer token. */
   scim: { token: string } | undefined;
+  /** Failed sign-ins delayed, then refused (Dovecot's auth policy asks the helper); undefined when off. */
+  bruteForce: BruteForceSettings | undefined;
+  /** A plain-HTTP listener on all interfaces serving only /metrics; the helper's own (loopback) has it always. */
+  metricsPort: number | undefined;
   /** Fixed locations inside the image; not configurable. */
   paths: typeof PATHS;
   helper: { port: number; url: string };
@@ -130,6 +135,14 @@ const specs = {
   SCIM_TOKEN: secret({ default: undefined }),
   PROVISIONING_PURGE_AFTER: duration({ default: 30 * 86_400 }),
   SELF_SERVICE_CLIENT_ID: token({ default: undefined }),
+  METRICS_PORT: num({ default: undefined }),
+  BRUTE_FORCE_PROTECTION: flag({ default: true }),
+  BRUTE_FORCE_WINDOW: duration({ default: 15 * 60 }),
+  BRUTE_FORCE_DELAY_AFTER: wholeNumber({ default: 5 }),
+  BRUTE_FORCE_BAN_AFTER: wholeNumber({ default: 20 }),
+  BRUTE_FORCE_ACCOUNT_BAN_AFTER: wholeNumber({ default: 100 }),
+  BRUTE_FORCE_BAN_TIME: duration({ default: 15 * 60 }),
+  BRUTE_FORCE_ALLOWLIST: cidrList({ default: ['127.0.0.0/8', '::1'] }),
   AUTH_METHODS: choiceList<SignInMethod>(SIGN_IN_METHODS)({ default: [...SIGN_IN_METHODS] }),
   AUTH_PROTOCOLS: choiceList<SignInProtocol>(SIGN_IN_PROTOCOLS)({ default: [...SIGN_IN_PROTOCOLS] }),
   ...ldapSpecs,
@@ -181,11 +194,17 @@ function crossVariableProblems(env: CleanEnv): string[] {
   if (env.SCIM_TOKEN !== undefined && env.ACCOUNT_PROVISIONER === 'ldap') {
     problems.push('SCIM_TOKEN: SCIM creates accounts here, but they come from LDAP (ACCOUNT_PROVISIONER=LDAP); allowed: unset, or ACCOUNT_PROVISIONER=FILE');
   }
-  if (!Number.isInteger(env.HTTPS_PORT) || env.HTTPS_PORT < 1 || env.HTTPS_PORT > 65535 || [25, 110, 143, 465, 587, 993, 995, 4190, HELPER_PORT].includes(env.HTTPS_PORT)) {
-    problems.push(`HTTPS_PORT: "${env.HTTPS_PORT}" is not a free port; allowed: 1-65535 except the mail ports and ${HELPER_PORT}`);
-  }
+  problems.push(...portProblems('HTTPS_PORT', env.HTTPS_PORT, []));
+  if (env.METRICS_PORT !== undefined) problems.push(...portProblems('METRICS_PORT', env.METRICS_PORT, [env.HTTPS_PORT]));
+  if (env.BRUTE_FORCE_BAN_AFTER < 1) problems.push('BRUTE_FORCE_BAN_AFTER: "0" would ban at once; allowed: 1 or more (or BRUTE_FORCE_PROTECTION=0)');
   problems.push(...ldapProblems(env));
   return problems;
+}
+
+function portProblems(name: string, port: number, taken: number[]): string[] {
+  const reserved = [25, 110, 143, 465, 587, 993, 995, 4190, HELPER_PORT, ...taken];
+  if (Number.isInteger(port) && port >= 1 && port <= 65535 && !reserved.includes(port)) return [];
+  return [`${name}: "${port}" is not a free port; allowed: 1-65535 except the mail ports, ${HELPER_PORT}${taken.length > 0 ? ' and HTTPS_PORT' : ''}`];
 }
 
 function toSettings(env: CleanEnv): Settings {
@@ -211,8 +230,21 @@ function toSettings(env: CleanEnv): Settings {
     https: selfServiceOn(env) || env.SCIM_TOKEN !== undefined ? { port: env.HTTPS_PORT } : undefined,
     selfService: selfServiceOn(env) ? { webClientId: env.SELF_SERVICE_CLIENT_ID } : undefined,
     scim: env.SCIM_TOKEN === undefined ? undefined : { token: env.SCIM_TOKEN },
+    bruteForce: env.BRUTE_FORCE_PROTECTION ? bruteForceSettings(env) : undefined,
+    metricsPort: env.METRICS_PORT,
     paths: PATHS,
     helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },
+  };
+}
+
+function bruteForceSettings(env: CleanEnv): BruteForceSettings {
+  return {
+    windowSeconds: env.BRUTE_FORCE_WINDOW,
+    delayAfter: env.BRUTE_FORCE_DELAY_AFTER,
+    banAfter: env.BRUTE_FORCE_BAN_AFTER,
+    accountBanAfter: env.BRUTE_FORCE_ACCOUNT_BAN_AFTER,
+    banSeconds: env.BRUTE_FORCE_BAN_TIME,
+    allowlist: env.BRUTE_FORCE_ALLOWLIST,
   };
 }
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { makeValidator } from 'envalid';
 
 /**
@@ -75,6 +76,26 @@ export const seconds = makeValidator<number>((value) => {
   if (!/^\d+$/.test(value.trim())) throw new Error(`"${value}" is not a whole number of seconds; allowed: 0 or more, e.g. 300`);
   return Number(value.trim());
 });
+
+export const wholeNumber = makeValidator<number>((value) => {
+  if (!/^\d{1,9}$/.test(value.trim())) throw new Error(`"${value}" is not a whole number; allowed: 0 or more, e.g. 20`);
+  return Number(value.trim());
+});
+
+/** Networks in CIDR notation (a bare address is one host), comma or space separated. */
+export const cidrList = makeValidator<string[]>((value) =>
+  value
+    .split(/[\s,]+/)
+    .filter((item) => item !== '')
+    .map((item) => {
+      const [address = '', bits, ...rest] = item.split('/');
+      const family = isIP(address);
+      const maxBits = family === 6 ? 128 : 32;
+      const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+      if (family === 0 || !validBits || rest.length > 0) throw new Error(`"${item}" is not a network; allowed: addresses or CIDR ranges, e.g. 10.0.0.0/8, 2001:db8::/32`);
+      return item;
+    }),
+);
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 

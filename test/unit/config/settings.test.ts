@@ -106,6 +106,10 @@ describe('settings from the environment', () => {
     ['SCIM_TOKEN with LDAP', { SCIM_TOKEN: 'x'.repeat(32), ACCOUNT_PROVISIONER: 'LDAP', LDAP_SERVER_HOST: 'ldap://ldap', LDAP_SEARCH_BASE: 'dc=example,dc=org' }, /SCIM_TOKEN: SCIM creates accounts here, but they come from LDAP/],
     ['PROVISIONING_PURGE_AFTER', { PROVISIONING_PURGE_AFTER: '30' }, /PROVISIONING_PURGE_AFTER: "30" is not a duration; allowed: .*s, m, h or d/],
     ['HTTPS_PORT a mail port', { HTTPS_PORT: '993' }, /HTTPS_PORT: "993" is not a free port/],
+    ['BRUTE_FORCE_ALLOWLIST', { BRUTE_FORCE_ALLOWLIST: '10.0.0.0/33' }, /BRUTE_FORCE_ALLOWLIST: "10.0.0.0\/33" is not a network/],
+    ['BRUTE_FORCE_WINDOW', { BRUTE_FORCE_WINDOW: 'soon' }, /BRUTE_FORCE_WINDOW: "soon" is not a duration/],
+    ['BRUTE_FORCE_DELAY_AFTER', { BRUTE_FORCE_DELAY_AFTER: '-1' }, /BRUTE_FORCE_DELAY_AFTER: "-1" is not a whole number/],
+    ['BRUTE_FORCE_BAN_AFTER zero', { BRUTE_FORCE_BAN_AFTER: '0' }, /BRUTE_FORCE_BAN_AFTER: "0" would ban at once/],
     ['__FILE unreadable', { OAUTH2_CLIENT_SECRET__FILE: '/nonexistent/secret' }, /OAUTH2_CLIENT_SECRET__FILE: cannot read/],
     ['__FILE and value', { OAUTH2_CLIENT_SECRET: 'a', OAUTH2_CLIENT_SECRET__FILE: '/etc/hostname' }, /both OAUTH2_CLIENT_SECRET and OAUTH2_CLIENT_SECRET__FILE/],
   ];
@@ -127,6 +131,14 @@ describe('settings from the environment', () => {
     assert.equal(loadSettings(base).https, undefined);
     assert.equal(loadSettings({ ...base, SCIM_TOKEN: token }).provisioning?.purgeAfterSeconds, 30 * 86_400);
     assert.doesNotMatch(problemsOf({ ...base, SCIM_TOKEN: 'short but secret' }).join('\n'), /short but secret/);
+  });
+
+  it('reads the brute-force settings, on by default with loopback allowed', () => {
+    assert.deepEqual(loadSettings(base).bruteForce, { windowSeconds: 900, delayAfter: 5, banAfter: 20, accountBanAfter: 100, banSeconds: 900, allowlist: ['127.0.0.0/8', '::1'] });
+    const tuned = loadSettings({ ...base, BRUTE_FORCE_WINDOW: '1h', BRUTE_FORCE_BAN_TIME: '2m', BRUTE_FORCE_ALLOWLIST: '192.168.0.0/16 2001:db8::/32', BRUTE_FORCE_ACCOUNT_BAN_AFTER: '0' });
+    assert.deepEqual([tuned.bruteForce?.windowSeconds, tuned.bruteForce?.banSeconds, tuned.bruteForce?.accountBanAfter], [3600, 120, 0]);
+    assert.deepEqual(tuned.bruteForce?.allowlist, ['192.168.0.0/16', '2001:db8::/32']);
+    assert.equal(loadSettings({ ...base, BRUTE_FORCE_PROTECTION: '0' }).bruteForce, undefined);
   });
 
   it('reports every problem at once', () => {

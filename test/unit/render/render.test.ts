@@ -32,6 +32,15 @@ describe('config rendering', () => {
     assert.doesNotMatch(dovecot, /oauth2 \{/);
   });
 
+  it('asks the helper before each sign-in for brute-force defence, unless it is off', async () => {
+    const on = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
+    assert.match(on, /auth_policy_server_url = http:\/\/127\.0\.0\.1:8800\/dovecot\/policy\n/);
+    assert.match(on, /auth_policy_hash_nonce = [0-9a-f]{32}\n/);
+    assert.match(on, /auth_policy_check_after_auth = no/);
+    const off = (await rendered({ ...oauthEnv, BRUTE_FORCE_PROTECTION: '0' }))['/etc/dovecot/dovecot.conf']!;
+    assert.doesNotMatch(off, /auth_policy/);
+  });
+
   it('uses performance mode by default and one process per login in security mode', async () => {
     const fast = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
     assert.match(fast, /service imap-login \{\n {2}restart_request_count = unlimited\n {2}process_min_avail = 2/);
