@@ -4,7 +4,7 @@
 //   plus the authorization-code flow with its own login page (interactions.js), which checks passwords.
 // - Tokens requested with resource=<one of IDP_RESOURCES> are JWTs with that audience;
 //   tokens without a resource are opaque (for RFC 7662 introspection and userinfo).
-// - IDP_TEST_ENDPOINTS=1 adds /test/rotate-keys and /test/mint for integration tests.
+// - IDP_TEST_ENDPOINTS=1 adds /test/rotate-keys, /test/mint and /test/jwks-garbage for integration tests.
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
@@ -126,10 +126,19 @@ async function mint(request, response) {
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: jwt }));
 }
 
+/** Test-only: the JWKS endpoint answers garbage (a broken deployment or proxy) while this is on. */
+let garbageJwks = false;
+async function setGarbageJwks(request, response) {
+  garbageJwks = (await readJson(request)).on === true;
+  response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ garbageJwks }));
+}
+
 const testEndpoints = env.IDP_TEST_ENDPOINTS === '1';
 createServer((request, response) => {
   if (testEndpoints && request.method === 'POST' && request.url === '/test/rotate-keys') return void rotateKeys(response);
   if (testEndpoints && request.method === 'POST' && request.url === '/test/mint') return void mint(request, response);
+  if (testEndpoints && request.method === 'POST' && request.url === '/test/jwks-garbage') return void setGarbageJwks(request, response);
+  if (garbageJwks && request.url === '/jwks') return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": "<html>502 Bad Gateway');
   if (request.url === '/health') return void response.writeHead(200).end('ok');
   if (request.url.startsWith('/interaction/')) {
     return void interaction(provider, users, request, response).catch((error) => {

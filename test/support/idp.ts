@@ -33,6 +33,12 @@ export class TestIdp {
     return ((await response.json()) as { access_token: string }).access_token;
   }
 
+  /** The JWKS endpoint answers garbage while on. */
+  async garbageJwks(on: boolean): Promise<void> {
+    const response = await fetch(`${this.url}/test/jwks-garbage`, { method: 'POST', body: JSON.stringify({ on }) });
+    if (!response.ok) throw new Error('switching the JWKS failed');
+  }
+
   async rotateKeys(): Promise<void> {
     const response = await fetch(`${this.url}/test/rotate-keys`, { method: 'POST' });
     if (!response.ok) throw new Error('key rotation failed');

@@ -40,13 +40,31 @@ export class JwtVerifier implements TokenVerifier {
   private async keySet(): Promise<JWTVerifyGetKey> {
     if (this.keys === undefined) {
       const { jwksUri } = await this.discovery.load();
-      this.keys = createRemoteJWKSet(new URL(jwksUri), {
+      const remote = createRemoteJWKSet(new URL(jwksUri), {
         cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
         cacheMaxAge: JWKS_MAX_AGE_MS,
       });
+      this.keys = async (header, token) => {
+        try {
+          return await remote(header, token);
+        } catch (error) {
+          throw keyLookupError(error);
+        }
+      };
     }
     return this.keys;
   }
+}
+
+/** The IdP's key set could not be had (down, timed out, garbage): its outage, not the token's fault. */
+class JwksUnavailable extends Error {}
+
+/** A token naming no published key stays the token's fault; a failed fetch of the keys is the IdP's. */
+function keyLookupError(error: unknown): unknown {
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys || error instanceof errors.JOSENotSupported) return error;
+  if (error instanceof errors.JWKSTimeout) return new JwksUnavailable('IdP JWKS timed out');
+  // jose keeps the key set it fetched last in use until it is an hour old; only new keys wait for the IdP.
+  return new JwksUnavailable(`IdP JWKS unavailable: ${(error as Error).message}`);
 }
 
 function explain(error: unknown): TokenVerdict {
@@ -55,7 +73,7 @@ function explain(error: unknown): TokenVerdict {
   if (error instanceof errors.JWSSignatureVerificationFailed) return invalid('bad signature');
   if (error instanceof errors.JWKSNoMatchingKey) return invalid('signed by a key the IdP does not publish');
   if (error instanceof errors.JOSEAlgNotAllowed) return invalid('signature algorithm not allowed');
-  if (error instanceof errors.JWKSTimeout) return unavailable('IdP JWKS timed out');
+  if (error instanceof JwksUnavailable) return unavailable(error.message);
   if (error instanceof errors.JOSEError) return invalid(`malformed token (${error.code})`);
   return unavailable(`IdP unavailable: ${(error as Error).message}`);
 }

@@ -13,6 +13,8 @@ let signingKey: CryptoKey;
 let otherKey: CryptoKey;
 const published: object[] = [];
 let jwksRequests = 0;
+/** The JWKS endpoint answers something that is no key set (a broken deployment or proxy). */
+let garbageJwks = false;
 
 before(async () => {
   const pair = await generateKeyPair('ES256', { extractable: true });
@@ -25,7 +27,7 @@ before(async () => {
       response.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
     } else if (request.url === '/jwks') {
       jwksRequests += 1;
-      response.end(JSON.stringify({ keys: published }));
+      response.end(garbageJwks ? '{"keys": "<html>502 Bad Gateway' : JSON.stringify({ keys: published }));
     } else {
       response.statusCode = 404;
       response.end('{}');
@@ -119,6 +121,20 @@ describe('token checks (JWT against the JWKS)', () => {
     await new Promise((resolve) => setTimeout(resolve, 5_100)); // the refetch cooldown
     assert.equal((await checker.check(await token({}, { key: rotated.privateKey, kid: 'k2' }))).valid, true);
     assert.equal(jwksRequests - before, 1);
+  });
+
+  it('keeps the keys it has when the JWKS turns to garbage, and fails an unknown key temporarily', async () => {
+    const checker = new TokenChecker(settings());
+    assert.equal((await checker.check(await token({ jti: 'first' }))).valid, true);
+    garbageJwks = true;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5_100)); // the refetch cooldown
+      const unknownKey = await checker.check(await token({}, { kid: 'k-unknown', key: otherKey }));
+      assert.deepEqual([unknownKey.valid, !unknownKey.valid && unknownKey.temporary], [false, true], JSON.stringify(unknownKey));
+      assert.equal((await checker.check(await token({ jti: 'second' }))).valid, true);
+    } finally {
+      garbageJwks = false;
+    }
   });
 
   it('answers a temporary failure when the IdP cannot be reached', async () => {

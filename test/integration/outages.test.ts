@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CLIENT, USERS } from '../support/idp.ts';
+import { imapAuthenticate, xoauth2 } from '../support/sasl.ts';
+import { CAROL_PASSWORD, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
+
+/** The IdP, its key set and the helper failing under a running appliance: temporary failures, never a wrong success. */
+const ALICE = USERS.alice.address;
+let stack: Stack;
+
+before(async () => {
+  stack = await startStack({ ...JWT_ENV, OAUTH2_CLIENT_ID: CLIENT.id, OAUTH2_CLIENT_SECRET: CLIENT.secret });
+});
+after(async () => stack?.stop());
+
+const imaps = (mechanism: string, initial: string) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial);
+const withToken = (token: string) => imaps('XOAUTH2', xoauth2(ALICE, token));
+const withCarolsPassword = () => imaps('PLAIN', Buffer.from(`\0carol@example.test\0${CAROL_PASSWORD}`).toString('base64'));
+const jwtFor = (email: string) => stack.idp.mint({ aud: 'urn:idmail', email });
+const TEMPORARY = /^a1 NO \[UNAVAILABLE\]/;
+
+/** The helper's process id inside the appliance (no procps there: read /proc). */
+async function helperPid(): Promise<string> {
+  const script = 'for d in /proc/[0-9]*; do tr "\\0" " " < $d/cmdline 2>/dev/null | grep -q "cli.js serve" && echo ${d#/proc/}; done';
+  const { output } = await stack.mail.exec(['sh', '-c', script]);
+  const pid = output.trim().split('\n')[0];
+  assert.match(pid ?? '', /^\d+$/, `helper process not found: ${output}`);
+  return pid as string;
+}
+
+describe('outages and faults', () => {
+  it('JWKS serving garbage: no crash, tokens of known keys still sign in, a new key fails temporarily until the JWKS is back', async () => {
+    assert.match(await withToken(await jwtFor(ALICE)), /^a1 OK/);
+    const knownKey = await jwtFor(ALICE);
+    await stack.idp.garbageJwks(true);
+    try {
+      await stack.idp.rotateKeys();
+      const newKey = await jwtFor(ALICE);
+      await new Promise((resolve) => setTimeout(resolve, 5_100)); // the helper refetches a JWKS at most every 5 s
+      assert.match(await withToken(newKey), TEMPORARY);
+      assert.match(await withToken(knownKey), /^a1 OK/);
+      await stack.idp.garbageJwks(false);
+      assert.match(await eventually(() => withToken(newKey), (answer) => /^a1 OK/.test(answer)), /^a1 OK/);
+    } finally {
+      await stack.idp.garbageJwks(false);
+    }
+    assert.match(stack.logs(), /IdP JWKS unavailable/);
+  });
+
+  it('helper frozen: Dovecot answers a temporary failure; helper killed: the supervisor restarts it and sign-ins work again', async () => {
+    const pid = await helperPid();
+    await stack.mail.exec(['kill', '-STOP', pid]);
+    try {
+      assert.match(await withCarolsPassword(), TEMPORARY);
+    } finally {
+      await stack.mail.exec(['kill', '-KILL', pid]);
+    }
+    assert.match(await eventually(withCarolsPassword, (answer) => /^a1 OK/.test(answer)), /^a1 OK/);
+    assert.match(stack.logs(), /idmail: helper exited \(SIGKILL\); restarting in 100 ms/);
+    assert.notEqual(await helperPid(), pid);
+  });
+
+  it('IdP unreachable: a token validated before still signs in, a new one fails temporarily (never succeeds)', async () => {
+    const seen = await stack.idp.token(USERS.alice);
+    const unseen = await stack.idp.token(USERS.alice);
+    assert.match(await withToken(seen), /^a1 OK/);
+    await stack.idpContainer.stop({ timeout: 1 });
+    assert.match(await withToken(seen), /^a1 OK/);
+    assert.match(await withToken(unseen), TEMPORARY);
+    assert.match(stack.logs(), /"outcome":"tempfail"/);
+  });
+});
