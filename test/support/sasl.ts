@@ -86,15 +86,15 @@ export async function manageSieveAuthenticate(host: string, port: number, mechan
 }
 
 /** IMAP over implicit TLS: one AUTHENTICATE with the given initial response; returns the tagged answer. */
-export async function imapAuthenticate(host: string, port: number, mechanism: string, initial: string): Promise<string> {
+export async function imapAuthenticate(host: string, port: number, mechanism: string, initial: string, timeoutMs = 15_000): Promise<string> {
   const client = await LineClient.connect(host, port, true);
   try {
     await client.readUntil(/^\* OK/);
     client.send(`a1 AUTHENTICATE ${mechanism} ${initial}`);
-    const answer = await client.readUntil(/^a1 |^\+ /);
+    const answer = await client.readUntil(/^a1 |^\+ /, timeoutMs);
     if (answer.split('\r\n').at(-1)?.startsWith('+ ')) {
       client.send(''); // RFC 7628: acknowledge the error challenge so the server sends the final answer
-      return (await client.readUntil(/^a1 /)).split('\r\n').at(-1) ?? '';
+      return (await client.readUntil(/^a1 /, timeoutMs)).split('\r\n').at(-1) ?? '';
     }
     return answer.split('\r\n').at(-1) ?? '';
   } finally {
