@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { USERS } from '../support/idp.ts';
+import { inboundCode } from '../support/mail-clients.ts';
+import { imapAuthenticate, LineClient, oauthbearer, xoauth2 } from '../support/sasl.ts';
+import { CAROL_PASSWORD, curlInside, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
+
+/** Malformed SASL, hostile helper requests and mail-level abuse against the real appliance: each a clean refusal, the service up after. */
+let stack: Stack;
+let aliceToken: string;
+
+before(async () => {
+  // Many refusals from one IP in a row: the brute-force defence would only slow this test down.
+  stack = await startStack({ ...JWT_ENV, BRUTE_FORCE_PROTECTION: '0' });
+  aliceToken = await stack.idp.mint({ aud: 'urn:idmail', email: USERS.alice.address });
+});
+after(async () => stack?.stop());
+
+const imaps = (mechanism: string, initial: string) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial);
+const b64 = (data: string | Buffer) => Buffer.from(data).toString('base64');
+
+/** The EHLO answer on a port, before and (where asked) after STARTTLS. */
+async function ehlo(port: number, startTls: boolean): Promise<string> {
+  const client = await LineClient.connect(stack.mail.getHost(), stack.mail.getMappedPort(port));
+  try {
+    await client.readUntil(/^220 /);
+    client.send('EHLO attacker.example');
+    const plain = await client.readUntil(/^250 /);
+    if (!startTls) return plain;
+    client.send('STARTTLS');
+    await client.readUntil(/^220 /);
+    await client.startTls();
+    client.send('EHLO attacker.example');
+    return client.readUntil(/^250 /);
+  } finally {
+    client.close();
+  }
+}
+
+describe('hostile SASL payloads', () => {
+  const payloads: Array<[string, string, string]> = [
+    ['XOAUTH2 without separators', 'XOAUTH2', b64(`user=${USERS.alice.address} auth=Bearer ${'x'.repeat(40)}`)],
+    ['XOAUTH2 in bad base64', 'XOAUTH2', '!!!not*base64!!!'],
+    ['XOAUTH2 with NUL bytes', 'XOAUTH2', b64(`user=alice\0@example.test\x01auth=Bearer tok\0en\x01\x01`)],
+    ['XOAUTH2 not UTF-8', 'XOAUTH2', b64(Buffer.from([0x75, 0x73, 0x65, 0x72, 0x3d, 0xff, 0xfe, 0x01, 0x01]))],
+    ['OAUTHBEARER without the GS2 header', 'OAUTHBEARER', b64(`auth=Bearer x\x01\x01`)],
+    ['OAUTHBEARER with a garbage token', 'OAUTHBEARER', oauthbearer(USERS.alice.address, '\u00ff\u0000garbage')],
+    ['XOAUTH2 of 60 KiB', 'XOAUTH2', xoauth2(USERS.alice.address, 'a'.repeat(60 * 1024))],
+  ];
+  for (const [name, mechanism, initial] of payloads) {
+    it(`refuses ${name} cleanly`, async () => {
+      assert.match(await imaps(mechanism, initial), /^a1 (NO|BAD)|closed/);
+    });
+  }
+
+  it("refuses a valid token for alice presented with bob's authzid or login", async () => {
+    assert.match(await imaps('OAUTHBEARER', oauthbearer(USERS.bob.address, aliceToken)), /^a1 NO/);
+    assert.match(await imaps('XOAUTH2', xoauth2(USERS.bob.address, aliceToken)), /^a1 NO/);
+  });
+
+  it('is still up: the valid token signs in after all of it', async () => {
+    assert.match(await imaps('XOAUTH2', xoauth2(USERS.alice.address, aliceToken)), /^a1 OK/);
+  });
+});
+
+describe("hostile requests to the helper's endpoints", () => {
+  const helper = (args: string[]) => curlInside(stack.mail, ['--write-out', '\n%{http_code}', ...args]);
+
+  it('answers random, oversized and mistyped bodies with a 4xx and no internals', async () => {
+    const cases = [
+      ['-H', 'content-type: application/json', '--data-binary', '{"user": [1,2', 'http://127.0.0.1:8800/dovecot/passdb/verify'],
+      ['-H', 'content-type: application/json', '--data-binary', `{"user":"${'a'.repeat(70 * 1024)}"}`, 'http://127.0.0.1:8800/dovecot/passdb/verify'],
+      ['-H', 'content-type: text/plain', '--data-binary', 'user=alice', 'http://127.0.0.1:8800/dovecot/passdb/verify'],
+      ['-H', 'content-type: application/json', '--data-binary', '{"user": {"$ne": 1}}', 'http://127.0.0.1:8800/dovecot/userdb/lookup'],
+      ['-H', 'content-type: application/x-www-form-urlencoded', '--data-binary', `token=${'%ff'.repeat(30000)}`, 'http://127.0.0.1:8800/dovecot/introspect'],
+    ];
+    for (const args of cases) {
+      const { output } = await helper(args);
+      const status = output.trim().split('\n').at(-1) ?? '';
+      assert.match(status, /^4\d\d$|^200$/, output.slice(0, 300));
+      assert.doesNotMatch(output, /\bat \S+\.(ts|js):\d+|node_modules|Error: /, output.slice(0, 300));
+      if (status === '200') assert.match(output, /"active":false/);
+    }
+    assert.match((await helper(['http://127.0.0.1:8800/health'])).output, /"ok"/);
+  });
+});
+
+describe('mail-level abuse', () => {
+  it('is no open relay: mail from a stranger to another domain is refused on 25', async () => {
+    assert.equal(await inboundCode(stack.mail, 'victim@elsewhere.example'), 554);
+  });
+
+  it('offers AUTH on 587 only after STARTTLS, and never on 25', async () => {
+    assert.doesNotMatch(await ehlo(25, false), /AUTH/);
+    assert.doesNotMatch(await ehlo(587, false), /AUTH/);
+    assert.match(await ehlo(587, true), /250-AUTH .*OAUTHBEARER/);
+  });
+
+  it('answers an unknown user exactly as a wrong password (no enumeration)', async () => {
+    const unknown = await imaps('PLAIN', b64(`\0nobody@example.test\0${CAROL_PASSWORD}`));
+    const wrong = await imaps('PLAIN', b64('\0carol@example.test\0wrong-password'));
+    assert.match(wrong, /^a1 NO/);
+    assert.equal(unknown, wrong);
+  });
+
+  it('never logs the tokens and passwords it was given', () => {
+    for (const secret of [aliceToken, CAROL_PASSWORD, 'wrong-password']) assert.ok(!stack.logs().includes(secret), 'a secret reached the log');
+  });
+});
