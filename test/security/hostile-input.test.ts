@@ -16,25 +16,26 @@ before(async () => {
 });
 after(async () => stack?.stop());
 
-const imaps = (mechanism: string, initial: string) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial);
+// After many refusals from one IP, Dovecot's own auth penalty delays answers by up to 15 s.
+const imaps = (mechanism: string, initial: string) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial, 40_000);
 const b64 = (data: string | Buffer) => Buffer.from(data).toString('base64');
 
-/** The EHLO answer on a port, before and (where asked) after STARTTLS. */
-async function ehlo(port: number, startTls: boolean): Promise<string> {
+/** The EHLO answer on a port, from the test host, before any STARTTLS. */
+async function ehlo(port: number): Promise<string> {
   const client = await LineClient.connect(stack.mail.getHost(), stack.mail.getMappedPort(port));
   try {
     await client.readUntil(/^220 /);
     client.send('EHLO attacker.example');
-    const plain = await client.readUntil(/^250 /);
-    if (!startTls) return plain;
-    client.send('STARTTLS');
-    await client.readUntil(/^220 /);
-    await client.startTls();
-    client.send('EHLO attacker.example');
-    return client.readUntil(/^250 /);
+    return await client.readUntil(/^250 /);
   } finally {
     client.close();
   }
+}
+
+/** The EHLO answer on 587 after STARTTLS (openssl inside the appliance). */
+async function ehloAfterStartTls(): Promise<string> {
+  const script = '(sleep 1; printf "EHLO attacker.example\\r\\n"; sleep 1; printf "QUIT\\r\\n") | openssl s_client -starttls smtp -connect 127.0.0.1:587 -quiet 2>/dev/null';
+  return (await stack.mail.exec(['sh', '-c', script])).output;
 }
 
 describe('hostile SASL payloads', () => {
@@ -91,9 +92,10 @@ describe('mail-level abuse', () => {
   });
 
   it('offers AUTH on 587 only after STARTTLS, and never on 25', async () => {
-    assert.doesNotMatch(await ehlo(25, false), /AUTH/);
-    assert.doesNotMatch(await ehlo(587, false), /AUTH/);
-    assert.match(await ehlo(587, true), /250-AUTH .*OAUTHBEARER/);
+    assert.match(await ehlo(25), /^250 /m);
+    assert.doesNotMatch(await ehlo(25), /AUTH/);
+    assert.doesNotMatch(await ehlo(587), /AUTH/);
+    assert.match(await ehloAfterStartTls(), /250-AUTH .*OAUTHBEARER/);
   });
 
   it('answers an unknown user exactly as a wrong password (no enumeration)', async () => {
