@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { USERS } from '../support/idp.ts';
-import { manageSieveAuthenticate } from '../support/sasl.ts';
+import { manageSieveAuthenticate, plain } from '../support/sasl.ts';
 import { CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
 /** App passwords and sign-in policies in the real appliance, made with the real CLI. */
@@ -39,7 +39,7 @@ function signIn(protocol: 'imap' | 'pop3' | 'smtp', user: string, password: stri
 }
 
 const sieve = (user: string, password: string) =>
-  manageSieveAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(4190), 'PLAIN', Buffer.from(`\0${user}\0${password}`).toString('base64'));
+  manageSieveAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(4190), 'PLAIN', plain(user, password));
 
 describe('app passwords', () => {
   let alice: { id: string; password: string };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { imapAuthenticate } from '../support/sasl.ts';
+import { imapAuthenticate, plain } from '../support/sasl.ts';
 import { ACCOUNTS_YAML, CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
 /** Brute-force defence through Dovecot's auth policy hook, with the helper counting and deciding. */
@@ -13,8 +13,6 @@ before(async () => {
   stack = await startStack({ ...JWT_ENV, BRUTE_FORCE_BAN_TIME: `${BAN_SECONDS}s`, METRICS_PORT: '9100' });
 });
 after(async () => stack?.stop());
-
-const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
 
 /** IMAPS PLAIN from the test host: the tagged answer line. */
 const fromHost = (password: string) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), 'PLAIN', plain(CAROL, password));

@@ -5,7 +5,7 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { ISSUER } from '../support/idp.ts';
-import { LineClient, manageSieveAuthenticate } from '../support/sasl.ts';
+import { LineClient, manageSieveAuthenticate, plain } from '../support/sasl.ts';
 import { type ImapAuth, inboxReceives } from '../support/mailbox.ts';
 import { type Appliance, assertConfigsClean, curlInside, eventually, LDAP_CA_FILE, type Stack, startStack } from '../support/stack.ts';
 
@@ -130,7 +130,7 @@ describe('LDAP password sign-in (docker-mailserver environment block)', () => {
   }
 
   it('ManageSieve PLAIN with the directory password, after STARTTLS', async () => {
-    const initial = Buffer.from(`\0${PEOPLE.bob.address}\0${PEOPLE.bob.password}`).toString('base64');
+    const initial = plain(PEOPLE.bob.address, PEOPLE.bob.password);
     assert.match(await manageSieveAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(4190), 'PLAIN', initial), /^OK/);
   });
 

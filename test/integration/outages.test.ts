@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLIENT, USERS } from '../support/idp.ts';
-import { imapAuthenticate, xoauth2 } from '../support/sasl.ts';
+import { imapAuthenticate, plain, xoauth2 } from '../support/sasl.ts';
 import { CAROL_PASSWORD, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
 /** The IdP, its key set and the helper failing under a running appliance: temporary failures, never a wrong success. */
@@ -19,7 +19,7 @@ after(async () => stack?.stop());
 // A frozen helper answers nothing: Dovecot gives up on the policy call after 2 s and on the Lua call after 10 s.
 const imaps = (mechanism: string, initial: string) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial, 30_000);
 const withToken = (token: string) => imaps('XOAUTH2', xoauth2(ALICE, token));
-const withCarolsPassword = () => imaps('PLAIN', Buffer.from(`\0carol@example.test\0${CAROL_PASSWORD}`).toString('base64'));
+const withCarolsPassword = () => imaps('PLAIN', plain('carol@example.test', CAROL_PASSWORD));
 const jwtFor = (email: string) => stack.idp.mint({ aud: 'urn:idmail', email });
 const TEMPORARY = /^a1 NO \[UNAVAILABLE\]/;
 const OK = /^a1 OK/;

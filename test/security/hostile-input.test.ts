@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { USERS } from '../support/idp.ts';
 import { inboundCode } from '../support/mail-clients.ts';
-import { imapAuthenticate, LineClient, oauthbearer, xoauth2 } from '../support/sasl.ts';
+import { imapAuthenticate, LineClient, oauthbearer, plain, xoauth2 } from '../support/sasl.ts';
 import { CAROL_PASSWORD, curlInside, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
 /** Malformed SASL, hostile helper requests and mail-level abuse against the real appliance: each a clean refusal, the service up after. */
@@ -99,8 +99,8 @@ describe('mail-level abuse', () => {
   });
 
   it('answers an unknown user exactly as a wrong password (no enumeration)', async () => {
-    const unknown = await imaps('PLAIN', b64(`\0nobody@example.test\0${CAROL_PASSWORD}`));
-    const wrong = await imaps('PLAIN', b64('\0carol@example.test\0wrong-password'));
+    const unknown = await imaps('PLAIN', plain('nobody@example.test', CAROL_PASSWORD));
+    const wrong = await imaps('PLAIN', plain('carol@example.test', 'wrong-password'));
     assert.match(wrong, /^a1 NO/);
     assert.equal(unknown, wrong);
   });

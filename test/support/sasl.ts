@@ -3,6 +3,7 @@ import { connect as connectTls, type TLSSocket } from 'node:tls';
 
 /** SASL initial responses as mail clients send them (RFC 7628 and Google's XOAUTH2). */
 export const xoauth2 = (user: string, token: string) => Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+export const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
 export const oauthbearer = (user: string, token: string) =>
   Buffer.from(`n,a=${user},\x01auth=Bearer ${token}\x01\x01`).toString('base64');
 

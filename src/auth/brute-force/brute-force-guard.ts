@@ -81,11 +81,12 @@ export class BruteForceGuard {
   /** Before the credentials are checked: go ahead, wait, or refuse (even the right password). */
   check(attempt: Attempt, now = Date.now()): GuardVerdict {
     if (this.exempt(attempt.ip)) return { action: 'allow' };
-    for (const key of this.keys(attempt)) {
+    const keys = this.keys(attempt);
+    for (const key of keys) {
       const ban = this.bans.get(key);
       if (ban !== undefined && ban.until > now) return this.decided(attempt, kindOf(key), { action: 'refuse', until: new Date(ban.until), reason: `${kindOf(key)} banned` });
     }
-    const [worst] = this.keys(attempt)
+    const [worst] = keys
       .map((key) => ({ key, failures: this.recent(key, now).length }))
       .sort((a, b) => b.failures - a.failures);
     if (worst === undefined || worst.failures < this.settings.delayAfter) return { action: 'allow' };

@@ -43,10 +43,7 @@ export class ProvisionedDirectory implements Directory {
 
   /** A list delivers to its members who may sign in; one with none is no address at all. */
   async aliasTargets(address: string): Promise<string[] | undefined> {
-    const targets = await this.base.aliasTargets(address);
-    if (targets !== undefined) return targets;
-    const members = this.lists?.memberAddresses(address.toLowerCase())?.filter((member) => this.provisioned.get(member)?.disabled === false);
-    return members?.length ? members : undefined;
+    return (await this.base.aliasTargets(address)) ?? this.listMembers(address);
   }
 
   /** The file's owners, the provisioned account itself, and a provisioned list's members. */
@@ -55,9 +52,15 @@ export class ProvisionedDirectory implements Directory {
     const own = this.provisionedAccount(address);
     if (own !== undefined && !own.disabled) owners.add(own.address);
     if ((await this.base.aliasTargets(address)) === undefined) {
-      for (const member of (await this.aliasTargets(address)) ?? []) owners.add(member);
+      for (const member of this.listMembers(address) ?? []) owners.add(member);
     }
     return [...owners];
+  }
+
+  /** The members of a provisioned list who may sign in; none (or no list) is no address at all. */
+  private listMembers(address: string): string[] | undefined {
+    const members = this.lists?.memberAddresses(address.toLowerCase())?.filter((member) => this.provisioned.get(member)?.disabled === false);
+    return members?.length ? members : undefined;
   }
 
   private provisionedAccount(address: string): Account | undefined {

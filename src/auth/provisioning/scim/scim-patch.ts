@@ -1,7 +1,5 @@
 import { patchBodyValidation, type ScimPatch, ScimError as PatchError, scimPatch } from 'scim-patch';
-import { clientResource, type Json, ScimError, type ScimResourceType } from './scim-resources.ts';
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+import { clientResource, isObject, type Json, ScimError, type ScimResourceType } from './scim-resources.ts';
 
 /**
  * Applies a PATCH request (RFC 7644 §3.5.2) to a stored resource with the scim-patch library.

@@ -32,7 +32,7 @@ export const invalidValue = (detail: string) => new ScimError(400, 'invalidValue
 /** What the server sets itself; a client's values for these are ignored (RFC 7643 §3.1). */
 const SERVER_OWNED = new Set(['id', 'meta']);
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The client's resource without server-owned attributes; refuses anything that is not a JSON object of the type. */
 export function clientResource(body: unknown, type: ScimResourceType): Json {
