@@ -54,7 +54,8 @@ export class ScimStore {
 
   all(type: ScimResourceType): ScimRecord[] {
     const { table, name } = TABLES[type];
-    const rows = this.db.prepare(`SELECT id, ${name} AS name, address, resource, created_at, modified_at FROM ${table} ORDER BY created_at, id`).all();
+    // rowid breaks ties within a millisecond, so pages stay in creation order.
+    const rows = this.db.prepare(`SELECT id, ${name} AS name, address, resource, created_at, modified_at FROM ${table} ORDER BY created_at, rowid`).all();
     return (rows as unknown as Row[]).map(toRecord);
   }
 

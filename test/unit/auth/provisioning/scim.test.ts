@@ -122,6 +122,13 @@ describe('SCIM Users', () => {
     assert.equal(bad.body['scimType'], 'invalidFilter');
   });
 
+  it('lists users created within the same millisecond in creation order, so pages do not shift', () => {
+    const store = new ScimStore(openStateDatabase(':memory:'));
+    const names = ['zed', 'amy', 'max', 'bob'];
+    for (const name of names) store.insert('User', { name, address: `${name}@example.com`, resource: {} }, 1_000);
+    assert.deepEqual(store.all('User').map((record) => record.name), names);
+  });
+
   it('deactivates and reactivates with PATCH as Okta and Entra ID send it: no sign-in, no delivery, no sending', async () => {
     const { call, directory } = await setup();
     const { body: user } = await call('POST', '/Users', MINIMAL_USER);
