@@ -92,11 +92,15 @@ export const PATHS = {
 
 const HELPER_PORT = 8800;
 
+/** Control characters a value may carry into a problem, shown escaped so one problem stays one log line. */
+const escapeControls = (problem: string) => problem.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.problems = problems;
+    const lines = problems.map(escapeControls);
+    super(`invalid configuration:\n${lines.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.problems = lines;
   }
 }
 

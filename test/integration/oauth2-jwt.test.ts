@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import nodemailer from 'nodemailer';
 import { ISSUER, USERS } from '../support/idp.ts';
+import { tokenSubmission } from '../support/mail-clients.ts';
 import { inboxReceives } from '../support/mailbox.ts';
 import { imapAuthenticate, LineClient, manageSieveAuthenticate, oauthbearer, xoauth2 } from '../support/sasl.ts';
 import { assertConfigsClean, CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
@@ -142,15 +143,7 @@ async function ehlo(smtpPort: number, startTls = false): Promise<string> {
 }
 
 describe('mail flow', () => {
-  const submission = () =>
-    nodemailer.createTransport({
-      host: host(),
-      port: port(587),
-      secure: false,
-      requireTLS: true,
-      tls: { rejectUnauthorized: false },
-      auth: { type: 'OAuth2', user: USERS.alice.address, accessToken: aliceToken },
-    });
+  const submission = () => tokenSubmission(stack.mail, USERS.alice.address, aliceToken);
   const inbound = () => nodemailer.createTransport({ host: host(), port: port(25), secure: false, ignoreTLS: true });
 
   it('delivers a message submitted with a token to the recipient INBOX (read over IMAP)', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { USERS } from '../support/idp.ts';
-import { inboundCode } from '../support/mail-clients.ts';
+import { inboundCode, tokenSubmission } from '../support/mail-clients.ts';
 import { imapAuthenticate, LineClient, oauthbearer, plain, xoauth2 } from '../support/sasl.ts';
 import { CAROL_PASSWORD, curlInside, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
@@ -86,6 +86,16 @@ describe("hostile requests to the helper's endpoints", () => {
   });
 });
 
+/** Milliseconds the helper takes to refuse a password for this user (its passdb call, timed by curl inside the appliance; Dovecot's own failure delay is the same for all). */
+async function verifyTimes(user: string, samples = 9): Promise<number[]> {
+  const body = JSON.stringify({ user, password: 'wrong-password', protocol: 'imap', remote_ip: '127.0.0.1' });
+  const script = `for i in $(seq ${samples}); do curl -s -o /dev/null -w '%{time_total}\\n' -H 'content-type: application/json' --data-binary '${body}' http://127.0.0.1:8800/dovecot/passdb/verify; done`;
+  const { output } = await stack.mail.exec(['sh', '-c', script]);
+  return output.trim().split('\n').map((seconds) => Number(seconds) * 1000);
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
 describe('mail-level abuse', () => {
   it('is no open relay: mail from a stranger to another domain is refused on 25', async () => {
     assert.equal(await inboundCode(stack.mail, 'victim@elsewhere.example'), 554);
@@ -98,6 +108,13 @@ describe('mail-level abuse', () => {
     assert.match(await ehloAfterStartTls(), /250-AUTH .*OAUTHBEARER/);
   });
 
+  it('refuses a signed-in user sending as somebody else (spoofing)', async () => {
+    await assert.rejects(
+      tokenSubmission(stack.mail, USERS.alice.address, aliceToken).sendMail({ from: USERS.bob.address, to: USERS.bob.address, subject: 'x', text: 'x' }),
+      (error: Error & { responseCode?: number }) => error.responseCode === 553,
+    );
+  });
+
   it('answers an unknown user exactly as a wrong password (no enumeration)', async () => {
     const unknown = await imaps('PLAIN', plain('nobody@example.test', CAROL_PASSWORD));
     const wrong = await imaps('PLAIN', plain('carol@example.test', 'wrong-password'));
@@ -105,7 +122,34 @@ describe('mail-level abuse', () => {
     assert.equal(unknown, wrong);
   });
 
+  it('takes as long to refuse an unknown user as a wrong password (same timing class: both verify a hash)', async () => {
+    const unknown = median(await verifyTimes('nobody@example.test'));
+    const wrong = median(await verifyTimes('carol@example.test'));
+    // A shortcut for unknown users would answer in about a millisecond, against tens for an Argon2id check.
+    assert.ok(unknown > wrong / 2 && unknown < wrong * 2, `unknown user ${unknown} ms, wrong password ${wrong} ms`);
+  });
+
   it('never logs the tokens and passwords it was given', () => {
     for (const secret of [aliceToken, CAROL_PASSWORD, 'wrong-password']) assert.ok(!stack.logs().includes(secret), 'a secret reached the log');
   });
+});
+
+describe('hostile configuration', () => {
+  const hostile: Array<[string, string, RegExp]> = [
+    ['OVERRIDE_HOSTNAME', 'mail.example.test\nsmtpd_relay_restrictions = permit', /OVERRIDE_HOSTNAME: .*is not a host name/],
+    ['OAUTH2_AUDIENCE', 'urn:idmail" }\npassdb x {', /OAUTH2_AUDIENCE: contains/],
+    ['OAUTH2_USERNAME_CLAIM', 'email}%{passwd}', /OAUTH2_USERNAME_CLAIM: contains/],
+    ['SSL_CERT_PATH', "/etc/ssl/cert.pem'\nssl = no", /SSL_CERT_PATH: contains/],
+    ['OAUTH2_INTROSPECTION_URL', 'http://idp:8080/introspect\n}\npassdb static {', /OAUTH2_INTROSPECTION_URL: contains/],
+  ];
+  for (const [variable, value, problem] of hostile) {
+    it(`refuses ${variable} with config-breaking characters before writing any file`, async () => {
+      const out = `/tmp/render-${variable}`;
+      const script = `${variable}="$(printf '%s' "$HOSTILE")" idmail config render --out ${out} 2>&1; echo "exit=$?"; ls -A ${out} 2>/dev/null | wc -l`;
+      const { output } = await stack.mail.exec(['sh', '-c', script], { env: { HOSTILE: value } });
+      assert.match(output, /exit=78/, output);
+      assert.match(output, problem, output);
+      assert.match(output, /^0$/m, `files were written: ${output}`);
+    });
+  }
 });

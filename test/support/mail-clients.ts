@@ -10,6 +10,18 @@ export function inboundCode(mail: StartedTestContainer, to: string, subject = 'h
     .then(() => 250, (error: Error & { responseCode?: number }) => error.responseCode ?? 0);
 }
 
+/** An SMTP submission client on 587 (STARTTLS required) signing in with XOAUTH2 as this user. */
+export function tokenSubmission(mail: StartedTestContainer, user: string, accessToken: string) {
+  return nodemailer.createTransport({
+    host: mail.getHost(),
+    port: mail.getMappedPort(587),
+    secure: false,
+    requireTLS: true,
+    tls: { rejectUnauthorized: false },
+    auth: { type: 'OAuth2', user, accessToken },
+  });
+}
+
 /** curl's exit code for an XOAUTH2 sign-in inside the appliance (0 signed in, 67 refused). */
 export function tokenSignIn(mail: StartedTestContainer, protocol: 'imap' | 'pop3', user: string, token: string): Promise<number> {
   const [port, request] = protocol === 'imap' ? [143, 'LOGOUT'] : [110, 'QUIT'];

@@ -146,6 +146,11 @@ describe('settings from the environment', () => {
     assert.equal(problems.length, 3);
   });
 
+  it('shows the newlines of a value escaped, so each problem stays one line', () => {
+    const [problem] = problemsOf({ ...base, OVERRIDE_HOSTNAME: 'mail.example.org\nsmtpd_relay_restrictions = permit' });
+    assert.match(problem ?? '', /^OVERRIDE_HOSTNAME: "mail\.example\.org\\nsmtpd_relay_restrictions = permit" is not a host name/);
+  });
+
   it('reads AUTH_METHODS and AUTH_PROTOCOLS, refusing unknown or empty lists', () => {
     assert.deepEqual(loadSettings(base).signInDefaults, { methods: ['token', 'app-password', 'password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] });
     assert.deepEqual(loadSettings({ ...base, AUTH_METHODS: 'Token, app-password', AUTH_PROTOCOLS: 'imap smtp imap' }).signInDefaults, {
