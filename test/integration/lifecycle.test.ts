@@ -5,10 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import nodemailer from 'nodemailer';
 import { MAIL_IMAGE } from '../support/images.ts';
 import { ACCOUNTS_YAML, eventually } from '../support/stack.ts';
 
 const run = promisify(execFile);
+/** The kill test: messages sent, how many are delivered before the burst, and at how many accepted the container is killed. */
+const MESSAGES = 80;
+const DELIVERED_FIRST = 10;
+const KILLED_AT = 30;
 const env = { OVERRIDE_HOSTNAME: 'mail.example.test', MAIL_DOMAINS: 'example.test' };
 
 describe('a bad environment', () => {
@@ -31,20 +36,28 @@ describe('a bad environment', () => {
   });
 });
 
-describe('stopping', () => {
-  // The docker CLI here: testcontainers on Podman times out waiting for this container's port bindings.
-  const name = `idmail-stop-${process.pid}`;
+/** An appliance run with the docker CLI, so the test can stop, kill and start it (testcontainers on Podman times out waiting for this container's port bindings). */
+function namedAppliance(name: string, publish: string[] = []) {
   const docker = (...args: string[]) => run('docker', args);
   const inside = (...command: string[]) => docker('exec', name, ...command);
-  before(async () => {
-    await docker('run', '-d', '--name', name, ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]), MAIL_IMAGE);
+  const healthy = () => docker('inspect', '--format', '{{.State.Health.Status}}', name).then((result) => result.stdout.trim(), () => '');
+  const waitHealthy = async () => assert.equal(await eventually(healthy, (status) => status === 'healthy', 60_000), 'healthy');
+  const start = async () => {
+    const ports = publish.flatMap((port) => ['-p', `127.0.0.1::${port}`]);
+    await docker('run', '-d', '--name', name, ...ports, ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]), MAIL_IMAGE);
     await inside('sh', '-c', `cat > /etc/idmail/accounts.yaml <<'EOF'\n${ACCOUNTS_YAML}EOF`);
-    const healthy = () => docker('inspect', '--format', '{{.State.Health.Status}}', name).then((result) => result.stdout.trim());
-    assert.equal(await eventually(healthy, (status) => status === 'healthy', 60_000), 'healthy');
-  });
-  after(async () => {
-    await docker('rm', '-f', name).catch(() => undefined);
-  });
+    await waitHealthy();
+  };
+  const hostPort = async (port: string) => Number((await docker('port', name, port)).stdout.split('\n')[0]?.split(':').at(-1));
+  const remove = () => docker('rm', '-f', name).catch(() => undefined);
+  return { docker, inside, start, waitHealthy, hostPort, remove };
+}
+
+describe('stopping', () => {
+  const name = `idmail-stop-${process.pid}`;
+  const { docker, inside, start, remove } = namedAppliance(name);
+  before(start);
+  after(remove);
 
   it('stops in order on SIGTERM within 10 s without losing queued mail', async () => {
     // Postfix cannot reach Dovecot's LMTP socket for now, so a local message waits in the queue.
@@ -76,5 +89,48 @@ describe('stopping', () => {
       return `${logs.stdout}${logs.stderr}`.split('\n').filter((line) => /postfix|lmtp|idmail/.test(line)).join('\n');
     };
     assert.equal(count, 1, count === 1 ? '' : await tail());
+  });
+});
+
+describe('killed while delivering', () => {
+  const name = `idmail-kill-${process.pid}`;
+  const { docker, inside, start, waitHealthy, hostPort, remove } = namedAppliance(name, ['25']);
+  before(start);
+  after(remove);
+
+  it('delivers every accepted message exactly once after SIGKILL and a restart', async () => {
+    const port = await hostPort('25');
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 4 });
+    const accepted = new Set<string>();
+    let killed: Promise<unknown> | undefined;
+    const send = async (index: number) => {
+      const subject = `kill-test ${index}`;
+      await transport.sendMail({ from: 'someone@elsewhere.example', to: 'alice@example.test', subject, text: 'x' }).then(
+        () => accepted.add(subject),
+        () => undefined,
+      );
+      // Kill mid-stream: later messages are in Postfix's queue or in LMTP delivery right now.
+      if (accepted.size === KILLED_AT && killed === undefined) killed = docker('kill', '--signal', 'KILL', name);
+    };
+    const subjects = async () => {
+      await inside('postqueue', '-f').catch(() => undefined);
+      const { stdout } = await inside('sh', '-c', 'cat /var/mail/example.test/alice/Maildir/new/* /var/mail/example.test/alice/Maildir/cur/* 2>/dev/null | grep "^Subject: kill-test" || true');
+      return stdout.split('\n').filter((line) => line !== '').map((line) => line.replace(/^Subject: /, ''));
+    };
+
+    // Some messages are already delivered when the kill comes: they must not come again.
+    await Promise.all(Array.from({ length: DELIVERED_FIRST }, (_, index) => send(index)));
+    assert.equal((await eventually(subjects, (found) => found.length >= DELIVERED_FIRST, 30_000)).length, DELIVERED_FIRST);
+    await Promise.all(Array.from({ length: MESSAGES - DELIVERED_FIRST }, (_, index) => send(DELIVERED_FIRST + index)));
+    transport.close();
+    await killed;
+    assert.ok(accepted.size >= KILLED_AT, `only ${accepted.size} accepted before the kill`);
+
+    await docker('start', name);
+    await waitHealthy();
+    const delivered = await eventually(subjects, (found) => [...accepted].every((subject) => found.includes(subject)), 60_000);
+    const missing = [...accepted].filter((subject) => !delivered.includes(subject));
+    const twice = delivered.filter((subject, index) => delivered.indexOf(subject) !== index);
+    assert.deepEqual({ missing, twice }, { missing: [], twice: [] }, `${accepted.size} accepted, ${delivered.length} delivered`);
   });
 });
