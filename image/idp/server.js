@@ -4,7 +4,8 @@
 //   plus the authorization-code flow with its own login page (interactions.js), which checks passwords.
 // - Tokens requested with resource=<one of IDP_RESOURCES> are JWTs with that audience;
 //   tokens without a resource are opaque (for RFC 7662 introspection and userinfo).
-// - IDP_TEST_ENDPOINTS=1 adds /test/rotate-keys, /test/mint and /test/jwks-garbage for integration tests.
+// - IDP_TEST_ENDPOINTS=1 adds /test/rotate-keys, /test/mint and /test/jwks-garbage for integration tests,
+//   and GET /test/requests: how many requests each path has had (the benchmark's IdP request count).
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
@@ -133,8 +134,20 @@ async function setGarbageJwks(request, response) {
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ garbageJwks }));
 }
 
+/** Test-only: requests served per path (without the query), test endpoints and health checks left out. */
+const served = new Map();
+function count(request) {
+  const path = request.url.split('?')[0];
+  if (path.startsWith('/test/') || path === '/health') return;
+  served.set(path, (served.get(path) ?? 0) + 1);
+}
+
 const testEndpoints = env.IDP_TEST_ENDPOINTS === '1';
 createServer((request, response) => {
+  count(request);
+  if (testEndpoints && request.method === 'GET' && request.url === '/test/requests') {
+    return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Object.fromEntries(served)));
+  }
   if (testEndpoints && request.method === 'POST' && request.url === '/test/rotate-keys') return void rotateKeys(response);
   if (testEndpoints && request.method === 'POST' && request.url === '/test/mint') return void mint(request, response);
   if (testEndpoints && request.method === 'POST' && request.url === '/test/jwks-garbage') return void setGarbageJwks(request, response);

@@ -43,4 +43,11 @@ export class TestIdp {
     const response = await fetch(`${this.url}/test/rotate-keys`, { method: 'POST' });
     if (!response.ok) throw new Error('key rotation failed');
   }
+
+  /** Requests the IdP has served, per path, since it started (test endpoint). */
+  async requests(): Promise<Record<string, number>> {
+    const response = await fetch(`${this.url}/test/requests`);
+    if (!response.ok) throw new Error('reading the request counts failed');
+    return (await response.json()) as Record<string, number>;
+  }
 }

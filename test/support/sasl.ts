@@ -24,10 +24,16 @@ export class LineClient {
     return new LineClient(socket);
   }
 
+  /** Why the connection failed (an errno code such as ECONNRESET), once it has. */
+  failure: string | undefined;
+
   private listen(): void {
     this.socket.on('data', (chunk: Buffer) => {
       this.buffer += chunk.toString('utf8');
       this.waiting?.();
+    });
+    this.socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.failure ??= error.code ?? error.message;
     });
     this.socket.on('close', () => this.waiting?.());
   }

@@ -93,7 +93,8 @@ export async function startStack(env: Record<string, string>, options: { ldap?: 
   }
 }
 
-async function startDirectory(network: StartedNetwork): Promise<StartedTestContainer> {
+/** The test directory (slapd) on a network, as `ldap`. */
+export async function startDirectory(network: StartedNetwork): Promise<StartedTestContainer> {
   return new GenericContainer(LDAP_IMAGE)
     .withNetwork(network)
     .withNetworkAliases('ldap')

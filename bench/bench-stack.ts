@@ -1,0 +1,161 @@
+/**
+ * The containers a benchmark run measures: the test IdP (and a copy of it delaying every request
+ * by 10 ms), the test directory, and appliances in the setups being compared. Baselines are the
+ * same image with Dovecot's rendered config rewritten to use Dovecot's own drivers.
+ */
+import { readFile } from 'node:fs/promises';
+import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
+import { ISSUER, TestIdp } from '../test/support/idp.ts';
+import { IDP_IMAGE, MAIL_IMAGE, ROOT } from '../test/support/images.ts';
+import { ACCOUNTS_YAML, MAIL_PORTS, startDirectory } from '../test/support/stack.ts';
+
+export const DOVECOT_LDAP_IMAGE = 'idmail-bench-dovecot-ldap:bench';
+export const SLOW_ISSUER = 'http://idp-slow:8080';
+const DOVECOT_CONF = '/etc/dovecot/dovecot.conf';
+/** What every appliance here shares: cleartext IMAP so the run measures sign-in, not TLS handshakes. */
+export const BASE_ENV = { OVERRIDE_HOSTNAME: 'mail.example.test', MAIL_DOMAINS: 'example.test', ALLOW_PLAINTEXT_AUTH: '1' };
+export const LDAP_ENV = {
+  ACCOUNT_PROVISIONER: 'LDAP',
+  LDAP_SERVER_HOST: 'ldap',
+  LDAP_SEARCH_BASE: 'dc=example,dc=test',
+  LDAP_BIND_DN: 'cn=idmail,ou=services,dc=example,dc=test',
+  LDAP_BIND_PW: 'idmail-service-password',
+};
+
+export interface Peers {
+  network: StartedNetwork;
+  idp: TestIdp;
+  stop(): Promise<void>;
+}
+
+/** Network, IdP, delaying proxy and directory, started once for the whole run. */
+export async function startPeers(): Promise<Peers> {
+  const network = await new Network().start();
+  const started: StartedTestContainer[] = [];
+  const stop = async () => {
+    for (const container of started.reverse()) await container.stop({ timeout: 5 }).catch(() => undefined);
+    await network.stop().catch(() => undefined);
+  };
+  try {
+    const idp = await new GenericContainer(IDP_IMAGE)
+      .withNetwork(network)
+      .withNetworkAliases('idp')
+      .withEnvironment({ IDP_ISSUER: ISSUER, IDP_TEST_ENDPOINTS: '1' })
+      .withExposedPorts(8080)
+      .withWaitStrategy(Wait.forHttp('/health', 8080))
+      .start();
+    started.push(idp);
+    started.push(
+      await new GenericContainer(IDP_IMAGE)
+        .withNetwork(network)
+        .withNetworkAliases('idp-slow')
+        .withEnvironment({ UPSTREAM: 'idp:8080', DELAY_MS: '10' })
+        .withCopyContentToContainer([{ content: await readFile(new URL('delay-proxy.mjs', import.meta.url), 'utf8'), target: '/tmp/delay-proxy.mjs' }])
+        .withCommand(['node', '/tmp/delay-proxy.mjs'])
+        .withExposedPorts(8080)
+        .withWaitStrategy(Wait.forLogMessage(/delaying requests/))
+        .start(),
+    );
+    started.push(await startDirectory(network));
+    return { network, idp: new TestIdp(`http://${idp.getIpAddress(network.getName())}:8080`), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export interface Appliance {
+  container: StartedTestContainer;
+  /** The appliance's address on the bench network, reached directly from this host (no port forwarding in the path). */
+  host: string;
+  stop(): Promise<void>;
+}
+
+export async function startAppliance(peers: Peers, env: Record<string, string>, image = MAIL_IMAGE): Promise<Appliance> {
+  const container = await new GenericContainer(image)
+    .withNetwork(peers.network)
+    .withEnvironment({ ...BASE_ENV, ...env })
+    .withExposedPorts(...MAIL_PORTS)
+    .withCopyContentToContainer([{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }])
+    .withWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(120_000)
+    .start();
+  return { container, host: container.getIpAddress(peers.network.getName()), stop: () => container.stop({ timeout: 5 }).then(() => undefined) };
+}
+
+/** Rewrites Dovecot's rendered config and reloads it: how the baselines get Dovecot's own drivers. */
+export async function rewriteDovecot(appliance: Appliance, rewrite: (conf: string) => string): Promise<void> {
+  const { output } = await appliance.container.exec(['cat', DOVECOT_CONF]);
+  const conf = rewrite(output);
+  if (conf === output) throw new Error('the Dovecot rewrite changed nothing (the rendered config has a new shape?)');
+  await appliance.container.copyContentToContainer([{ content: conf, target: DOVECOT_CONF }]);
+  const check = await appliance.container.exec(['doveconf', '-n']);
+  if (check.exitCode !== 0) throw new Error(`rewritten Dovecot config refused: ${check.output}`);
+  await appliance.container.exec(['doveadm', 'reload']);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+}
+
+const STATIC_DBS = `passdb static {
+  fields {
+    nopassword = yes
+  }
+}
+userdb static {
+}
+`;
+
+/** The helper's passdb and userdb and the auth policy out; `passdb` in their place. */
+function replaceAuth(conf: string, passdb: string): string {
+  return conf
+    .replace(/passdb lua \{[\s\S]*?\n\}\nuserdb lua \{[\s\S]*?\n\}\n/, passdb)
+    .replace(/^auth_policy_.*\n/gm, '');
+}
+
+/** The ceiling: a passdb that checks nothing. */
+export const staticPassdb = (conf: string) => replaceAuth(conf, STATIC_DBS);
+
+/** What docker-mailserver runs: Dovecot's oauth2 calling the IdP's userinfo with the token, nothing cached. */
+export const userinfoOauth2 = (userinfoUrl: string) => (conf: string) =>
+  replaceAuth(conf, STATIC_DBS).replace(
+    /oauth2 \{[\s\S]*?\n\}\n/,
+    `oauth2 {
+  introspection_mode = auth
+  introspection_url = ${userinfoUrl}
+  username_attribute = email
+  username_validation_format = %{user | lower}
+}
+`,
+  );
+
+/** Dovecot's own LDAP passdb with authentication binds on the same directory idmail uses. */
+export const dovecotLdapPassdb = (conf: string) =>
+  replaceAuth(
+    conf,
+    `ldap_uris = ldap://${LDAP_ENV.LDAP_SERVER_HOST}
+ldap_auth_dn = ${LDAP_ENV.LDAP_BIND_DN}
+ldap_auth_dn_password = ${LDAP_ENV.LDAP_BIND_PW}
+ldap_base = ${LDAP_ENV.LDAP_SEARCH_BASE}
+passdb ldap {
+  passdb_ldap_bind = yes
+  passdb_ldap_filter = (&(mail=%{user})(mailEnabled=TRUE))
+}
+userdb static {
+}
+`,
+  );
+
+export async function buildDovecotLdapImage(): Promise<void> {
+  await GenericContainer.fromDockerfile(`${ROOT}bench/dovecot-ldap`).withBuildArgs({ BASE: MAIL_IMAGE }).build(DOVECOT_LDAP_IMAGE, { deleteOnExit: false });
+}
+
+export interface Memory {
+  helperMiB: number;
+  totalMiB: number;
+}
+
+/** The helper's resident memory (every node process) and the container's whole memory (its cgroup). */
+export async function memoryOf(appliance: Appliance): Promise<Memory> {
+  const script = `total=0; for d in /proc/[0-9]*; do [ "$(cat $d/comm 2>/dev/null)" = node ] && total=$((total + $(awk '/VmRSS/ {print $2}' $d/status))); done; echo $total; cat /sys/fs/cgroup/memory.current`;
+  const [helperKiB, cgroupBytes] = (await appliance.container.exec(['sh', '-c', script])).output.trim().split('\n').map(Number);
+  return { helperMiB: (helperKiB ?? Number.NaN) / 1024, totalMiB: (cgroupBytes ?? Number.NaN) / 1024 / 1024 };
+}

@@ -1,0 +1,224 @@
+/**
+ * Login throughput: idmail against Dovecot's own ceiling and against what users run today, all in
+ * one run on this machine. Prints a table and writes bench/results/logins.json.
+ *
+ *   npm run bench            (cold start first, then this)
+ *   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=3 BENCH_CONCURRENCY=16 node bench/logins.ts
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { CLIENT, ISSUER, USERS } from '../test/support/idp.ts';
+import { buildServiceImages, MAIL_IMAGE } from '../test/support/images.ts';
+import {
+  type Appliance,
+  buildDovecotLdapImage,
+  DOVECOT_LDAP_IMAGE,
+  dovecotLdapPassdb,
+  LDAP_ENV,
+  type Memory,
+  memoryOf,
+  type Peers,
+  rewriteDovecot,
+  SLOW_ISSUER,
+  startAppliance,
+  startPeers,
+  staticPassdb,
+  userinfoOauth2,
+} from './bench-stack.ts';
+import { type Credential, credentials, type LoadResult, runLoad } from './load-generator.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const TOKEN_LEVELS = [1, 100, 1000, 10_000];
+const ACCOUNT_LEVELS = [1, 1000, 10_000, 100_000];
+const PEOPLE = [USERS.alice, USERS.bob];
+
+interface Row extends LoadResult {
+  name: string;
+  idpRequestsPer1000: number;
+}
+
+const rows: Row[] = [];
+const run = promisify(execFile);
+
+const totalRequests = async (peers: Peers) => Object.values(await peers.idp.requests()).reduce((sum, count) => sum + count, 0);
+
+/** One measured load against an appliance, with the IdP requests it caused. */
+async function measure(peers: Peers, name: string, appliance: Appliance, credential: (worker: number, iteration: number) => Credential, protocol: 'imap' | 'smtp' = 'imap'): Promise<Row> {
+  const before = await totalRequests(peers);
+  const result = await runLoad({
+    protocol,
+    host: appliance.host,
+    port: protocol === 'imap' ? 143 : 587,
+    concurrency: CONCURRENCY,
+    warmupMs: WARMUP_SECONDS * 1000,
+    durationMs: SECONDS * 1000,
+    credential,
+  });
+  const row = { name, ...result, idpRequestsPer1000: ((await totalRequests(peers)) - before) / (result.attempted / 1000) };
+  rows.push(row);
+  console.log(format(row));
+  return row;
+}
+
+/** Starts an appliance, optionally rewrites its Dovecot config, runs `body`, stops it. */
+async function withAppliance<T>(peers: Peers, env: Record<string, string>, body: (appliance: Appliance) => Promise<T>, options: { image?: string; rewrite?: (conf: string) => string } = {}): Promise<T> {
+  const appliance = await startAppliance(peers, env, options.image);
+  try {
+    if (options.rewrite) await rewriteDovecot(appliance, options.rewrite);
+    return await body(appliance);
+  } finally {
+    await appliance.stop();
+  }
+}
+
+const byWorker = (tokens: string[]) => (worker: number) => credentials.xoauth2(PEOPLE[worker % 2]!.address, tokens[worker % 2]!);
+const jwtFor = (peers: Peers, address: string, extra: Record<string, unknown> = {}) => peers.idp.mint({ aud: 'urn:idmail', email: address, sub: address, ...extra });
+
+const JWT_ENV = { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER, OAUTH2_AUDIENCE: 'urn:idmail' };
+const introspectionEnv = (issuer: string) => ({
+  ENABLE_OAUTH2: '1',
+  OAUTH2_ISSUER: ISSUER,
+  OAUTH2_INTROSPECTION_URL: `${issuer}/token/introspection`,
+  OAUTH2_CLIENT_ID: CLIENT.id,
+  OAUTH2_CLIENT_SECRET: CLIENT.secret,
+});
+const UNCACHED = { OAUTH2_CACHE_MAX_TTL: '0' };
+
+interface Extras {
+  memory: { atRest: Memory; underLoad: Memory };
+  tokenScaling: Array<{ tokens: number; loginsPerSecond: number; p50Ms: number; p99Ms: number }>;
+  accountScaling: Array<{ accounts: number; loginsPerSecond: number; p50Ms: number; p99Ms: number }>;
+}
+
+async function ceilingAndJwt(peers: Peers, jwts: string[]): Promise<Extras['memory']> {
+  await withAppliance(peers, { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER }, (mail) => measure(peers, '1 ceiling: Dovecot static passdb (PLAIN)', mail, (worker) => credentials.plain(PEOPLE[worker % 2]!.address, 'x')), {
+    rewrite: staticPassdb,
+  });
+  const memory = await withAppliance(peers, JWT_ENV, async (mail) => {
+    const atRest = await memoryOf(mail);
+    let underLoad: Memory = { helperMiB: 0, totalMiB: 0 };
+    const sampler = setInterval(() => {
+      void memoryOf(mail).then((now) => {
+        underLoad = { helperMiB: Math.max(underLoad.helperMiB, now.helperMiB), totalMiB: Math.max(underLoad.totalMiB, now.totalMiB) };
+      });
+    }, 1000);
+    await measure(peers, '2 idmail XOAUTH2 JWT, cached', mail, byWorker(jwts)).finally(() => clearInterval(sampler));
+    return { atRest, underLoad };
+  });
+  await withAppliance(peers, { ...JWT_ENV, ...UNCACHED }, (mail) => measure(peers, '2 idmail XOAUTH2 JWT, first seen (cache off)', mail, byWorker(jwts)));
+  return memory;
+}
+
+async function introspectionAndUserinfo(peers: Peers): Promise<void> {
+  const opaque = await Promise.all(PEOPLE.map((person) => peers.idp.token(person)));
+  for (const [label, issuer] of [['', ISSUER], [', IdP +10 ms', SLOW_ISSUER]] as const) {
+    await withAppliance(peers, introspectionEnv(issuer), (mail) => measure(peers, `3 idmail XOAUTH2 opaque, cache hit${label}`, mail, byWorker(opaque)));
+    await withAppliance(peers, { ...introspectionEnv(issuer), ...UNCACHED }, (mail) => measure(peers, `3 idmail XOAUTH2 opaque, cache miss${label}`, mail, byWorker(opaque)));
+    await withAppliance(peers, { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: `${issuer}/me` }, (mail) => measure(peers, `4 DMS-style Dovecot oauth2 → userinfo${label}`, mail, byWorker(opaque)), {
+      rewrite: userinfoOauth2(`${issuer}/me`),
+    });
+  }
+}
+
+async function ldapPasswords(peers: Peers): Promise<void> {
+  const login = (worker: number) => credentials.plain(PEOPLE[worker % 2]!.address, PEOPLE[worker % 2]!.password);
+  await withAppliance(peers, LDAP_ENV, (mail) => measure(peers, '5 idmail PLAIN, LDAP bind', mail, login));
+  await withAppliance(peers, LDAP_ENV, (mail) => measure(peers, "5 Dovecot's own LDAP passdb (auth bind)", mail, login), { image: DOVECOT_LDAP_IMAGE, rewrite: dovecotLdapPassdb });
+}
+
+async function submissions(peers: Peers, jwts: string[]): Promise<void> {
+  await withAppliance(peers, JWT_ENV, (mail) => measure(peers, '6 idmail SMTP AUTH XOAUTH2 + message', mail, byWorker(jwts), 'smtp'));
+  await withAppliance(peers, JWT_ENV, (mail) => measure(peers, '6 ceiling SMTP AUTH PLAIN static + message', mail, (worker) => credentials.plain(PEOPLE[worker % 2]!.address, 'x'), 'smtp'), {
+    rewrite: staticPassdb,
+  });
+}
+
+/** Latency with 1 … 10 000 distinct cached tokens in use. */
+async function tokenScaling(peers: Peers): Promise<Extras['tokenScaling']> {
+  const minted: string[] = [];
+  while (minted.length < Math.max(...TOKEN_LEVELS)) {
+    minted.push(...(await Promise.all(Array.from({ length: 50 }, () => jwtFor(peers, USERS.alice.address, { jti: crypto.randomUUID() })))));
+  }
+  return withAppliance(peers, JWT_ENV, async (mail) => {
+    const levels: Extras['tokenScaling'] = [];
+    for (const count of TOKEN_LEVELS) {
+      const tokens = minted.slice(0, count);
+      let next = 0;
+      // First pass: every token seen once, so the measured run only meets cached ones.
+      await runLoad({ protocol: 'imap', host: mail.host, port: 143, concurrency: CONCURRENCY, warmupMs: 0, durationMs: 600_000, maxLogins: count, credential: () => credentials.xoauth2(USERS.alice.address, tokens[next++ % count]!) });
+      const row = await measure(peers, `cached tokens in use: ${count}`, mail, () => credentials.xoauth2(USERS.alice.address, tokens[Math.floor(Math.random() * count)]!));
+      levels.push({ tokens: count, loginsPerSecond: row.loginsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms });
+    }
+    return levels;
+  });
+}
+
+function accountsFile(count: number): string {
+  const fillers = Array.from({ length: count - 1 }, (_, index) => `  user${index}@example.test: {}`);
+  return `accounts:\n  alice@example.test: {}\n${fillers.join('\n')}\n`;
+}
+
+/** Latency with 1 … 100 000 accounts in the accounts file. */
+async function accountScaling(peers: Peers, jwt: string): Promise<Extras['accountScaling']> {
+  return withAppliance(peers, JWT_ENV, async (mail) => {
+    const levels: Extras['accountScaling'] = [];
+    for (const count of ACCOUNT_LEVELS) {
+      await mail.container.copyContentToContainer([{ content: accountsFile(count), target: '/etc/idmail/accounts.yaml' }]);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const row = await measure(peers, `accounts in the file: ${count}`, mail, () => credentials.xoauth2(USERS.alice.address, jwt));
+      levels.push({ accounts: count, loginsPerSecond: row.loginsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms });
+    }
+    return levels;
+  });
+}
+
+function format(row: Row): string {
+  const errors = row.errors === 0 ? '0' : `${row.errors} ${JSON.stringify(row.errorKinds)}`;
+  return `${row.name.padEnd(52)} ${row.loginsPerSecond.toFixed(0).padStart(7)} ${row.p50Ms.toFixed(1).padStart(7)} ${row.p99Ms.toFixed(1).padStart(7)} ${row.idpRequestsPer1000.toFixed(2).padStart(9)}  ${errors}`;
+}
+
+const rate = (prefix: string) => rows.find((row) => row.name.startsWith(prefix))?.loginsPerSecond ?? Number.NaN;
+
+function ratios() {
+  const jwt = rate('2 idmail XOAUTH2 JWT, cached');
+  return {
+    jwtVsCeiling: jwt / rate('1 ceiling'),
+    jwtVsDms: jwt / rate('4 DMS-style Dovecot oauth2 → userinfo'),
+    jwtVsDmsDelayed: jwt / rate('4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms'),
+    introspectionHitVsDms: rate('3 idmail XOAUTH2 opaque, cache hit') / rate('4 DMS-style Dovecot oauth2 → userinfo'),
+    introspectionHitVsDmsDelayed: rate('3 idmail XOAUTH2 opaque, cache hit, IdP +10 ms') / rate('4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms'),
+    ldapVsDovecotLdap: rate('5 idmail PLAIN, LDAP bind') / rate("5 Dovecot's own LDAP passdb"),
+    smtpVsCeiling: rate('6 idmail SMTP') / rate('6 ceiling SMTP'),
+  };
+}
+
+async function imageSizeMiB(): Promise<number> {
+  const { stdout } = await run('docker', ['image', 'inspect', '--format', '{{.Size}}', MAIL_IMAGE]);
+  return Number(stdout.trim()) / 1024 / 1024;
+}
+
+await buildServiceImages();
+await buildDovecotLdapImage();
+console.log(`${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${CONCURRENCY} connections; IMAP on 143 (cleartext allowed), SMTP on 587 with STARTTLS`);
+console.log(`${'setup'.padEnd(52)} ${'logins/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'IdP/1000'.padStart(9)}  errors`);
+const peers = await startPeers();
+try {
+  const jwts = await Promise.all(PEOPLE.map((person) => jwtFor(peers, person.address)));
+  const memory = await ceilingAndJwt(peers, jwts);
+  await introspectionAndUserinfo(peers);
+  await ldapPasswords(peers);
+  await submissions(peers, jwts);
+  const extras: Extras = { memory, tokenScaling: await tokenScaling(peers), accountScaling: await accountScaling(peers, jwts[0]!) };
+  const coldStart = await readFile(new URL('results/cold-start.json', import.meta.url), 'utf8').then((text) => JSON.parse(text) as { median: number }, () => undefined);
+  const summary = { ratios: ratios(), imageSizeMiB: await imageSizeMiB(), coldStartMedianSeconds: coldStart?.median, ...extras };
+  console.log(JSON.stringify(summary, null, 2));
+  const results = new URL('results/', import.meta.url);
+  await mkdir(results, { recursive: true });
+  const settings = { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY };
+  await writeFile(new URL('logins.json', results), `${JSON.stringify({ date: new Date().toISOString(), settings, rows, ...summary }, null, 2)}\n`);
+} finally {
+  await peers.stop();
+}
