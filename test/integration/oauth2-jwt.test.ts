@@ -106,6 +106,12 @@ describe('OAuth2 sign-in with JWT access tokens', () => {
     await assertConfigsClean(stack.mail);
   });
 
+  it('renders a Dovecot config that Dovecot accepts with ALLOW_PLAINTEXT_AUTH=1', async () => {
+    const script = 'ALLOW_PLAINTEXT_AUTH=1 idmail config render --out /tmp/cleartext >/dev/null && doveconf -n -c /tmp/cleartext/etc/dovecot/dovecot.conf >/dev/null';
+    const result = await stack.mail.exec(['sh', '-c', script]);
+    assert.equal(result.exitCode, 0, result.output);
+  });
+
   it('never writes a token into the logs', async () => {
     assert.ok(!stack.logs().includes(aliceToken));
   });

@@ -57,7 +57,11 @@ describe('config rendering', () => {
 
   it('refuses cleartext auth unless explicitly allowed', async () => {
     assert.match((await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!, /auth_allow_cleartext = no/);
-    assert.match((await rendered({ ...oauthEnv, ALLOW_PLAINTEXT_AUTH: '1' }))['/etc/dovecot/dovecot.conf']!, /auth_allow_cleartext = yes/);
+    assert.match((await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!, /^ssl = required$/m);
+    const allowed = (await rendered({ ...oauthEnv, ALLOW_PLAINTEXT_AUTH: '1' }))['/etc/dovecot/dovecot.conf']!;
+    assert.match(allowed, /auth_allow_cleartext = yes/);
+    // Dovecot refuses to start with cleartext allowed and ssl = required.
+    assert.match(allowed, /^ssl = yes$/m);
   });
 
   it('has Postfix ask the helper for domains, mailboxes, aliases and sender owners', async () => {
