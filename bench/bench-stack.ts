@@ -3,12 +3,15 @@
  * by 10 ms), the test directory, and appliances in the setups being compared. Baselines are the
  * same image with Dovecot's rendered config rewritten to use Dovecot's own drivers.
  */
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { ISSUER, TestIdp } from '../test/support/idp.ts';
 import { IDP_IMAGE, MAIL_IMAGE, ROOT } from '../test/support/images.ts';
 import { ACCOUNTS_YAML, MAIL_PORTS, startDirectory } from '../test/support/stack.ts';
 
+const run = promisify(execFile);
 export const DOVECOT_LDAP_IMAGE = 'idmail-bench-dovecot-ldap:bench';
 export const SLOW_ISSUER = 'http://idp-slow:8080';
 const DOVECOT_CONF = '/etc/dovecot/dovecot.conf';
@@ -107,7 +110,7 @@ userdb static {
 /** The helper's passdb and userdb and the auth policy out; `passdb` in their place. */
 function replaceAuth(conf: string, passdb: string): string {
   return conf
-    .replace(/passdb lua \{[\s\S]*?\n\}\nuserdb lua \{[\s\S]*?\n\}\n/, passdb)
+    .replace(/passdb lua \{[\s\S]*?\nuserdb lua \{[\s\S]*?\n\}\n/, passdb)
     .replace(/^auth_policy_.*\n/gm, '');
 }
 
@@ -149,13 +152,24 @@ export async function buildDovecotLdapImage(): Promise<void> {
 }
 
 export interface Memory {
+  /** The helper (`idmail serve`): the lookup service. */
   helperMiB: number;
+  /** The supervisor (`idmail start`), which starts and watches the daemons. */
+  supervisorMiB: number;
+  /** The whole container, as the engine reports it. */
   totalMiB: number;
 }
 
-/** The helper's resident memory (every node process) and the container's whole memory (its cgroup). */
+const MiB = 1024 * 1024;
+const UNITS: Record<string, number> = { B: 1, KiB: 1024, kB: 1000, MiB, MB: 1e6, GiB: 1024 * MiB, GB: 1e9 };
+
+/** Resident memory of the helper and the supervisor, and the container's total. */
 export async function memoryOf(appliance: Appliance): Promise<Memory> {
-  const script = `total=0; for d in /proc/[0-9]*; do [ "$(cat $d/comm 2>/dev/null)" = node ] && total=$((total + $(awk '/VmRSS/ {print $2}' $d/status))); done; echo $total; cat /sys/fs/cgroup/memory.current`;
-  const [helperKiB, cgroupBytes] = (await appliance.container.exec(['sh', '-c', script])).output.trim().split('\n').map(Number);
-  return { helperMiB: (helperKiB ?? Number.NaN) / 1024, totalMiB: (cgroupBytes ?? Number.NaN) / 1024 / 1024 };
+  const rss = async (command: string) => {
+    const script = `for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -q '${command}' && awk '/VmRSS/ {print $2}' $d/status; done`;
+    return Number((await appliance.container.exec(['sh', '-c', script])).output.trim().split('\n')[0]) / 1024;
+  };
+  const { stdout } = await run('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', appliance.container.getId()]);
+  const [, amount, unit] = /^([\d.]+)\s*([A-Za-z]+)/.exec(stdout.trim()) ?? [];
+  return { helperMiB: await rss('cli.js serve'), supervisorMiB: await rss('idmail start'), totalMiB: (Number(amount) * (UNITS[unit ?? ''] ?? Number.NaN)) / MiB };
 }

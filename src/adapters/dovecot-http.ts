@@ -33,8 +33,15 @@ function headerContext(request: FastifyRequest): SignInContext {
   };
 }
 
+/**
+ * A sign-in's answer carries the user's settings as userdb_* fields, so Dovecot's prefetch userdb
+ * takes them instead of asking again after the login (one helper call less per sign-in).
+ */
 function passdbAnswer(decision: Decision) {
-  if (decision.outcome === 'allow') return { result: 'ok', fields: { user: decision.account.address } };
+  if (decision.outcome === 'allow') {
+    const prefetched = Object.entries(userdbFields(decision.account)).map(([name, value]) => [`userdb_${name}`, value]);
+    return { result: 'ok', fields: { user: decision.account.address, ...Object.fromEntries(prefetched) } };
+  }
   if (decision.outcome === 'tempfail') return { result: 'tempfail' };
   return { result: PASSDB_RESULT[decision.why] };
 }
