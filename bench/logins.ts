@@ -172,7 +172,9 @@ async function accountScaling(peers: Peers): Promise<Extras['accountScaling']> {
     const levels: Extras['accountScaling'] = [];
     for (const count of ACCOUNT_LEVELS) {
       await mail.container.copyContentToContainer([{ content: accountsFile(count), target: '/etc/idmail/accounts.yaml' }]);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      // The helper reads the new file on the next lookup after its check interval; wait until it signs in again.
+      const settle = { protocol: 'imap' as const, host: mail.host, port: 143, concurrency: 1, warmupMs: 0, durationMs: 1000, maxLogins: 1, credential: () => credentials.xoauth2(USERS.alice.address, jwt) };
+      for (let attempt = 0; attempt < 60 && (await runLoad(settle)).logins === 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 1000));
       const row = await measure(peers, `accounts in the file: ${count}`, mail, () => credentials.xoauth2(USERS.alice.address, jwt));
       levels.push({ accounts: count, loginsPerSecond: row.loginsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms });
     }

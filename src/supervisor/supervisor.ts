@@ -1,9 +1,26 @@
+import { connect } from 'node:net';
 import type { Settings } from '../config/settings.ts';
 import { type ChildSpec, SupervisedChild } from './child-process.ts';
 import { prepare } from './prepare.ts';
 
 /** Stop budget per daemon; the three together stay within Docker's default 10 s. */
 const STOP_GRACE_MS = 3_000;
+/** How long Postfix waits for the helper's lookup socket before it starts anyway. */
+const HELPER_WAIT_MS = 10_000;
+
+/** Resolves once a unix socket accepts a connection, or after the timeout. */
+async function socketAnswers(path: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const probe = connect(path);
+      probe.once('connect', () => resolve(true)).once('error', () => resolve(false));
+      probe.once('connect', () => probe.destroy());
+    });
+    if (accepted) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 function daemons(settings: Settings, helperCommand: string[]): ChildSpec[] {
   const [command = process.execPath, ...args] = helperCommand;
@@ -29,7 +46,12 @@ export async function supervise(settings: Settings, helperCommand: string[]): Pr
     await helper.stop(STOP_GRACE_MS);
     throw error;
   });
-  for (const child of mailDaemons) child.start();
+  const [dovecot, postfix] = mailDaemons as [SupervisedChild, SupervisedChild];
+  dovecot.start();
+  // Postfix resolves queued mail at once; a lookup that finds no helper (or last run's stale socket
+  // in /run) leaves the message deferred with "address resolver failure".
+  await socketAnswers(settings.paths.socketmap, HELPER_WAIT_MS);
+  postfix.start();
   console.log(`idmail: started ${children.map((child) => child.spec.name).join(', ')} for ${settings.hostname}`);
 
   await new Promise<NodeJS.Signals>((resolve) => {
