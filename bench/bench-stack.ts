@@ -6,10 +6,10 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
-import { ISSUER, TestIdp } from '../test/support/idp.ts';
+import { GenericContainer, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
+import { TestIdp } from '../test/support/idp.ts';
 import { IDP_IMAGE, MAIL_IMAGE, ROOT } from '../test/support/images.ts';
-import { ACCOUNTS_YAML, MAIL_PORTS, startDirectory } from '../test/support/stack.ts';
+import { ACCOUNTS_YAML, MAIL_PORTS, startDirectory, startIdp, startNetwork } from '../test/support/stack.ts';
 
 const run = promisify(execFile);
 export const DOVECOT_LDAP_IMAGE = 'idmail-bench-dovecot-ldap:bench';
@@ -33,20 +33,9 @@ export interface Peers {
 
 /** Network, IdP, delaying proxy and directory, started once for the whole run. */
 export async function startPeers(): Promise<Peers> {
-  const network = await new Network().start();
-  const started: StartedTestContainer[] = [];
-  const stop = async () => {
-    for (const container of started.reverse()) await container.stop({ timeout: 5 }).catch(() => undefined);
-    await network.stop().catch(() => undefined);
-  };
+  const { network, started, stop } = await startNetwork(5);
   try {
-    const idp = await new GenericContainer(IDP_IMAGE)
-      .withNetwork(network)
-      .withNetworkAliases('idp')
-      .withEnvironment({ IDP_ISSUER: ISSUER, IDP_TEST_ENDPOINTS: '1' })
-      .withExposedPorts(8080)
-      .withWaitStrategy(Wait.forHttp('/health', 8080))
-      .start();
+    const idp = await startIdp(network);
     started.push(idp);
     started.push(
       await new GenericContainer(IDP_IMAGE)

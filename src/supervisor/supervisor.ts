@@ -14,8 +14,10 @@ async function socketAnswers(path: string, timeoutMs: number): Promise<void> {
   while (Date.now() < deadline) {
     const accepted = await new Promise<boolean>((resolve) => {
       const probe = connect(path);
-      probe.once('connect', () => resolve(true)).once('error', () => resolve(false));
-      probe.once('connect', () => probe.destroy());
+      probe.once('error', () => resolve(false)).once('connect', () => {
+        probe.destroy();
+        resolve(true);
+      });
     });
     if (accepted) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -39,14 +41,13 @@ function daemons(settings: Settings, helperCommand: string[]): ChildSpec[] {
  */
 export async function supervise(settings: Settings, helperCommand: string[]): Promise<void> {
   const children = daemons(settings, helperCommand).map((spec) => new SupervisedChild(spec));
-  const [helper, ...mailDaemons] = children as [SupervisedChild, ...SupervisedChild[]];
+  const [helper, dovecot, postfix] = children as [SupervisedChild, SupervisedChild, SupervisedChild];
   // The helper needs no rendered file: it starts while directories, certificate and configs are made.
   helper.start();
   await prepare(settings).catch(async (error: unknown) => {
     await helper.stop(STOP_GRACE_MS);
     throw error;
   });
-  const [dovecot, postfix] = mailDaemons as [SupervisedChild, SupervisedChild];
   dovecot.start();
   // Postfix resolves queued mail at once; a lookup that finds no helper (or last run's stale socket
   // in /run) leaves the message deferred with "address resolver failure".

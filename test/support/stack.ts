@@ -55,25 +55,36 @@ const IDP_LDAP_FEDERATION = {
 /** Where the appliance finds the test directory's CA (StartTLS to slapd). */
 export const LDAP_CA_FILE = '/etc/idmail/ldap-ca.pem';
 
-/** The test IdP (and optionally slapd) and the appliance on one network, as compose runs them. Stops and removes all. */
-export async function startStack(env: Record<string, string>, options: { ldap?: boolean } = {}): Promise<Stack> {
+/** A new network and the containers started on it; `stop` stops them in reverse order, then removes the network. */
+export async function startNetwork(stopTimeoutSeconds: number) {
   const network = await new Network().start();
   const started: StartedTestContainer[] = [];
   const stop = async () => {
-    for (const container of started.reverse()) await container.stop({ timeout: 10 }).catch(() => undefined);
+    for (const container of started.reverse()) await container.stop({ timeout: stopTimeoutSeconds }).catch(() => undefined);
     await network.stop().catch(() => undefined);
   };
+  return { network, started, stop };
+}
+
+/** The test IdP on a network, as `idp`, with its test endpoints. */
+export function startIdp(network: StartedNetwork, env: Record<string, string> = {}): Promise<StartedTestContainer> {
+  return new GenericContainer(IDP_IMAGE)
+    .withNetwork(network)
+    .withNetworkAliases('idp')
+    .withEnvironment({ IDP_ISSUER: ISSUER, IDP_TEST_ENDPOINTS: '1', ...env })
+    .withExposedPorts(8080)
+    .withWaitStrategy(Wait.forHttp('/health', 8080))
+    .start();
+}
+
+/** The test IdP (and optionally slapd) and the appliance on one network, as compose runs them. Stops and removes all. */
+export async function startStack(env: Record<string, string>, options: { ldap?: boolean } = {}): Promise<Stack> {
+  const { network, started, stop } = await startNetwork(10);
   try {
     const ldap = options.ldap ? await startDirectory(network) : undefined;
     if (ldap) started.push(ldap);
     // With a directory, the IdP checks passwords there (LDAP federation): one password per person.
-    const idpContainer = await new GenericContainer(IDP_IMAGE)
-      .withNetwork(network)
-      .withNetworkAliases('idp')
-      .withEnvironment({ IDP_ISSUER: ISSUER, IDP_TEST_ENDPOINTS: '1', IDP_WEB_REDIRECT_URIS: `https://${MAIL_HOST}:8443/`, ...(ldap ? IDP_LDAP_FEDERATION : {}) })
-      .withExposedPorts(8080)
-      .withWaitStrategy(Wait.forHttp('/health', 8080))
-      .start();
+    const idpContainer = await startIdp(network, { IDP_WEB_REDIRECT_URIS: `https://${MAIL_HOST}:8443/`, ...(ldap ? IDP_LDAP_FEDERATION : {}) });
     started.push(idpContainer);
     const files = [{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }];
     if (ldap) files.push({ content: (await ldap.exec(['cat', '/etc/ldap/tls/ca.pem'])).output, target: LDAP_CA_FILE });
