@@ -96,11 +96,9 @@ userdb static {
 }
 `;
 
-/** The helper's passdb and userdb and the auth policy out; `passdb` in their place. */
+/** The helper's passdb and userdbs out; `passdb` in their place. */
 function replaceAuth(conf: string, passdb: string): string {
-  return conf
-    .replace(/passdb lua \{[\s\S]*?\nuserdb lua \{[\s\S]*?\n\}\n/, passdb)
-    .replace(/^auth_policy_.*\n/gm, '');
+  return conf.replace(/passdb lua \{[\s\S]*?\nuserdb lua \{[\s\S]*?\n\}\n/, passdb);
 }
 
 /** The ceiling: a passdb that checks nothing. */

@@ -1,10 +1,10 @@
 import Fastify, { LogController } from 'fastify';
+import pino from 'pino';
 import type { Settings } from './config/settings.ts';
 import { dovecotRoutes } from './adapters/dovecot-http.ts';
 import { postfixMaps, serveSocketmap, timedMaps } from './adapters/postfix-socketmap.ts';
 import { AppPasswordStore } from './auth/app-passwords/app-password-store.ts';
-import { dovecotPolicyRoutes } from './adapters/dovecot-policy.ts';
-import { Authority, type DecisionObserver } from './auth/authority.ts';
+import { Authority } from './auth/authority.ts';
 import { BruteForceGuard } from './auth/brute-force/brute-force-guard.ts';
 import { openDirectory } from './auth/open-directory.ts';
 import { SignInPolicies } from './auth/policy/sign-in-policy.ts';
@@ -22,7 +22,8 @@ import { startHttpsServer } from './web/https-server.ts';
 /** The lookup service Dovecot and Postfix delegate to: HTTP on loopback, socketmap on a unix socket. */
 export async function startHelper(settings: Settings): Promise<{ close(): Promise<void> }> {
   const app = Fastify({
-    logger: { level: settings.logLevel, redact: ['req.headers.authorization', 'req.body'] },
+    // Written asynchronously (flushed at exit): a sign-in must not wait for the log reader.
+    logger: { level: settings.logLevel, redact: ['req.headers.authorization', 'req.body'], stream: pino.destination({ dest: 1, sync: false }) },
     // One log line per auth decision comes from the authority; request lines would only repeat it.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
@@ -45,12 +46,9 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
       : new MailboxPurger({ accounts, appPasswords, policies, mailRoot: settings.paths.mail, purgeAfterSeconds: provisioning.purgeAfterSeconds, log: app.log }).start();
   const metrics = new Metrics();
   const guard = settings.bruteForce === undefined ? undefined : new BruteForceGuard(settings.bruteForce, app.log, metrics.guarded);
-  const observers: DecisionObserver[] = [metrics.decided];
-  if (guard !== undefined) observers.push(({ context, decision }) => decision.outcome === 'tempfail' && guard.excuse(context.remoteIp));
-  const authority = new Authority({ directory, tokens, appPasswords, policies, provisioner, observers, log: app.log });
+  const authority = new Authority({ directory, tokens, appPasswords, policies, provisioner, guard, observers: [metrics.decided], log: app.log });
   timeRequests(app, metrics);
   await dovecotRoutes(app, authority);
-  if (guard !== undefined) dovecotPolicyRoutes(app, guard);
   metricsRoute(app, metrics);
   app.get('/health', async () => ({ status: 'ok' }));
   await app.listen({ host: '127.0.0.1', port: settings.helper.port });

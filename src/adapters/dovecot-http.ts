@@ -5,8 +5,9 @@ import type { Account } from '../auth/directory.ts';
 
 /**
  * Dovecot's delegated calls, translated to the authority and back:
- *  - POST /dovecot/introspect: Dovecot's oauth2 `introspection_mode = post` (form body token=…).
- *    Answers are flat JSON; a refusal is {"active":false}; a temporary failure is HTTP 503
+ *  - POST /dovecot/introspect: Dovecot's oauth2 `introspection_mode = post` (form body token=…;
+ *    headers X-Dovecot-Auth-Protocol and -Remote). Answers are flat JSON; a refusal is
+ *    {"active":false}; a temporary failure is HTTP 503
  *    (Dovecot then reports a temporary failure, never "invalid credentials").
  *  - POST /dovecot/passdb/verify | passdb/lookup | userdb/lookup: from auth.lua (JSON).
  */
@@ -51,6 +52,15 @@ function userdbFields(account: Account): Record<string, string> {
   return { user: account.address, ...(account.quota === undefined ? {} : { quota_storage_size: account.quota }) };
 }
 
+/**
+ * A valid token's answer also carries the user's settings: the oauth2 `fields` of Dovecot's config
+ * turn them into userdb fields, so the sign-in needs no second call. Always present, so the
+ * expansion never meets a missing field ("unlimited" is Dovecot's own default).
+ */
+function introspectionAnswer(account: Account) {
+  return { active: true, username: account.address, quota_storage_size: account.quota ?? 'unlimited' };
+}
+
 const jsonBodySchema = { body: { type: 'object', properties: { user: { type: 'string', maxLength: 512 } }, required: ['user'] } };
 
 export async function dovecotRoutes(app: FastifyInstance, authority: Authority): Promise<void> {
@@ -60,7 +70,7 @@ export async function dovecotRoutes(app: FastifyInstance, authority: Authority):
     const token = text(request.body?.token) ?? '';
     const decision = await authority.signInWithToken(token, headerContext(request));
     if (decision.outcome === 'tempfail') return reply.code(503).send({ active: false });
-    return decision.outcome === 'allow' ? { active: true, username: decision.account.address } : { active: false };
+    return decision.outcome === 'allow' ? introspectionAnswer(decision.account) : { active: false };
   });
 
   app.post<{ Body: LuaRequest }>('/dovecot/passdb/verify', { schema: jsonBodySchema }, async (request) => {

@@ -1,5 +1,8 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseAppPassword } from './app-passwords/app-password-secret.ts';
 import type { AppPasswordCheck, AppPasswordStore } from './app-passwords/app-password-store.ts';
+import type { Attempt, BruteForceGuard } from './brute-force/brute-force-guard.ts';
 import { type Account, type Directory, DirectoryUnavailable } from './directory.ts';
 import type { JitProvisioner } from './provisioning/jit-provisioner.ts';
 import { policyAllows, type SignInMethod, type SignInPolicies, signInProtocol } from './policy/sign-in-policy.ts';
@@ -17,7 +20,7 @@ export type Decision =
   | { outcome: 'deny'; why: 'unknown_user' | 'bad_credentials' | 'disabled'; reason: string }
   | { outcome: 'tempfail'; reason: string; /** Who could not answer. */ source: 'idp' | 'directory' };
 
-/** One sign-in decision as it is made: for metrics, and for the brute-force guard to excuse temporary failures. */
+/** One sign-in decision as it is made: for metrics. */
 export interface DecisionEvent {
   method: string;
   context: SignInContext;
@@ -35,6 +38,8 @@ export interface AuthorityParts {
   policies: SignInPolicies;
   /** OAUTH2_PROVISIONING=jit: makes the account of a valid token that has none yet. */
   provisioner?: JitProvisioner | undefined;
+  /** BRUTE_FORCE_PROTECTION: refuses or delays sign-ins from where too many failed. */
+  guard?: BruteForceGuard | undefined;
   observers?: DecisionObserver[] | undefined;
   log: Logger;
 }
@@ -51,6 +56,7 @@ export class Authority {
   private readonly appPasswords: AppPasswordStore;
   private readonly policies: SignInPolicies;
   private readonly provisioner: JitProvisioner | undefined;
+  private readonly guard: BruteForceGuard | undefined;
   private readonly observers: DecisionObserver[];
   private readonly log: Logger;
 
@@ -60,12 +66,16 @@ export class Authority {
     this.appPasswords = parts.appPasswords;
     this.policies = parts.policies;
     this.provisioner = parts.provisioner;
+    this.guard = parts.guard;
     this.observers = parts.observers ?? [];
     this.log = parts.log;
   }
 
+  /** A token names its account only once it is checked: before that, the guard knows the IP alone. */
   async signInWithToken(token: string, context: SignInContext): Promise<Decision> {
-    return this.tokenDecision(token, context, (decision) => this.permitted(decision, 'token', context));
+    return this.guarded('token', { ip: context.remoteIp, account: undefined }, context, () =>
+      this.tokenDecision(token, context, (decision) => this.permitted(decision, 'token', context)),
+    );
   }
 
   /** Whose token this is, for the self-service API: an account that may use tokens at all (any protocol). */
@@ -96,11 +106,36 @@ export class Authority {
 
   /** A password is an app password when it has their shape, else the account's own password. */
   async signInWithPassword(user: string, password: string, context: SignInContext): Promise<Decision> {
-    const appPassword = this.appPasswords.check(password);
-    if (appPassword !== undefined) {
-      const decision = await orTempfail(() => this.appPasswordDecision(user, appPassword, context));
-      return this.record('app-password', context, user, decision, 'appPassword' in appPassword ? { appPassword: appPassword.appPassword.id } : {});
+    const method = parseAppPassword(password) === undefined ? 'password' : 'app-password';
+    return this.guarded(method, { ip: context.remoteIp, account: user }, context, () =>
+      method === 'password' ? this.passwordDecision(user, password, context) : this.appPasswordSignIn(user, password, context),
+    );
+  }
+
+  /**
+   * Brute-force defence around a sign-in Dovecot asked for: refused (even the right credentials) or
+   * delayed before they are checked, counted after. A temporary failure is never the client's fault
+   * and is not counted; a refusal is not another guess and is not counted either.
+   */
+  private async guarded(method: SignInMethod, attempt: Attempt, context: SignInContext, decide: () => Promise<Decision>): Promise<Decision> {
+    const verdict = this.guard?.check(attempt) ?? { action: 'allow' };
+    if (verdict.action === 'refuse') return this.record(method, context, attempt.account, deny('bad_credentials', `refused by the brute-force defence: ${verdict.reason}`));
+    if (verdict.action === 'delay') await sleep(verdict.seconds * 1000);
+    const decision = await decide();
+    if (decision.outcome !== 'tempfail') {
+      const account = decision.outcome === 'allow' ? decision.account.address : attempt.account;
+      this.guard?.report({ ip: attempt.ip, account }, decision.outcome === 'allow');
     }
+    return decision;
+  }
+
+  private async appPasswordSignIn(user: string, password: string, context: SignInContext): Promise<Decision> {
+    const appPassword = this.appPasswords.check(password) ?? { outcome: 'mismatch' };
+    const decision = await orTempfail(() => this.appPasswordDecision(user, appPassword, context));
+    return this.record('app-password', context, user, decision, 'appPassword' in appPassword ? { appPassword: appPassword.appPassword.id } : {});
+  }
+
+  private async passwordDecision(user: string, password: string, context: SignInContext): Promise<Decision> {
     const decision = await orTempfail(async () => {
       const check = await this.directory.checkPassword(user, password);
       if (check.outcome === 'unknown_user') return deny('unknown_user', 'unknown user');

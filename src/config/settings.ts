@@ -56,7 +56,7 @@ export interface Settings {
   selfService: { webClientId: string | undefined } | undefined;
   /** SCIM 2.0 on the HTTPS listener, for an IdP holding this bearer token. */
   scim: { token: string } | undefined;
-  /** Failed sign-ins delayed, then refused (Dovecot's auth policy asks the helper); undefined when off. */
+  /** Failed sign-ins delayed, then refused (decided in the sign-in calls); undefined when off. */
   bruteForce: BruteForceSettings | undefined;
   /** A plain-HTTP listener on all interfaces serving only /metrics; the helper's own (loopback) has it always. */
   metricsPort: number | undefined;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Settings } from '../config/settings.ts';
 import { renderTemplate, type RenderedFile } from './templates.ts';
 
@@ -21,8 +20,6 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     quotas: settings.ldap?.attributes.quota !== undefined || settings.provisioning !== undefined,
     performanceMode: settings.loginProcessMode === 'performance',
     loginServices: protocols.map((name) => ({ name, processMinAvail: name === 'imap' ? 4 : 1 })),
-    // The nonce only salts the password hash Dovecot sends the policy endpoint, which idmail ignores.
-    bruteForce: settings.bruteForce === undefined ? false : { nonce: randomBytes(16).toString('hex') },
     oauth2:
       oauth2 === undefined
         ? false

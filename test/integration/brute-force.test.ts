@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { imapAuthenticate, plain } from '../support/sasl.ts';
 import { ACCOUNTS_YAML, CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
-/** Brute-force defence through Dovecot's auth policy hook, with the helper counting and deciding. */
+/** Brute-force defence: the helper counts and decides in the sign-in calls Dovecot makes to it. */
 const CAROL = 'carol@example.test';
 const BAN_SECONDS = 15;
 let stack: Stack;
@@ -46,7 +46,7 @@ describe('brute-force defence', () => {
       assert.match(output, /idmail_brute_force_total\{action="ban",kind="ip"\} 1/);
       assert.match(output, /idmail_brute_force_total\{action="refuse",kind="ip"\} [1-9]/);
       assert.match(output, /idmail_sign_ins_total\{method="password",protocol="imap",outcome="deny"\} (4[5-9]|[5-9]\d)/);
-      assert.match(output, /idmail_helper_request_seconds_count\{call="\/dovecot\/policy"\} [1-9]/);
+      assert.match(output, /idmail_helper_request_seconds_count\{call="\/dovecot\/passdb\/verify"\} [1-9]/);
     }
   });
 

@@ -16,7 +16,7 @@ before(async () => {
 });
 after(async () => stack?.stop());
 
-// A frozen helper answers nothing: Dovecot gives up on the policy call after 2 s and on the Lua call after 10 s.
+// A frozen helper answers nothing: Dovecot gives up on the Lua call after 10 s.
 const imaps = (mechanism: string, initial: string) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial, 30_000);
 const withToken = (token: string) => imaps('XOAUTH2', xoauth2(ALICE, token));
 const withCarolsPassword = () => imaps('PLAIN', plain('carol@example.test', CAROL_PASSWORD));

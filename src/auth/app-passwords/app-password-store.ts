@@ -1,4 +1,4 @@
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
 import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../policy/sign-in-policy.ts';
 import { hashSecret, newAppPasswordSecret, parseAppPassword, secretMatches } from './app-password-secret.ts';
 
@@ -40,10 +40,11 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** App passwords in the state database: made here, checked here, revoked at once (the row is gone). */
 export class AppPasswordStore {
-  private readonly db: DatabaseSync;
+  // Statements prepared once and reused (sign-ins check app passwords here).
+  private readonly sql: SQLTagStore;
 
   constructor(db: DatabaseSync) {
-    this.db = db;
+    this.sql = db.createTagStore();
   }
 
   create(account: string, options: { name: string; protocols: readonly SignInProtocol[]; expiresAt?: Date | undefined }): { appPassword: AppPassword; password: string } {
@@ -52,32 +53,31 @@ export class AppPasswordStore {
     }
     const secret = newAppPasswordSecret();
     const now = Date.now();
-    this.db
-      .prepare('INSERT INTO app_passwords (id, account, name, secret_hash, protocols, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(secret.id, account.toLowerCase(), options.name, hashSecret(secret.secret), options.protocols.join(','), now, options.expiresAt?.getTime() ?? null);
+    this.sql.run`INSERT INTO app_passwords (id, account, name, secret_hash, protocols, created_at, expires_at)
+      VALUES (${secret.id}, ${account.toLowerCase()}, ${options.name}, ${hashSecret(secret.secret)}, ${options.protocols.join(',')}, ${now}, ${options.expiresAt?.getTime() ?? null})`;
     return { appPassword: this.byId(secret.id) as AppPassword, password: secret.text };
   }
 
   list(account: string): AppPassword[] {
-    const rows = this.db.prepare('SELECT * FROM app_passwords WHERE account = ? ORDER BY created_at, id').all(account.toLowerCase()) as unknown as Row[];
+    const rows = this.sql.all`SELECT * FROM app_passwords WHERE account = ${account.toLowerCase()} ORDER BY created_at, id` as unknown as Row[];
     return rows.map(toAppPassword);
   }
 
   /** True when the account had this app password (and now has not). */
   revoke(account: string, id: string): boolean {
-    return Number(this.db.prepare('DELETE FROM app_passwords WHERE account = ? AND id = ?').run(account.toLowerCase(), id).changes) > 0;
+    return Number(this.sql.run`DELETE FROM app_passwords WHERE account = ${account.toLowerCase()} AND id = ${id}`.changes) > 0;
   }
 
   /** Revokes every app password of the account; how many there were. */
   revokeAll(account: string): number {
-    return Number(this.db.prepare('DELETE FROM app_passwords WHERE account = ?').run(account.toLowerCase()).changes);
+    return Number(this.sql.run`DELETE FROM app_passwords WHERE account = ${account.toLowerCase()}`.changes);
   }
 
   /** Undefined when the password is not shaped like an app password (then it is an ordinary password). */
   check(password: string, now = new Date()): AppPasswordCheck | undefined {
     const parsed = parseAppPassword(password);
     if (parsed === undefined) return undefined;
-    const row = this.db.prepare('SELECT * FROM app_passwords WHERE id = ?').get(parsed.id) as Row | undefined;
+    const row = this.sql.get`SELECT * FROM app_passwords WHERE id = ${parsed.id}` as Row | undefined;
     if (row === undefined || !secretMatches(parsed.secret, row.secret_hash)) return { outcome: 'mismatch' };
     const appPassword = toAppPassword(row);
     if (appPassword.expiresAt !== undefined && appPassword.expiresAt <= now) return { outcome: 'expired', appPassword };
@@ -87,11 +87,11 @@ export class AppPasswordStore {
   recordUse(appPassword: AppPassword, remoteIp: string | undefined, now = new Date()): void {
     const last = appPassword.lastUsedAt?.getTime() ?? 0;
     if (now.getTime() - last < LAST_USED_RESOLUTION_MS && appPassword.lastUsedIp === remoteIp) return;
-    this.db.prepare('UPDATE app_passwords SET last_used_at = ?, last_used_ip = ? WHERE id = ?').run(now.getTime(), remoteIp ?? null, appPassword.id);
+    this.sql.run`UPDATE app_passwords SET last_used_at = ${now.getTime()}, last_used_ip = ${remoteIp ?? null} WHERE id = ${appPassword.id}`;
   }
 
   private byId(id: string): AppPassword | undefined {
-    const row = this.db.prepare('SELECT * FROM app_passwords WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql.get`SELECT * FROM app_passwords WHERE id = ${id}` as Row | undefined;
     return row && toAppPassword(row);
   }
 }

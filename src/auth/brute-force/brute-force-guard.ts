@@ -37,8 +37,6 @@ interface Ban {
 
 const MAX_DELAY_SECONDS = 5;
 const DAY_MS = 86_400_000;
-/** An IdP or directory outage must not ban anyone: a temporary failure excuses the next failure report from its IP for this long. */
-const EXCUSE_MS = 30_000;
 const MAX_TRACKED = 100_000;
 
 const kindOf = (key: string): GuardEvent['kind'] => (key.startsWith('ip:') ? 'ip' : 'account');
@@ -54,10 +52,10 @@ export function allowlistOf(networks: readonly string[]): BlockList {
 }
 
 /**
- * Brute-force defence, asked by Dovecot's auth policy hook before each sign-in and told its result
- * after. Failures are counted per client IP and per account in a sliding window: past one threshold
+ * Brute-force defence, asked by the authority before each sign-in and told its result after.
+ * Failures are counted per client IP and per account in a sliding window: past one threshold
  * answers are delayed, past another the IP (or account) is refused for a ban that doubles on repeat.
- * Allowlisted networks are exempt; a temporary failure (IdP or directory down) is never counted.
+ * Allowlisted networks are exempt.
  */
 export class BruteForceGuard {
   private readonly settings: BruteForceSettings;
@@ -65,7 +63,6 @@ export class BruteForceGuard {
   private readonly log: Logger;
   private readonly failures: LRUCache<string, number[]>;
   private readonly bans: LRUCache<string, Ban>;
-  private readonly excused: LRUCache<string, number>;
   private readonly onEvent: (event: GuardEvent) => void;
 
   constructor(settings: BruteForceSettings, log: Logger, onEvent: (event: GuardEvent) => void = () => undefined) {
@@ -75,7 +72,6 @@ export class BruteForceGuard {
     this.log = log;
     this.failures = new LRUCache({ max: MAX_TRACKED, ttl: settings.windowSeconds * 1000 });
     this.bans = new LRUCache({ max: MAX_TRACKED, ttl: DAY_MS + settings.banSeconds * 1000 });
-    this.excused = new LRUCache({ max: MAX_TRACKED, ttl: EXCUSE_MS });
   }
 
   /** Before the credentials are checked: go ahead, wait, or refuse (even the right password). */
@@ -100,21 +96,12 @@ export class BruteForceGuard {
       if (attempt.account !== undefined) this.failures.delete(`account:${attempt.account.toLowerCase()}`);
       return;
     }
-    if (attempt.ip !== undefined && this.excused.get(attempt.ip) !== undefined) {
-      this.excused.delete(attempt.ip);
-      return;
-    }
     for (const key of this.keys(attempt)) {
       const failures = [...this.recent(key, now), now];
       const limit = key.startsWith('ip:') ? this.settings.banAfter : this.settings.accountBanAfter;
       if (limit > 0 && failures.length >= limit) this.ban(key, failures.length, now);
       else this.failures.set(key, failures);
     }
-  }
-
-  /** A temporary failure answered to this IP: its next failure report is not the client's fault. */
-  excuse(ip: string | undefined): void {
-    if (ip !== undefined) this.excused.set(ip, Date.now());
   }
 
   private ban(key: string, failures: number, now: number): void {

@@ -22,8 +22,9 @@ interface Found {
 
 /**
  * The directory in LDAP (ACCOUNT_PROVISIONER=LDAP): every lookup is a filter from the settings,
- * answered through pooled connections. Lookups are cached for LDAP_CACHE_TTL; password checks never
- * are: each one searches the entry afresh and binds as it.
+ * answered through pooled connections. Lookups, the entry a login names among them, are cached for
+ * LDAP_CACHE_TTL; passwords never are: each check binds as the entry, and a failed bind searches
+ * the entry afresh in case it moved.
  */
 export class LdapDirectory implements Directory {
   private readonly settings: LdapSettings;
@@ -47,18 +48,27 @@ export class LdapDirectory implements Directory {
     return this.cached(`user:${key}`, async () => (await this.findOne(this.settings.filters.user, key))?.account);
   }
 
-  accountBySignInName(name: string): Promise<Account | undefined> {
-    const key = name.toLowerCase();
-    return this.cached(`login:${key}`, async () => (await this.findOne(this.settings.filters.login, key))?.account);
+  async accountBySignInName(name: string): Promise<Account | undefined> {
+    return (await this.entryOfLogin(name))?.account;
   }
 
+  /** One bind per check when the entry is known (Dovecot's own LDAP passdb searches and binds every time). */
   async checkPassword(name: string, password: string): Promise<PasswordCheck> {
+    const known = await this.entryOfLogin(name);
+    if (known === undefined) return { outcome: 'unknown_user' };
+    if (await this.connections.passwordMatches(known.dn, password)) return { outcome: 'match', account: known.account };
     const key = name.toLowerCase();
     const found = await this.findOne(this.settings.filters.login, key);
-    this.remember(`login:${key}`, found?.account);
+    this.remember(`login:${key}`, found);
     if (found === undefined) return { outcome: 'unknown_user' };
+    if (found.dn === known.dn) return { outcome: 'mismatch', account: found.account };
     const matches = await this.connections.passwordMatches(found.dn, password);
     return { outcome: matches ? 'match' : 'mismatch', account: found.account };
+  }
+
+  private entryOfLogin(name: string): Promise<Found | undefined> {
+    const key = name.toLowerCase();
+    return this.cached(`login:${key}`, () => this.findOne(this.settings.filters.login, key));
   }
 
   async servesDomain(domain: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
 
 /** What a person signs in to; Dovecot's service names (Postfix's SASL arrives as smtp). */
 export const SIGN_IN_PROTOCOLS = ['imap', 'pop3', 'smtp', 'sieve'] as const;
@@ -31,37 +31,35 @@ interface Row {
 
 /** AUTH_METHODS and AUTH_PROTOCOLS for everyone, narrowed or widened per account (idmail policy …). */
 export class SignInPolicies {
-  private readonly db: DatabaseSync;
+  // Statements prepared once and reused: preparing one on every sign-in cost more than the query.
+  private readonly sql: SQLTagStore;
   readonly defaults: SignInPolicy;
 
   constructor(db: DatabaseSync, defaults: SignInPolicy) {
-    this.db = db;
+    this.sql = db.createTagStore();
     this.defaults = defaults;
   }
 
   for(account: string): SignInPolicy {
-    const row = this.db.prepare('SELECT * FROM sign_in_policies WHERE account = ?').get(account.toLowerCase()) as Row | undefined;
+    const row = this.sql.get`SELECT * FROM sign_in_policies WHERE account = ${account.toLowerCase()}` as Row | undefined;
     const override = row === undefined ? {} : overrideOf(row);
     return { methods: override.methods ?? this.defaults.methods, protocols: override.protocols ?? this.defaults.protocols };
   }
 
   /** Overrides what is given; what is not given keeps following the defaults. */
   set(account: string, override: Partial<SignInPolicy>): void {
-    this.db
-      .prepare(
-        `INSERT INTO sign_in_policies (account, methods, protocols) VALUES (?, ?, ?)
-         ON CONFLICT (account) DO UPDATE SET methods = coalesce(excluded.methods, methods), protocols = coalesce(excluded.protocols, protocols)`,
-      )
-      .run(account.toLowerCase(), override.methods?.join(',') ?? null, override.protocols?.join(',') ?? null);
+    this.sql.run`INSERT INTO sign_in_policies (account, methods, protocols)
+      VALUES (${account.toLowerCase()}, ${override.methods?.join(',') ?? null}, ${override.protocols?.join(',') ?? null})
+      ON CONFLICT (account) DO UPDATE SET methods = coalesce(excluded.methods, methods), protocols = coalesce(excluded.protocols, protocols)`;
   }
 
   /** Back to the defaults. */
   clear(account: string): boolean {
-    return Number(this.db.prepare('DELETE FROM sign_in_policies WHERE account = ?').run(account.toLowerCase()).changes) > 0;
+    return Number(this.sql.run`DELETE FROM sign_in_policies WHERE account = ${account.toLowerCase()}`.changes) > 0;
   }
 
   overrides(): ({ account: string } & Partial<SignInPolicy>)[] {
-    const rows = this.db.prepare('SELECT * FROM sign_in_policies ORDER BY account').all() as unknown as Row[];
+    const rows = this.sql.all`SELECT * FROM sign_in_policies ORDER BY account` as unknown as Row[];
     return rows.map((row) => ({ account: row.account, ...overrideOf(row) }));
   }
 }

@@ -1,4 +1,4 @@
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
 import type { Account } from '../directory.ts';
 
 export interface ProvisionedAccount extends Account {
@@ -37,58 +37,56 @@ const toAccount = (row: Row): ProvisionedAccount => ({
 
 /** Accounts the IdP brought into being (just in time, or later by SCIM), in the state database. */
 export class ProvisionedAccounts {
-  private readonly db: DatabaseSync;
+  // Statements prepared once and reused (sign-ins look accounts up here).
+  private readonly sql: SQLTagStore;
 
   constructor(db: DatabaseSync) {
-    this.db = db;
+    this.sql = db.createTagStore();
   }
 
   get(address: string): ProvisionedAccount | undefined {
-    const row = this.db.prepare('SELECT * FROM provisioned_accounts WHERE address = ?').get(address.toLowerCase()) as Row | undefined;
+    const row = this.sql.get`SELECT * FROM provisioned_accounts WHERE address = ${address.toLowerCase()}` as Row | undefined;
     return row && toAccount(row);
   }
 
   /** Creates the account unless it exists; true only for the one call that created it (concurrent first sign-ins). */
   createOnce(address: string, details: ProvisioningDetails): boolean {
-    const result = this.db
-      .prepare('INSERT INTO provisioned_accounts (address, source, template, quota, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (address) DO NOTHING')
-      .run(address.toLowerCase(), details.source, details.template, details.quota ?? null, Date.now());
+    const result = this.sql.run`INSERT INTO provisioned_accounts (address, source, template, quota, created_at)
+      VALUES (${address.toLowerCase()}, ${details.source}, ${details.template}, ${details.quota ?? null}, ${Date.now()}) ON CONFLICT (address) DO NOTHING`;
     return Number(result.changes) === 1;
   }
 
   /** Creates or updates the account as the IdP describes it; a deleted one whose mail is still kept comes back. */
   put(address: string, details: ProvisioningDetails & { active: boolean }): 'created' | 'restored' | 'updated' {
     const before = this.get(address);
-    this.db
-      .prepare(
-        `INSERT INTO provisioned_accounts (address, source, template, quota, active, created_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (address) DO UPDATE SET source = excluded.source, template = excluded.template, quota = excluded.quota, active = excluded.active, deleted_at = NULL`,
-      )
-      .run(address.toLowerCase(), details.source, details.template, details.quota ?? null, details.active ? 1 : 0, Date.now());
+    this.sql.run`INSERT INTO provisioned_accounts (address, source, template, quota, active, created_at)
+      VALUES (${address.toLowerCase()}, ${details.source}, ${details.template}, ${details.quota ?? null}, ${details.active ? 1 : 0}, ${Date.now()})
+      ON CONFLICT (address) DO UPDATE SET source = excluded.source, template = excluded.template, quota = excluded.quota, active = excluded.active, deleted_at = NULL`;
     if (before === undefined) return 'created';
     return before.deletedAt === undefined ? 'updated' : 'restored';
   }
 
   markDeleted(address: string, now = Date.now()): void {
-    this.db.prepare('UPDATE provisioned_accounts SET deleted_at = ? WHERE address = ? AND deleted_at IS NULL').run(now, address.toLowerCase());
+    this.sql.run`UPDATE provisioned_accounts SET deleted_at = ${now} WHERE address = ${address.toLowerCase()} AND deleted_at IS NULL`;
   }
 
   /** Deleted accounts whose mail was kept since before this time. */
   deletedBefore(time: number): string[] {
-    const rows = this.db.prepare('SELECT address FROM provisioned_accounts WHERE deleted_at <= ? ORDER BY address').all(time) as unknown as { address: string }[];
+    const rows = this.sql.all`SELECT address FROM provisioned_accounts WHERE deleted_at <= ${time} ORDER BY address` as unknown as { address: string }[];
     return rows.map((row) => row.address);
   }
 
   remove(address: string): void {
-    this.db.prepare('DELETE FROM provisioned_accounts WHERE address = ?').run(address.toLowerCase());
+    this.sql.run`DELETE FROM provisioned_accounts WHERE address = ${address.toLowerCase()}`;
   }
 
   servesDomain(domain: string): boolean {
-    const row = this.db.prepare("SELECT 1 FROM provisioned_accounts WHERE address LIKE ? ESCAPE '\\' LIMIT 1").get(`%@${domain.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}`);
+    const pattern = `%@${domain.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}`;
+    const row = this.sql.get`SELECT 1 FROM provisioned_accounts WHERE address LIKE ${pattern} ESCAPE '\\' LIMIT 1`;
     return row !== undefined;
   }
 
   list(): ProvisionedAccount[] {
-    return (this.db.prepare('SELECT * FROM provisioned_accounts ORDER BY address').all() as unknown as Row[]).map(toAccount);
+    return (this.sql.all`SELECT * FROM provisioned_accounts ORDER BY address` as unknown as Row[]).map(toAccount);
   }
 }

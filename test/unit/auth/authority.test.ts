@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import { AppPasswordStore } from '../../../src/auth/app-passwords/app-password-store.ts';
 import { Authority } from '../../../src/auth/authority.ts';
-import type { Account, Directory, PasswordCheck } from '../../../src/auth/directory.ts';
+import { BruteForceGuard } from '../../../src/auth/brute-force/brute-force-guard.ts';
+import { type Account, type Directory, DirectoryUnavailable, type PasswordCheck } from '../../../src/auth/directory.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, SignInPolicies, type SignInPolicy } from '../../../src/auth/policy/sign-in-policy.ts';
 import type { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
 import { openStateDatabase } from '../../../src/state/state-database.ts';
@@ -49,12 +50,12 @@ const fakeTokens = {
   },
 } as unknown as TokenChecker;
 
-function setup(defaults = everything) {
+function setup(defaults = everything, guard?: BruteForceGuard) {
   const db = openStateDatabase(':memory:');
   const directory = new FakeDirectory();
   const appPasswords = new AppPasswordStore(db);
   const policies = new SignInPolicies(db, defaults);
-  const authority = new Authority({ directory, tokens: fakeTokens, appPasswords, policies, log: silent });
+  const authority = new Authority({ directory, tokens: fakeTokens, appPasswords, policies, guard, log: silent });
   return { directory, appPasswords, policies, authority };
 }
 
@@ -119,5 +120,45 @@ describe('sign-in with app passwords and policies', () => {
     assert.equal(await outcome(authority.tokenHolder('forged', {})), 'deny');
     policies.set('alice@example.org', { methods: ['app-password'] });
     assert.equal(await outcome(authority.tokenHolder('token-for-alice@example.org', {})), 'deny');
+  });
+});
+
+describe('brute-force defence around sign-ins', () => {
+  // No delays here (they are the guard's own tests): three failures from one IP ban it.
+  const guarded = () => setup(everything, new BruteForceGuard({ windowSeconds: 600, delayAfter: 100, banAfter: 3, accountBanAfter: 0, banSeconds: 60, allowlist: ['127.0.0.0/8'] }, silent));
+  const attacker = { protocol: 'imap', remoteIp: '203.0.113.9' };
+
+  it('after wrong passwords from one IP refuses it the right password and a valid token, and leaves other IPs alone', async () => {
+    const { authority } = guarded();
+    for (let i = 0; i < 3; i++) assert.equal((await authority.signInWithPassword('alice@example.org', 'guess', attacker)).outcome, 'deny');
+    const refused = await authority.signInWithPassword('alice@example.org', 'alice-pw', attacker);
+    assert.match(refused.outcome === 'deny' ? refused.reason : '', /refused by the brute-force defence: ip banned/);
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org', attacker)), 'deny');
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', imap)), 'allow');
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'guess', { protocol: 'imap', remoteIp: '127.0.0.1' })), 'deny');
+  });
+
+  it('counts refused tokens against the IP', async () => {
+    const { authority } = guarded();
+    for (let i = 0; i < 3; i++) assert.equal(await outcome(authority.signInWithToken('forged', attacker)), 'deny');
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org', attacker)), 'deny');
+  });
+
+  it('never counts a temporary failure: a directory outage bans no one', async () => {
+    const { authority, directory } = guarded();
+    const checkPassword = directory.checkPassword.bind(directory);
+    directory.checkPassword = async () => {
+      throw new DirectoryUnavailable('directory down');
+    };
+    for (let i = 0; i < 5; i++) assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', attacker)), 'tempfail');
+    directory.checkPassword = checkPassword;
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', attacker)), 'allow');
+  });
+
+  it('never counts loopback (allowlisted) failures', async () => {
+    const { authority } = guarded();
+    const local = { protocol: 'imap', remoteIp: '127.0.0.1' };
+    for (let i = 0; i < 5; i++) await authority.signInWithPassword('alice@example.org', 'guess', local);
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', local)), 'allow');
   });
 });

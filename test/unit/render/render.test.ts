@@ -32,13 +32,14 @@ describe('config rendering', () => {
     assert.doesNotMatch(dovecot, /oauth2 \{/);
   });
 
-  it('asks the helper before each sign-in for brute-force defence, unless it is off', async () => {
-    const on = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
-    assert.match(on, /auth_policy_server_url = http:\/\/127\.0\.0\.1:8800\/dovecot\/policy\n/);
-    assert.match(on, /auth_policy_hash_nonce = [0-9a-f]{32}\n/);
-    assert.match(on, /auth_policy_check_after_auth = no/);
-    const off = (await rendered({ ...oauthEnv, BRUTE_FORCE_PROTECTION: '0' }))['/etc/dovecot/dovecot.conf']!;
-    assert.doesNotMatch(off, /auth_policy/);
+  it('settles a token sign-in with one helper call: no auth policy, no passdb lookup, settings from the answer', async () => {
+    const dovecot = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
+    assert.doesNotMatch(dovecot, /auth_policy/);
+    assert.match(dovecot, /passdb lua \{\n {2}mechanisms_filter = plain login\n/);
+    assert.match(dovecot, /fields \{\n {4}userdb_user = %\{oauth2:username\}\n {2}\}/);
+    assert.match(dovecot, /userdb prefetch \{\n\}\nuserdb lua \{/);
+    const withQuotas = (await rendered({ ...oauthEnv, OAUTH2_PROVISIONING: 'jit' }))['/etc/dovecot/dovecot.conf']!;
+    assert.match(withQuotas, /userdb_quota_storage_size = %\{oauth2:quota_storage_size\}\n/);
   });
 
   it('uses performance mode by default and one process per login in security mode', async () => {

@@ -66,15 +66,6 @@ describe('brute-force guard', () => {
     assert.deepEqual(guard.check({ ip: '127.0.0.1', account: 'x' }, T0), { action: 'allow' });
   });
 
-  it('does not count a failure the IdP or directory caused (excused by a temporary failure)', () => {
-    const { guard } = guardWithLog();
-    for (let i = 0; i < 6; i++) {
-      guard.excuse(attacker.ip);
-      guard.report(attacker, false, T0 + i);
-    }
-    assert.deepEqual(guard.check(attacker, T0 + 100), { action: 'allow' });
-  });
-
   it('counts failures only within the window', () => {
     const { guard } = guardWithLog();
     fail(guard, attacker, 5);

@@ -56,17 +56,35 @@ function setup(cacheSeconds = settings.cacheSeconds): { fake: FakeConnections; d
 }
 
 describe('LDAP directory', () => {
-  it('checks every password afresh: a changed password counts at the next sign-in', async () => {
+  it('checks every password by a bind (a changed password counts at once), searching the entry only when unknown or after a failed bind', async () => {
     const { fake, directory } = setup();
     const alice = person('alice');
-    fake.answers.set('(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(mail=alice@example.org))', [alice]);
+    const filter = '(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(mail=alice@example.org))';
+    fake.answers.set(filter, [alice]);
     fake.passwords.set(alice.dn, 'old');
     assert.equal((await directory.checkPassword('Alice@example.org', 'old')).outcome, 'match');
+    assert.equal((await directory.checkPassword('alice@example.org', 'old')).outcome, 'match');
+    assert.equal(fake.searches.length, 1);
     fake.passwords.set(alice.dn, 'new');
     assert.equal((await directory.checkPassword('alice@example.org', 'old')).outcome, 'mismatch');
     assert.equal((await directory.checkPassword('alice@example.org', 'new')).outcome, 'match');
-    assert.equal(fake.searches.length, 3);
+    assert.equal(fake.searches.length, 2);
     assert.equal((await directory.checkPassword('nobody@example.org', 'x')).outcome, 'unknown_user');
+  });
+
+  it('follows an entry that moved: a failed bind on the remembered DN searches again and binds as the new one', async () => {
+    const { fake, directory } = setup();
+    const filter = '(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(mail=alice@example.org))';
+    fake.answers.set(filter, [person('alice')]);
+    fake.passwords.set('uid=alice,dc=example,dc=org', 'pw');
+    assert.equal((await directory.checkPassword('alice@example.org', 'pw')).outcome, 'match');
+    const moved = { ...person('alice'), dn: 'uid=alice,ou=staff,dc=example,dc=org' };
+    fake.answers.set(filter, [moved]);
+    fake.passwords = new Map([[moved.dn, 'pw']]);
+    assert.equal((await directory.checkPassword('alice@example.org', 'pw')).outcome, 'match');
+    fake.answers.set(filter, []);
+    fake.passwords = new Map();
+    assert.equal((await directory.checkPassword('alice@example.org', 'pw')).outcome, 'unknown_user');
   });
 
   it('caches account lookups for LDAP_CACHE_TTL and reads the enabled flag and quota', async () => {
