@@ -3,7 +3,7 @@
  * one run on this machine. Prints a table and writes bench/results/logins.json.
  *
  *   npm run bench            (cold start first, then this)
- *   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=3 BENCH_CONCURRENCY=16 node bench/logins.ts
+ *   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=3 BENCH_CONCURRENCY=16 BENCH_ROUNDS=3 node bench/logins.ts
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -31,6 +31,8 @@ import { type Credential, credentials, type LoadResult, runLoad } from './load-g
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+/** Setups compared with each other run in turn, round after round; each one's figure is its median round. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TOKEN_LEVELS = [1, 100, 1000, 10_000];
 const ACCOUNT_LEVELS = [1, 1000, 10_000, 100_000];
 const PEOPLE = [USERS.alice, USERS.bob];
@@ -40,13 +42,25 @@ interface Row extends LoadResult {
   idpRequestsPer1000: number;
 }
 
+/** One setup of a comparison: how its appliance is made and what a login presents to it. */
+interface Setup {
+  name: string;
+  env: Record<string, string>;
+  image?: string;
+  rewrite?: (conf: string) => string;
+  credential: (worker: number, iteration: number) => Credential;
+  protocol?: 'imap' | 'smtp';
+}
+
+/** The median rows of the comparisons, and every round of them. */
 const rows: Row[] = [];
+const roundRows: Array<Row & { round: number }> = [];
 const run = promisify(execFile);
 
 const totalRequests = async (peers: Peers) => Object.values(await peers.idp.requests()).reduce((sum, count) => sum + count, 0);
 
 /** One measured load against an appliance, with the IdP requests it caused. */
-async function measure(peers: Peers, name: string, appliance: Appliance, credential: (worker: number, iteration: number) => Credential, protocol: 'imap' | 'smtp' = 'imap'): Promise<Row> {
+async function measure(peers: Peers, name: string, appliance: Appliance, credential: Setup['credential'], protocol: 'imap' | 'smtp' = 'imap'): Promise<Row> {
   const before = await totalRequests(peers);
   const result = await runLoad({
     protocol,
@@ -57,24 +71,58 @@ async function measure(peers: Peers, name: string, appliance: Appliance, credent
     durationMs: SECONDS * 1000,
     credential,
   });
-  const row = { name, ...result, idpRequestsPer1000: ((await totalRequests(peers)) - before) / (result.attempted / 1000) };
-  rows.push(row);
-  console.log(format(row));
-  return row;
+  return { name, ...result, idpRequestsPer1000: ((await totalRequests(peers)) - before) / (result.attempted / 1000) };
 }
 
 /** Starts an appliance, optionally rewrites its Dovecot config, runs `body`, stops it. */
-async function withAppliance<T>(peers: Peers, env: Record<string, string>, body: (appliance: Appliance) => Promise<T>, options: { image?: string; rewrite?: (conf: string) => string } = {}): Promise<T> {
-  const appliance = await startAppliance(peers, env, options.image);
+async function withAppliance<T>(peers: Peers, setup: Pick<Setup, 'env' | 'image' | 'rewrite'>, body: (appliance: Appliance) => Promise<T>): Promise<T> {
+  const appliance = await startAppliance(peers, setup.env, setup.image);
   try {
-    if (options.rewrite) await rewriteDovecot(appliance, options.rewrite);
+    if (setup.rewrite) await rewriteDovecot(appliance, setup.rewrite);
     return await body(appliance);
   } finally {
     await appliance.stop();
   }
 }
 
+/** Every setup's appliance at once (idle ones cost nothing), so the rounds can take turns. */
+async function withAppliances<T>(peers: Peers, setups: Setup[], body: (appliances: Appliance[]) => Promise<T>, started: Appliance[] = []): Promise<T> {
+  const [first, ...rest] = setups;
+  if (first === undefined) return body(started);
+  return withAppliance(peers, first, (appliance) => withAppliances(peers, rest, body, [...started, appliance]));
+}
+
+const median = (candidates: Row[]) => [...candidates].sort((a, b) => a.loginsPerSecond - b.loginsPerSecond)[Math.floor(candidates.length / 2)] as Row;
+
+/**
+ * Measures the setups in turn, ROUNDS times, and keeps each one's median round: this machine's
+ * speed drifts by ±10 % between runs, and taking turns spreads the drift over all of them alike.
+ */
+async function compare(peers: Peers, setups: Setup[], watch?: (appliances: Appliance[]) => () => void): Promise<void> {
+  await withAppliances(peers, setups, async (appliances) => {
+    const stopWatching = watch?.(appliances);
+    const measured = setups.map((): Row[] => []);
+    try {
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        for (const [index, setup] of setups.entries()) {
+          const row = await measure(peers, setup.name, appliances[index] as Appliance, setup.credential, setup.protocol);
+          measured[index]?.push(row);
+          roundRows.push({ ...row, round });
+          console.log(`  round ${round}: ${format(row)}`);
+        }
+      }
+    } finally {
+      stopWatching?.();
+    }
+    for (const candidates of measured) {
+      rows.push(median(candidates));
+      console.log(format(median(candidates)));
+    }
+  });
+}
+
 const byWorker = (tokens: string[]) => (worker: number) => credentials.xoauth2(PEOPLE[worker % 2]!.address, tokens[worker % 2]!);
+const plainStatic = (worker: number) => credentials.plain(PEOPLE[worker % 2]!.address, 'x');
 const jwtFor = (peers: Peers, address: string, extra: Record<string, unknown> = {}) => peers.idp.mint({ aud: 'urn:idmail', email: address, sub: address, ...extra });
 
 const JWT_ENV = { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER, OAUTH2_AUDIENCE: 'urn:idmail' };
@@ -93,51 +141,56 @@ interface Extras {
   accountScaling: Array<{ accounts: number; loginsPerSecond: number; p50Ms: number; p99Ms: number }>;
 }
 
+/** The ceiling and JWT sign-ins; the JWT appliance's memory at rest and at its peak during the rounds. */
 async function ceilingAndJwt(peers: Peers, jwts: string[]): Promise<Extras['memory']> {
-  await withAppliance(peers, { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER }, (mail) => measure(peers, '1 ceiling: Dovecot static passdb (PLAIN)', mail, (worker) => credentials.plain(PEOPLE[worker % 2]!.address, 'x')), {
-    rewrite: staticPassdb,
-  });
-  const memory = await withAppliance(peers, JWT_ENV, async (mail) => {
-    const atRest = await memoryOf(mail);
-    let underLoad: Memory = { helperMiB: 0, supervisorMiB: 0, totalMiB: 0 };
+  const memory: Extras['memory'] = { atRest: { helperMiB: 0, supervisorMiB: 0, totalMiB: 0 }, underLoad: { helperMiB: 0, supervisorMiB: 0, totalMiB: 0 } };
+  const watchJwt = ([, jwtAppliance]: Appliance[]) => {
+    const appliance = jwtAppliance as Appliance;
+    void memoryOf(appliance).then((now) => (memory.atRest = now));
     const sampler = setInterval(() => {
-      void memoryOf(mail).then((now) => {
-        underLoad = {
-          helperMiB: Math.max(underLoad.helperMiB, now.helperMiB),
-          supervisorMiB: Math.max(underLoad.supervisorMiB, now.supervisorMiB),
-          totalMiB: Math.max(underLoad.totalMiB, now.totalMiB),
-        };
+      void memoryOf(appliance).then((now) => {
+        const peak = memory.underLoad;
+        memory.underLoad = { helperMiB: Math.max(peak.helperMiB, now.helperMiB), supervisorMiB: Math.max(peak.supervisorMiB, now.supervisorMiB), totalMiB: Math.max(peak.totalMiB, now.totalMiB) };
       });
     }, 1000);
-    await measure(peers, '2 idmail XOAUTH2 JWT, cached', mail, byWorker(jwts)).finally(() => clearInterval(sampler));
-    return { atRest, underLoad };
-  });
-  await withAppliance(peers, { ...JWT_ENV, ...UNCACHED }, (mail) => measure(peers, '2 idmail XOAUTH2 JWT, first seen (cache off)', mail, byWorker(jwts)));
+    return () => clearInterval(sampler);
+  };
+  await compare(
+    peers,
+    [
+      { name: '1 ceiling: Dovecot static passdb (PLAIN)', env: { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER }, rewrite: staticPassdb, credential: plainStatic },
+      { name: '2 idmail XOAUTH2 JWT, cached', env: JWT_ENV, credential: byWorker(jwts) },
+      { name: '2 idmail XOAUTH2 JWT, first seen (cache off)', env: { ...JWT_ENV, ...UNCACHED }, credential: byWorker(jwts) },
+    ],
+    watchJwt,
+  );
   return memory;
 }
 
 async function introspectionAndUserinfo(peers: Peers): Promise<void> {
   const opaque = await Promise.all(PEOPLE.map((person) => peers.idp.token(person)));
   for (const [label, issuer] of [['', ISSUER], [', IdP +10 ms', SLOW_ISSUER]] as const) {
-    await withAppliance(peers, introspectionEnv(issuer), (mail) => measure(peers, `3 idmail XOAUTH2 opaque, cache hit${label}`, mail, byWorker(opaque)));
-    await withAppliance(peers, { ...introspectionEnv(issuer), ...UNCACHED }, (mail) => measure(peers, `3 idmail XOAUTH2 opaque, cache miss${label}`, mail, byWorker(opaque)));
-    await withAppliance(peers, { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: `${issuer}/me` }, (mail) => measure(peers, `4 DMS-style Dovecot oauth2 → userinfo${label}`, mail, byWorker(opaque)), {
-      rewrite: userinfoOauth2(`${issuer}/me`),
-    });
+    await compare(peers, [
+      { name: `3 idmail XOAUTH2 opaque, cache hit${label}`, env: introspectionEnv(issuer), credential: byWorker(opaque) },
+      { name: `3 idmail XOAUTH2 opaque, cache miss${label}`, env: { ...introspectionEnv(issuer), ...UNCACHED }, credential: byWorker(opaque) },
+      { name: `4 DMS-style Dovecot oauth2 → userinfo${label}`, env: { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: `${issuer}/me` }, rewrite: userinfoOauth2(`${issuer}/me`), credential: byWorker(opaque) },
+    ]);
   }
 }
 
 async function ldapPasswords(peers: Peers): Promise<void> {
   const login = (worker: number) => credentials.plain(PEOPLE[worker % 2]!.address, PEOPLE[worker % 2]!.password);
-  await withAppliance(peers, LDAP_ENV, (mail) => measure(peers, '5 idmail PLAIN, LDAP bind', mail, login));
-  await withAppliance(peers, LDAP_ENV, (mail) => measure(peers, "5 Dovecot's own LDAP passdb (auth bind)", mail, login), { image: DOVECOT_LDAP_IMAGE, rewrite: dovecotLdapPassdb });
+  await compare(peers, [
+    { name: '5 idmail PLAIN, LDAP bind', env: LDAP_ENV, credential: login },
+    { name: "5 Dovecot's own LDAP passdb (auth bind)", env: LDAP_ENV, image: DOVECOT_LDAP_IMAGE, rewrite: dovecotLdapPassdb, credential: login },
+  ]);
 }
 
 async function submissions(peers: Peers, jwts: string[]): Promise<void> {
-  await withAppliance(peers, JWT_ENV, (mail) => measure(peers, '6 idmail SMTP AUTH XOAUTH2 + message', mail, byWorker(jwts), 'smtp'));
-  await withAppliance(peers, JWT_ENV, (mail) => measure(peers, '6 ceiling SMTP AUTH PLAIN static + message', mail, (worker) => credentials.plain(PEOPLE[worker % 2]!.address, 'x'), 'smtp'), {
-    rewrite: staticPassdb,
-  });
+  await compare(peers, [
+    { name: '6 idmail SMTP AUTH XOAUTH2 + message', env: JWT_ENV, credential: byWorker(jwts), protocol: 'smtp' },
+    { name: '6 ceiling SMTP AUTH PLAIN static + message', env: JWT_ENV, rewrite: staticPassdb, credential: plainStatic, protocol: 'smtp' },
+  ]);
 }
 
 /** Latency with 1 … 10 000 distinct cached tokens in use. */
@@ -146,7 +199,7 @@ async function tokenScaling(peers: Peers): Promise<Extras['tokenScaling']> {
   while (minted.length < Math.max(...TOKEN_LEVELS)) {
     minted.push(...(await Promise.all(Array.from({ length: 50 }, () => jwtFor(peers, USERS.alice.address, { jti: crypto.randomUUID() })))));
   }
-  return withAppliance(peers, JWT_ENV, async (mail) => {
+  return withAppliance(peers, { env: JWT_ENV }, async (mail) => {
     const levels: Extras['tokenScaling'] = [];
     for (const count of TOKEN_LEVELS) {
       const tokens = minted.slice(0, count);
@@ -154,6 +207,7 @@ async function tokenScaling(peers: Peers): Promise<Extras['tokenScaling']> {
       // First pass: every token seen once, so the measured run only meets cached ones.
       await runLoad({ protocol: 'imap', host: mail.host, port: 143, concurrency: CONCURRENCY, warmupMs: 0, durationMs: 600_000, maxLogins: count, credential: () => credentials.xoauth2(USERS.alice.address, tokens[next++ % count]!) });
       const row = await measure(peers, `cached tokens in use: ${count}`, mail, () => credentials.xoauth2(USERS.alice.address, tokens[Math.floor(Math.random() * count)]!));
+      console.log(format(row));
       levels.push({ tokens: count, loginsPerSecond: row.loginsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms });
     }
     return levels;
@@ -168,7 +222,7 @@ function accountsFile(count: number): string {
 /** Latency with 1 … 100 000 accounts in the accounts file. */
 async function accountScaling(peers: Peers): Promise<Extras['accountScaling']> {
   const jwt = await jwtFor(peers, USERS.alice.address);
-  return withAppliance(peers, JWT_ENV, async (mail) => {
+  return withAppliance(peers, { env: JWT_ENV }, async (mail) => {
     const levels: Extras['accountScaling'] = [];
     for (const count of ACCOUNT_LEVELS) {
       await mail.container.copyContentToContainer([{ content: accountsFile(count), target: '/etc/idmail/accounts.yaml' }]);
@@ -176,6 +230,7 @@ async function accountScaling(peers: Peers): Promise<Extras['accountScaling']> {
       const settle = { protocol: 'imap' as const, host: mail.host, port: 143, concurrency: 1, warmupMs: 0, durationMs: 1000, maxLogins: 1, credential: () => credentials.xoauth2(USERS.alice.address, jwt) };
       for (let attempt = 0; attempt < 60 && (await runLoad(settle)).logins === 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 1000));
       const row = await measure(peers, `accounts in the file: ${count}`, mail, () => credentials.xoauth2(USERS.alice.address, jwt));
+      console.log(format(row));
       levels.push({ accounts: count, loginsPerSecond: row.loginsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms });
     }
     return levels;
@@ -209,8 +264,9 @@ async function imageSizeMiB(): Promise<number> {
 
 await buildServiceImages();
 await buildDovecotLdapImage();
-console.log(`${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${CONCURRENCY} connections; IMAP on 143 (cleartext allowed), SMTP on 587 with STARTTLS`);
-console.log(`${'setup'.padEnd(52)} ${'logins/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'IdP/1000'.padStart(9)}  errors`);
+const HEADER = `${'setup'.padEnd(52)} ${'logins/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'IdP/1000'.padStart(9)}  errors`;
+console.log(`${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${CONCURRENCY} connections, ${ROUNDS} rounds; IMAP on 143 (cleartext allowed), SMTP on 587 with STARTTLS`);
+console.log(HEADER);
 const peers = await startPeers();
 try {
   const jwts = await Promise.all(PEOPLE.map((person) => jwtFor(peers, person.address)));
@@ -221,11 +277,12 @@ try {
   const extras: Extras = { memory, tokenScaling: await tokenScaling(peers), accountScaling: await accountScaling(peers) };
   const coldStart = await readFile(new URL('results/cold-start.json', import.meta.url), 'utf8').then((text) => JSON.parse(text) as { median: number }, () => undefined);
   const summary = { ratios: ratios(), imageSizeMiB: await imageSizeMiB(), coldStartMedianSeconds: coldStart?.median, ...extras };
+  console.log(`\nmedians of ${ROUNDS} rounds\n${HEADER}\n${rows.map(format).join('\n')}`);
   console.log(JSON.stringify(summary, null, 2));
   const results = new URL('results/', import.meta.url);
   await mkdir(results, { recursive: true });
-  const settings = { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY };
-  await writeFile(new URL('logins.json', results), `${JSON.stringify({ date: new Date().toISOString(), settings, rows, ...summary }, null, 2)}\n`);
+  const settings = { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS };
+  await writeFile(new URL('logins.json', results), `${JSON.stringify({ date: new Date().toISOString(), settings, rows, ...summary, rounds: roundRows }, null, 2)}\n`);
 } finally {
   await peers.stop();
 }

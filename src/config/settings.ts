@@ -84,6 +84,8 @@ export const PATHS = {
   dovecotBaseDir: '/run/dovecot',
   postfixConfigDir: '/etc/postfix',
   luaScript: '/usr/share/idmail/dovecot/auth.lua',
+  /** Sieve before every user's filters: drops a message delivered again after a crash (compiled at image build). */
+  deduplicateSieve: '/usr/share/idmail/sieve/deduplicate.sieve',
   socketmap: '/run/idmail/postfix-maps.sock',
   /** App passwords and sign-in policies (SQLite). */
   stateDatabase: '/var/mail-state/idmail.db',

@@ -14,6 +14,7 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     helperUrl: settings.helper.url,
     baseDir: paths.dovecotBaseDir,
     luaScript: paths.luaScript,
+    deduplicateSieve: paths.deduplicateSieve,
     mailRoot: paths.mail,
     postfixSpool: paths.postfixQueue,
     tls: settings.tls,

@@ -42,6 +42,13 @@ describe('config rendering', () => {
     assert.match(withQuotas, /userdb_quota_storage_size = %\{oauth2:quota_storage_size\}\n/);
   });
 
+  it('delivers each accepted message once: a Sieve script before the user filters drops a repeated Message-ID, one delivery per mailbox at a time', async () => {
+    const files = await rendered(oauthEnv);
+    assert.match(files['/etc/dovecot/dovecot.conf']!, /sieve_script deduplicate \{\n {2}type = before\n {2}driver = file\n {2}path = \/usr\/share\/idmail\/sieve\/deduplicate\.sieve\n\}/);
+    assert.match(files['/etc/postfix/main.cf']!, /^lmtp_destination_recipient_limit = 1$/m);
+    assert.match(files['/etc/postfix/main.cf']!, /^lmtp_destination_concurrency_limit = 1$/m);
+  });
+
   it('uses performance mode by default and one process per login in security mode', async () => {
     const fast = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
     assert.match(fast, /service imap-login \{\n {2}restart_request_count = unlimited\n {2}process_min_avail = 2/);
