@@ -69,7 +69,10 @@ export async function startAppliance(peers: Peers, env: Record<string, string>, 
     .withEnvironment({ ...BASE_ENV, ...env })
     .withExposedPorts(...MAIL_PORTS)
     .withCopyContentToContainer([{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }])
-    .withWaitStrategy(Wait.forHealthCheck())
+    // The image's health check starts a Node process every 5 s: with several appliances up at once
+    // that took a fifth of this 2-core machine from whichever one was measured. Probed here once instead.
+    .withHealthCheck({ test: ['CMD', 'idmail', 'health'], interval: 600_000, timeout: 5_000, retries: 3, startPeriod: 600_000 })
+    .withWaitStrategy(Wait.forSuccessfulCommand('idmail health'))
     .withStartupTimeout(120_000)
     .start();
   return { container, host: container.getIpAddress(peers.network.getName()), stop: () => container.stop({ timeout: 5 }).then(() => undefined) };

@@ -92,32 +92,31 @@ async function withAppliances<T>(peers: Peers, setups: Setup[], body: (appliance
   return withAppliance(peers, first, (appliance) => withAppliances(peers, rest, body, [...started, appliance]));
 }
 
+type Hook = (appliances: Appliance[]) => Promise<void>;
+
 const median = (candidates: Row[]) => [...candidates].sort((a, b) => a.loginsPerSecond - b.loginsPerSecond)[Math.floor(candidates.length / 2)] as Row;
 
 /**
  * Measures the setups in turn, ROUNDS times, and keeps each one's median round: this machine's
  * speed drifts by ±10 % between runs, and taking turns spreads the drift over all of them alike.
  */
-async function compare(peers: Peers, setups: Setup[], watch?: (appliances: Appliance[]) => () => void): Promise<void> {
+async function compare(peers: Peers, setups: Setup[], hooks: { beforeRounds?: Hook; afterRounds?: Hook } = {}): Promise<void> {
   await withAppliances(peers, setups, async (appliances) => {
-    const stopWatching = watch?.(appliances);
+    await hooks.beforeRounds?.(appliances);
     const measured = setups.map((): Row[] => []);
-    try {
-      for (let round = 1; round <= ROUNDS; round += 1) {
-        for (const [index, setup] of setups.entries()) {
-          const row = await measure(peers, setup.name, appliances[index] as Appliance, setup.credential, setup.protocol);
-          measured[index]?.push(row);
-          roundRows.push({ ...row, round });
-          console.log(`  round ${round}: ${format(row)}`);
-        }
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      for (const [index, setup] of setups.entries()) {
+        const row = await measure(peers, setup.name, appliances[index] as Appliance, setup.credential, setup.protocol);
+        measured[index]?.push(row);
+        roundRows.push({ ...row, round });
+        console.log(`  round ${round}: ${format(row)}`);
       }
-    } finally {
-      stopWatching?.();
     }
     for (const candidates of measured) {
       rows.push(median(candidates));
       console.log(format(median(candidates)));
     }
+    await hooks.afterRounds?.(appliances);
   });
 }
 
@@ -141,20 +140,22 @@ interface Extras {
   accountScaling: Array<{ accounts: number; loginsPerSecond: number; p50Ms: number; p99Ms: number }>;
 }
 
-/** The ceiling and JWT sign-ins; the JWT appliance's memory at rest and at its peak during the rounds. */
+/** Peak memory while `load` runs, sampled every second (each sample is a `docker exec`: never during a measured run). */
+async function peakMemory(appliance: Appliance, load: () => Promise<unknown>): Promise<Memory> {
+  let peak: Memory = { helperMiB: 0, supervisorMiB: 0, totalMiB: 0 };
+  const sampler = setInterval(() => {
+    void memoryOf(appliance).then((now) => {
+      peak = { helperMiB: Math.max(peak.helperMiB, now.helperMiB), supervisorMiB: Math.max(peak.supervisorMiB, now.supervisorMiB), totalMiB: Math.max(peak.totalMiB, now.totalMiB) };
+    });
+  }, 1000);
+  await load().finally(() => clearInterval(sampler));
+  return peak;
+}
+
+/** The ceiling and JWT sign-ins; then the JWT appliance's memory at rest and under the same load. */
 async function ceilingAndJwt(peers: Peers, jwts: string[]): Promise<Extras['memory']> {
-  const memory: Extras['memory'] = { atRest: { helperMiB: 0, supervisorMiB: 0, totalMiB: 0 }, underLoad: { helperMiB: 0, supervisorMiB: 0, totalMiB: 0 } };
-  const watchJwt = ([, jwtAppliance]: Appliance[]) => {
-    const appliance = jwtAppliance as Appliance;
-    void memoryOf(appliance).then((now) => (memory.atRest = now));
-    const sampler = setInterval(() => {
-      void memoryOf(appliance).then((now) => {
-        const peak = memory.underLoad;
-        memory.underLoad = { helperMiB: Math.max(peak.helperMiB, now.helperMiB), supervisorMiB: Math.max(peak.supervisorMiB, now.supervisorMiB), totalMiB: Math.max(peak.totalMiB, now.totalMiB) };
-      });
-    }, 1000);
-    return () => clearInterval(sampler);
-  };
+  let atRest: Memory | undefined;
+  let underLoad: Memory | undefined;
   await compare(
     peers,
     [
@@ -162,9 +163,12 @@ async function ceilingAndJwt(peers: Peers, jwts: string[]): Promise<Extras['memo
       { name: '2 idmail XOAUTH2 JWT, cached', env: JWT_ENV, credential: byWorker(jwts) },
       { name: '2 idmail XOAUTH2 JWT, first seen (cache off)', env: { ...JWT_ENV, ...UNCACHED }, credential: byWorker(jwts) },
     ],
-    watchJwt,
+    {
+      beforeRounds: async ([, jwt]) => void (atRest = await memoryOf(jwt as Appliance)),
+      afterRounds: async ([, jwt]) => void (underLoad = await peakMemory(jwt as Appliance, () => measure(peers, 'memory under load', jwt as Appliance, byWorker(jwts)))),
+    },
   );
-  return memory;
+  return { atRest: atRest as Memory, underLoad: underLoad as Memory };
 }
 
 async function introspectionAndUserinfo(peers: Peers): Promise<void> {
