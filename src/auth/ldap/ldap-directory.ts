@@ -54,10 +54,13 @@ export class LdapDirectory implements Directory {
 
   /** One bind per check when the entry is known (Dovecot's own LDAP passdb searches and binds every time). */
   async checkPassword(name: string, password: string): Promise<PasswordCheck> {
+    const key = name.toLowerCase();
+    const fromCache = this.cache.has(`login:${key}`);
     const known = await this.entryOfLogin(name);
     if (known === undefined) return { outcome: 'unknown_user' };
     if (await this.connections.passwordMatches(known.dn, password)) return { outcome: 'match', account: known.account };
-    const key = name.toLowerCase();
+    // An entry searched just now is current; only a remembered one may have moved since.
+    if (!fromCache) return { outcome: 'mismatch', account: known.account };
     const found = await this.findOne(this.settings.filters.login, key);
     this.remember(`login:${key}`, found);
     if (found === undefined) return { outcome: 'unknown_user' };

@@ -72,6 +72,14 @@ describe('LDAP directory', () => {
     assert.equal((await directory.checkPassword('nobody@example.org', 'x')).outcome, 'unknown_user');
   });
 
+  it('searches once for a wrong password when the entry was not remembered (LDAP_CACHE_TTL=0)', async () => {
+    const { fake, directory } = setup(0);
+    fake.answers.set('(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(mail=alice@example.org))', [person('alice')]);
+    fake.passwords.set('uid=alice,dc=example,dc=org', 'pw');
+    assert.equal((await directory.checkPassword('alice@example.org', 'wrong')).outcome, 'mismatch');
+    assert.equal(fake.searches.length, 1);
+  });
+
   it('follows an entry that moved: a failed bind on the remembered DN searches again and binds as the new one', async () => {
     const { fake, directory } = setup();
     const filter = '(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(mail=alice@example.org))';
