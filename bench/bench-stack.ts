@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { GenericContainer, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { TestIdp } from '../test/support/idp.ts';
 import { IDP_IMAGE, MAIL_IMAGE, ROOT } from '../test/support/images.ts';
-import { ACCOUNTS_YAML, MAIL_PORTS, startDirectory, startIdp, startNetwork } from '../test/support/stack.ts';
+import { ACCOUNTS_YAML, MAIL_PORTS, nodeProcessIds, startDirectory, startIdp, startNetwork } from '../test/support/stack.ts';
 
 const run = promisify(execFile);
 export const DOVECOT_LDAP_IMAGE = 'idmail-bench-dovecot-ldap:bench';
@@ -156,8 +156,8 @@ const UNITS: Record<string, number> = { B: 1, KiB: 1024, kB: 1000, MiB, MB: 1e6,
 /** Resident memory of the helper and the supervisor, and the container's total. */
 export async function memoryOf(appliance: Appliance): Promise<Memory> {
   const rss = async (command: string) => {
-    const script = `for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -q '${command}' && awk '/VmRSS/ {print $2}' $d/status; done`;
-    return Number((await appliance.container.exec(['sh', '-c', script])).output.trim().split('\n')[0]) / 1024;
+    const [pid] = await nodeProcessIds(appliance.container, command);
+    return Number((await appliance.container.exec(['awk', '/VmRSS/ {print $2}', `/proc/${pid}/status`])).output.trim()) / 1024;
   };
   const { stdout } = await run('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', appliance.container.getId()]);
   const [, amount, unit] = /^([\d.]+)\s*([A-Za-z]+)/.exec(stdout.trim()) ?? [];

@@ -36,7 +36,7 @@ export class Metrics {
   });
   private readonly requestSeconds = new Histogram({
     name: 'idmail_helper_request_seconds',
-    help: 'How long the helper took to answer a delegated call (Dovecot introspection, passdb, userdb, policy; Postfix maps)',
+    help: 'How long the helper took to answer a delegated call (Dovecot introspection, passdb, userdb; Postfix maps)',
     labelNames: ['call'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],

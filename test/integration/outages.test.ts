@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLIENT, USERS } from '../support/idp.ts';
 import { imapAuthenticate, plain, xoauth2 } from '../support/sasl.ts';
-import { CAROL_PASSWORD, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
+import { CAROL_PASSWORD, eventually, JWT_ENV, nodeProcessIds, type Stack, startStack } from '../support/stack.ts';
 
 /** The IdP, its key set and the helper failing under a running appliance: temporary failures, never a wrong success. */
 const ALICE = USERS.alice.address;
@@ -26,13 +26,11 @@ const OK = /^a1 OK/;
 /** Dovecot 2.4.1 answers a failed token check as failed authentication, temporary or not: the helper's log tells which. */
 const tempfailLogged = (reason: RegExp) => new RegExp(`"method":"token".*"outcome":"tempfail","reason":"${reason.source}`);
 
-/** The helper's process id inside the appliance (no procps there: read /proc). */
+/** The helper's process id inside the appliance. */
 async function helperPid(): Promise<string> {
-  const script = 'for d in /proc/[0-9]*; do tr "\\0" " " < $d/cmdline 2>/dev/null | grep -q "cli.js serve" && echo ${d#/proc/}; done';
-  const { output } = await stack.mail.exec(['sh', '-c', script]);
-  const pid = output.trim().split('\n')[0];
-  assert.match(pid ?? '', /^\d+$/, `helper process not found: ${output}`);
-  return pid as string;
+  const [pid, ...others] = await nodeProcessIds(stack.mail, 'cli.js serve');
+  assert.ok(pid !== undefined && others.length === 0, `one helper process expected, found ${[pid, ...others].join(', ')}`);
+  return pid;
 }
 
 describe('outages and faults', () => {

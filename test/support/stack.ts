@@ -146,6 +146,14 @@ export async function curlInside(mail: StartedTestContainer, args: string[]): Pr
   return { exitCode: result.exitCode, output: result.output };
 }
 
+/** Ids of the node processes in a container running `command` (e.g. "cli.js serve"); there is no procps, so /proc is read. */
+export async function nodeProcessIds(container: StartedTestContainer, command: string): Promise<string[]> {
+  // Anchored on the node binary: the shell running this loop has the pattern in its own command line.
+  const script = `for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -qE '^[^ ]*node [^ ]*${command} ' && echo \${d#/proc/}; done`;
+  const { output } = await container.exec(['sh', '-c', script]);
+  return output.split('\n').filter((line) => /^\d+$/.test(line));
+}
+
 export async function eventually<T>(attempt: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
