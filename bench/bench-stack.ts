@@ -107,6 +107,24 @@ function replaceAuth(conf: string, passdb: string): string {
 /** The ceiling: a passdb that checks nothing. */
 export const staticPassdb = (conf: string) => replaceAuth(conf, STATIC_DBS);
 
+const INSTANT_PORT = 8899;
+
+/**
+ * Starts, inside the appliance, a Node server that answers every introspection at once (no check),
+ * and points Dovecot's oauth2 at it: the Dovecot → Node hop alone, without idmail's work.
+ */
+export async function startInstantIntrospection(appliance: Appliance, owners: Record<string, string>): Promise<void> {
+  const script = await readFile(new URL('instant-introspection.mjs', import.meta.url), 'utf8');
+  await appliance.container.copyContentToContainer([{ content: script, target: '/tmp/instant-introspection.mjs' }]);
+  const env = `TOKENS='${JSON.stringify(owners)}' PORT=${INSTANT_PORT}`;
+  await appliance.container.exec(['sh', '-c', `${env} nohup node /tmp/instant-introspection.mjs >/tmp/instant-introspection.log 2>&1 &`]);
+  const listening = async () => (await appliance.container.exec(['cat', '/tmp/instant-introspection.log'])).output.includes('answering');
+  for (let attempt = 0; attempt < 50 && !(await listening()); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+/** Dovecot's oauth2 asks the instant server instead of the helper. */
+export const instantIntrospection = (conf: string) => conf.replace(/introspection_url = \S+/, `introspection_url = http://127.0.0.1:${INSTANT_PORT}/`);
+
 /** What docker-mailserver runs: Dovecot's oauth2 calling the IdP's userinfo with the token, nothing cached. */
 export const userinfoOauth2 = (userinfoUrl: string) => (conf: string) =>
   replaceAuth(conf, STATIC_DBS).replace(

@@ -19,8 +19,10 @@ import {
   type Memory,
   memoryOf,
   type Peers,
+  instantIntrospection,
   rewriteDovecot,
   SLOW_ISSUER,
+  startInstantIntrospection,
   startAppliance,
   startPeers,
   staticPassdb,
@@ -31,10 +33,13 @@ import { type Credential, credentials, type LoadResult, runLoad } from './load-g
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+/** A lightly loaded server: latency, not CPU, bounds the logins of so few connections. */
+const FEW_CONNECTIONS = Number(process.env.BENCH_FEW_CONNECTIONS ?? 4);
 /** Setups compared with each other run in turn, round after round; each one's figure is its median round. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const TOKEN_LEVELS = [1, 100, 1000, 10_000];
-const ACCOUNT_LEVELS = [1, 1000, 10_000, 100_000];
+// Even counts: each level's tokens and accounts are shared by the two people alike.
+const TOKEN_LEVELS = [2, 100, 1000, 10_000];
+const ACCOUNT_LEVELS = [2, 1000, 10_000, 100_000];
 const PEOPLE = [USERS.alice, USERS.bob];
 
 interface Row extends LoadResult {
@@ -48,8 +53,12 @@ interface Setup {
   env: Record<string, string>;
   image?: string;
   rewrite?: (conf: string) => string;
+  /** Run in the started appliance before its config is rewritten. */
+  prepare?: (appliance: Appliance) => Promise<void>;
   credential: (worker: number, iteration: number) => Credential;
   protocol?: 'imap' | 'smtp';
+  /** Connections looping at once, when not CONCURRENCY. */
+  concurrency?: number;
 }
 
 /** The median rows of the comparisons, and every round of them. */
@@ -60,13 +69,13 @@ const run = promisify(execFile);
 const totalRequests = async (peers: Peers) => Object.values(await peers.idp.requests()).reduce((sum, count) => sum + count, 0);
 
 /** One measured load against an appliance, with the IdP requests it caused. */
-async function measure(peers: Peers, name: string, appliance: Appliance, credential: Setup['credential'], protocol: 'imap' | 'smtp' = 'imap'): Promise<Row> {
+async function measure(peers: Peers, name: string, appliance: Appliance, credential: Setup['credential'], protocol: 'imap' | 'smtp' = 'imap', concurrency = CONCURRENCY): Promise<Row> {
   const before = await totalRequests(peers);
   const result = await runLoad({
     protocol,
     host: appliance.host,
     port: protocol === 'imap' ? 143 : 587,
-    concurrency: CONCURRENCY,
+    concurrency,
     warmupMs: WARMUP_SECONDS * 1000,
     durationMs: SECONDS * 1000,
     credential,
@@ -75,9 +84,10 @@ async function measure(peers: Peers, name: string, appliance: Appliance, credent
 }
 
 /** Starts an appliance, optionally rewrites its Dovecot config, runs `body`, stops it. */
-async function withAppliance<T>(peers: Peers, setup: Pick<Setup, 'env' | 'image' | 'rewrite'>, body: (appliance: Appliance) => Promise<T>): Promise<T> {
+async function withAppliance<T>(peers: Peers, setup: Pick<Setup, 'env' | 'image' | 'prepare' | 'rewrite'>, body: (appliance: Appliance) => Promise<T>): Promise<T> {
   const appliance = await startAppliance(peers, setup.env, setup.image);
   try {
+    await setup.prepare?.(appliance);
     if (setup.rewrite) await rewriteDovecot(appliance, setup.rewrite);
     return await body(appliance);
   } finally {
@@ -106,7 +116,7 @@ async function compare(peers: Peers, setups: Setup[], hooks: { beforeRounds?: Ho
     const measured = setups.map((): Row[] => []);
     for (let round = 1; round <= ROUNDS; round += 1) {
       for (const [index, setup] of setups.entries()) {
-        const row = await measure(peers, setup.name, appliances[index] as Appliance, setup.credential, setup.protocol);
+        const row = await measure(peers, setup.name, appliances[index] as Appliance, setup.credential, setup.protocol, setup.concurrency);
         measured[index]?.push(row);
         roundRows.push({ ...row, round });
         console.log(`  round ${round}: ${format(row)}`);
@@ -142,14 +152,13 @@ interface Extras {
 
 /** Peak memory while `load` runs, sampled every second (each sample is a `docker exec`: never during a measured run). */
 async function peakMemory(appliance: Appliance, load: () => Promise<unknown>): Promise<Memory> {
-  let peak: Memory = { helperMiB: 0, supervisorMiB: 0, totalMiB: 0 };
-  const sampler = setInterval(() => {
-    void memoryOf(appliance).then((now) => {
-      peak = { helperMiB: Math.max(peak.helperMiB, now.helperMiB), supervisorMiB: Math.max(peak.supervisorMiB, now.supervisorMiB), totalMiB: Math.max(peak.totalMiB, now.totalMiB) };
-    });
-  }, 1000);
+  const samples: Array<Promise<Memory>> = [];
+  const sampler = setInterval(() => samples.push(memoryOf(appliance)), 1000);
   await load().finally(() => clearInterval(sampler));
-  return peak;
+  // A sample taken under load may answer after the load ends: every one counts.
+  const taken = await Promise.all(samples);
+  const most = (pick: (memory: Memory) => number) => Math.max(0, ...taken.map(pick));
+  return { helperMiB: most((m) => m.helperMiB), supervisorMiB: most((m) => m.supervisorMiB), totalMiB: most((m) => m.totalMiB) };
 }
 
 /** The ceiling and JWT sign-ins; then the JWT appliance's memory at rest and under the same load. */
@@ -162,6 +171,13 @@ async function ceilingAndJwt(peers: Peers, jwts: string[]): Promise<Extras['memo
       { name: '1 ceiling: Dovecot static passdb (PLAIN)', env: { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER }, rewrite: staticPassdb, credential: plainStatic },
       { name: '2 idmail XOAUTH2 JWT, cached', env: JWT_ENV, credential: byWorker(jwts) },
       { name: '2 idmail XOAUTH2 JWT, first seen (cache off)', env: { ...JWT_ENV, ...UNCACHED }, credential: byWorker(jwts) },
+      {
+        name: '2 hop only: oauth2 → Node answering at once',
+        env: JWT_ENV,
+        prepare: (appliance) => startInstantIntrospection(appliance, Object.fromEntries(jwts.map((jwt, index) => [jwt, PEOPLE[index]!.address]))),
+        rewrite: instantIntrospection,
+        credential: byWorker(jwts),
+      },
     ],
     {
       beforeRounds: async ([, jwt]) => void (atRest = await memoryOf(jwt as Appliance)),
@@ -173,11 +189,22 @@ async function ceilingAndJwt(peers: Peers, jwts: string[]): Promise<Extras['memo
 
 async function introspectionAndUserinfo(peers: Peers): Promise<void> {
   const opaque = await Promise.all(PEOPLE.map((person) => peers.idp.token(person)));
-  for (const [label, issuer] of [['', ISSUER], [', IdP +10 ms', SLOW_ISSUER]] as const) {
+  const runs = [
+    ['', ISSUER, CONCURRENCY],
+    [', IdP +10 ms', SLOW_ISSUER, CONCURRENCY],
+    [`, IdP +10 ms, ${FEW_CONNECTIONS} conn.`, SLOW_ISSUER, FEW_CONNECTIONS],
+  ] as const;
+  for (const [label, issuer, concurrency] of runs) {
     await compare(peers, [
-      { name: `3 idmail XOAUTH2 opaque, cache hit${label}`, env: introspectionEnv(issuer), credential: byWorker(opaque) },
-      { name: `3 idmail XOAUTH2 opaque, cache miss${label}`, env: { ...introspectionEnv(issuer), ...UNCACHED }, credential: byWorker(opaque) },
-      { name: `4 DMS-style Dovecot oauth2 → userinfo${label}`, env: { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: `${issuer}/me` }, rewrite: userinfoOauth2(`${issuer}/me`), credential: byWorker(opaque) },
+      { name: `3 idmail XOAUTH2 opaque, cache hit${label}`, env: introspectionEnv(issuer), credential: byWorker(opaque), concurrency },
+      { name: `3 idmail XOAUTH2 opaque, cache miss${label}`, env: { ...introspectionEnv(issuer), ...UNCACHED }, credential: byWorker(opaque), concurrency },
+      {
+        name: `4 DMS-style Dovecot oauth2 → userinfo${label}`,
+        env: { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: `${issuer}/me` },
+        rewrite: userinfoOauth2(`${issuer}/me`),
+        credential: byWorker(opaque),
+        concurrency,
+      },
     ]);
   }
 }
@@ -197,20 +224,33 @@ async function submissions(peers: Peers, jwts: string[]): Promise<void> {
   ]);
 }
 
-/** Latency with 1 … 10 000 distinct cached tokens in use. */
-async function tokenScaling(peers: Peers): Promise<Extras['tokenScaling']> {
-  const minted: string[] = [];
-  while (minted.length < Math.max(...TOKEN_LEVELS)) {
-    minted.push(...(await Promise.all(Array.from({ length: 50 }, () => jwtFor(peers, USERS.alice.address, { jti: crypto.randomUUID() })))));
+/**
+ * A login's credential for each token: the tokens alternate between the two people, as the
+ * connections do in every other run (one person on all of them would meet Dovecot's limit of
+ * connections per user and IP, mail_max_userip_connections).
+ */
+async function mintAlternating(peers: Peers, count: number): Promise<Credential[]> {
+  const minted: Credential[] = [];
+  while (minted.length < count) {
+    const batch = Array.from({ length: 50 }, (_, index) => PEOPLE[(minted.length + index) % 2]!.address);
+    minted.push(...(await Promise.all(batch.map(async (address) => credentials.xoauth2(address, await jwtFor(peers, address, { jti: crypto.randomUUID() }))))));
   }
+  return minted;
+}
+
+/** Latency with 2 … 10 000 distinct cached tokens in use (1 … 5 000 per person). */
+async function tokenScaling(peers: Peers): Promise<Extras['tokenScaling']> {
+  const minted = await mintAlternating(peers, Math.max(...TOKEN_LEVELS));
   return withAppliance(peers, { env: JWT_ENV }, async (mail) => {
     const levels: Extras['tokenScaling'] = [];
     for (const count of TOKEN_LEVELS) {
       const tokens = minted.slice(0, count);
       let next = 0;
       // First pass: every token seen once, so the measured run only meets cached ones.
-      await runLoad({ protocol: 'imap', host: mail.host, port: 143, concurrency: CONCURRENCY, warmupMs: 0, durationMs: 600_000, maxLogins: count, credential: () => credentials.xoauth2(USERS.alice.address, tokens[next++ % count]!) });
-      const row = await measure(peers, `cached tokens in use: ${count}`, mail, () => credentials.xoauth2(USERS.alice.address, tokens[Math.floor(Math.random() * count)]!));
+      await runLoad({ protocol: 'imap', host: mail.host, port: 143, concurrency: CONCURRENCY, warmupMs: 0, durationMs: 600_000, maxLogins: count, credential: () => tokens[next++ % count]! });
+      // A worker keeps to one person (its parity), whichever of that person's tokens it draws.
+      const draw = (worker: number) => tokens[2 * Math.floor(Math.random() * (count / 2)) + (worker % 2)]!;
+      const row = await measure(peers, `cached tokens in use: ${count}`, mail, draw);
       console.log(format(row));
       levels.push({ tokens: count, loginsPerSecond: row.loginsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms });
     }
@@ -218,22 +258,26 @@ async function tokenScaling(peers: Peers): Promise<Extras['tokenScaling']> {
   });
 }
 
+const filler = (index: number) => `user${index}@example.test`;
+
+/** The two people and count - 2 others. */
 function accountsFile(count: number): string {
-  const fillers = Array.from({ length: count - 1 }, (_, index) => `  user${index}@example.test: {}`);
-  return `accounts:\n  alice@example.test: {}\n${fillers.join('\n')}\n`;
+  const fillers = Array.from({ length: count - 2 }, (_, index) => `  ${filler(index)}: {}`);
+  return `accounts:\n${PEOPLE.map((person) => `  ${person.address}: {}`).join('\n')}\n${fillers.join('\n')}\n`;
 }
 
-/** Latency with 1 … 100 000 accounts in the accounts file. */
-async function accountScaling(peers: Peers): Promise<Extras['accountScaling']> {
-  const jwt = await jwtFor(peers, USERS.alice.address);
+/** Latency with 2 … 100 000 accounts in the accounts file. */
+async function accountScaling(peers: Peers, jwts: string[]): Promise<Extras['accountScaling']> {
   return withAppliance(peers, { env: JWT_ENV }, async (mail) => {
     const levels: Extras['accountScaling'] = [];
     for (const count of ACCOUNT_LEVELS) {
       await mail.container.copyContentToContainer([{ content: accountsFile(count), target: '/etc/idmail/accounts.yaml' }]);
-      // The helper reads the new file on the next lookup after its check interval; wait until it signs in again.
-      const settle = { protocol: 'imap' as const, host: mail.host, port: 143, concurrency: 1, warmupMs: 0, durationMs: 1000, maxLogins: 1, credential: () => credentials.xoauth2(USERS.alice.address, jwt) };
-      for (let attempt = 0; attempt < 60 && (await runLoad(settle)).logins === 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 1000));
-      const row = await measure(peers, `accounts in the file: ${count}`, mail, () => credentials.xoauth2(USERS.alice.address, jwt));
+      // The helper reads the new file on the next lookup after its check interval: wait until
+      // the file's last account signs in (the two people are in every file).
+      const newest = count > 2 ? filler(count - 3) : PEOPLE[0]!.address;
+      const settle = { protocol: 'imap' as const, host: mail.host, port: 143, concurrency: 1, warmupMs: 0, durationMs: 1000, maxLogins: 1, credential: credentials.xoauth2(newest, await jwtFor(peers, newest)) };
+      for (let attempt = 0; attempt < 60 && (await runLoad({ ...settle, credential: () => settle.credential })).logins === 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 1000));
+      const row = await measure(peers, `accounts in the file: ${count}`, mail, byWorker(jwts));
       console.log(format(row));
       levels.push({ accounts: count, loginsPerSecond: row.loginsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms });
     }
@@ -252,10 +296,13 @@ function ratios() {
   const jwt = rate('2 idmail XOAUTH2 JWT, cached');
   return {
     jwtVsCeiling: jwt / rate('1 ceiling'),
+    hopOnlyVsCeiling: rate('2 hop only') / rate('1 ceiling'),
+    jwtVsHopOnly: jwt / rate('2 hop only'),
     jwtVsDms: jwt / rate('4 DMS-style Dovecot oauth2 → userinfo'),
     jwtVsDmsDelayed: jwt / rate('4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms'),
     introspectionHitVsDms: rate('3 idmail XOAUTH2 opaque, cache hit') / rate('4 DMS-style Dovecot oauth2 → userinfo'),
     introspectionHitVsDmsDelayed: rate('3 idmail XOAUTH2 opaque, cache hit, IdP +10 ms') / rate('4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms'),
+    introspectionHitVsDmsDelayedFewConnections: rate(`3 idmail XOAUTH2 opaque, cache hit, IdP +10 ms, ${FEW_CONNECTIONS}`) / rate(`4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms, ${FEW_CONNECTIONS}`),
     ldapVsDovecotLdap: rate('5 idmail PLAIN, LDAP bind') / rate("5 Dovecot's own LDAP passdb"),
     smtpVsCeiling: rate('6 idmail SMTP') / rate('6 ceiling SMTP'),
   };
@@ -278,7 +325,7 @@ try {
   await introspectionAndUserinfo(peers);
   await ldapPasswords(peers);
   await submissions(peers, jwts);
-  const extras: Extras = { memory, tokenScaling: await tokenScaling(peers), accountScaling: await accountScaling(peers) };
+  const extras: Extras = { memory, tokenScaling: await tokenScaling(peers), accountScaling: await accountScaling(peers, jwts) };
   const coldStart = await readFile(new URL('results/cold-start.json', import.meta.url), 'utf8').then((text) => JSON.parse(text) as { median: number }, () => undefined);
   const summary = { ratios: ratios(), imageSizeMiB: await imageSizeMiB(), coldStartMedianSeconds: coldStart?.median, ...extras };
   console.log(`\nmedians of ${ROUNDS} rounds\n${HEADER}\n${rows.map(format).join('\n')}`);
