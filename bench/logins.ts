@@ -132,7 +132,10 @@ async function compare(peers: Peers, setups: Setup[], hooks: { beforeRounds?: Ho
 
 const byWorker = (tokens: string[]) => (worker: number) => credentials.xoauth2(PEOPLE[worker % 2]!.address, tokens[worker % 2]!);
 const plainStatic = (worker: number) => credentials.plain(PEOPLE[worker % 2]!.address, 'x');
-const jwtFor = (peers: Peers, address: string, extra: Record<string, unknown> = {}) => peers.idp.mint({ aud: 'urn:idmail', email: address, sub: address, ...extra });
+// Valid for the whole run: the test IdP's own 10 minutes would end before the last comparisons.
+const RUN_LIFETIME_SECONDS = 3 * 3600;
+const jwtFor = (peers: Peers, address: string, extra: Record<string, unknown> = {}) =>
+  peers.idp.mint({ aud: 'urn:idmail', email: address, sub: address, exp: Math.floor(Date.now() / 1000) + RUN_LIFETIME_SECONDS, ...extra });
 
 const JWT_ENV = { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER, OAUTH2_AUDIENCE: 'urn:idmail' };
 const introspectionEnv = (issuer: string) => ({
