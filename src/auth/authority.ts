@@ -6,7 +6,7 @@ import type { Attempt, BruteForceGuard } from './brute-force/brute-force-guard.t
 import { type Account, type Directory, DirectoryUnavailable } from './directory.ts';
 import type { JitProvisioner } from './provisioning/jit-provisioner.ts';
 import { policyAllows, type SignInMethod, type SignInPolicies, signInProtocol } from './policy/sign-in-policy.ts';
-import { fingerprint, type TokenChecker } from './tokens/token-checker.ts';
+import type { TokenChecker } from './tokens/token-checker.ts';
 
 /** Where a sign-in comes from, as Dovecot tells it. */
 export interface SignInContext {
@@ -90,7 +90,7 @@ export class Authority {
   private async tokenDecision(token: string, context: SignInContext, permit: (decision: Decision) => Decision): Promise<Decision> {
     if (this.tokens === undefined) return this.record('token', context, undefined, deny('bad_credentials', 'OAuth2 is not enabled'));
     const verdict = await this.tokens.check(token);
-    const extra = { token: fingerprint(token).slice(0, 12), cached: verdict.cached };
+    const extra = { token: verdict.fingerprint.slice(0, 12), cached: verdict.cached };
     if (!verdict.valid) {
       const decision: Decision = verdict.temporary
         ? { outcome: 'tempfail', reason: verdict.reason, source: 'idp' }

@@ -12,7 +12,10 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_CACHED_TOKENS = 100_000;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-export const fingerprint = (token: string) => createHash('sha256').update(token).digest('base64url');
+const fingerprint = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/** A verdict, whether the cache gave it, and the token's fingerprint: what logs name instead of the token. */
+export type CheckedToken = TokenVerdict & { cached: boolean; fingerprint: string };
 
 /**
  * Decides whether a bearer token is valid and whose it is: JWTs locally (OAUTH2_ISSUER),
@@ -40,20 +43,20 @@ export class TokenChecker {
       });
   }
 
-  async check(token: string): Promise<TokenVerdict & { cached: boolean }> {
-    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return { ...invalid('token empty or too long'), cached: false };
+  async check(token: string): Promise<CheckedToken> {
     const key = fingerprint(token);
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return { ...invalid('token empty or too long'), cached: false, fingerprint: key };
     const cached = this.cache.get(key);
     if (cached !== undefined && (!cached.verdict.valid || Date.now() < cached.revalidateAt)) {
-      return { ...cached.verdict, cached: true };
+      return { ...cached.verdict, cached: true, fingerprint: key };
     }
     const fresh = await this.verifyOnce(key, token);
     if (!fresh.valid && fresh.temporary && cached?.verdict.valid) {
       // The IdP is down but this token was valid and has not expired: keep the user signed in.
-      return { ...cached.verdict, cached: true };
+      return { ...cached.verdict, cached: true, fingerprint: key };
     }
     this.cache.remember(key, fresh);
-    return { ...fresh, cached: false };
+    return { ...fresh, cached: false, fingerprint: key };
   }
 
   private verifyOnce(key: string, token: string): Promise<TokenVerdict> {

@@ -46,7 +46,8 @@ const everything: SignInPolicy = { methods: [...SIGN_IN_METHODS], protocols: [..
 const fakeTokens = {
   async check(token: string) {
     const username = /^token-for-(.+)$/.exec(token)?.[1];
-    return username === undefined ? { valid: false as const, reason: 'bad token', temporary: false, cached: false } : { valid: true as const, username, expiresAt: Date.now() + 60_000, cached: false };
+    const checked = { cached: false, fingerprint: `fingerprint-of-${token}` };
+    return username === undefined ? { valid: false as const, reason: 'bad token', temporary: false, ...checked } : { valid: true as const, username, expiresAt: Date.now() + 60_000, ...checked };
   },
 } as unknown as TokenChecker;
 
