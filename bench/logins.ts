@@ -278,8 +278,9 @@ async function accountScaling(peers: Peers, jwts: string[]): Promise<Extras['acc
       // The helper reads the new file on the next lookup after its check interval: wait until
       // the file's last account signs in (the two people are in every file).
       const newest = count > 2 ? filler(count - 3) : PEOPLE[0]!.address;
-      const settle = { protocol: 'imap' as const, host: mail.host, port: 143, concurrency: 1, warmupMs: 0, durationMs: 1000, maxLogins: 1, credential: credentials.xoauth2(newest, await jwtFor(peers, newest)) };
-      for (let attempt = 0; attempt < 60 && (await runLoad({ ...settle, credential: () => settle.credential })).logins === 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 1000));
+      const credential = credentials.xoauth2(newest, await jwtFor(peers, newest));
+      const settle = { protocol: 'imap' as const, host: mail.host, port: 143, concurrency: 1, warmupMs: 0, durationMs: 1000, maxLogins: 1, credential: () => credential };
+      for (let attempt = 0; attempt < 60 && (await runLoad(settle)).logins === 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 1000));
       const row = await measure(peers, `accounts in the file: ${count}`, mail, byWorker(jwts));
       console.log(format(row));
       levels.push({ accounts: count, loginsPerSecond: row.loginsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms });
