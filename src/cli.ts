@@ -21,7 +21,8 @@ program
   .description('render configs and run Dovecot, Postfix and the helper (the container entrypoint)')
   .action(async () => {
     const { supervise } = await import('./supervisor/supervisor.ts');
-    await supervise(currentSettings(), [process.execPath, fileURLToPath(import.meta.url), 'serve']);
+    const { resolveFileVariables } = await import('./config/environment.ts');
+    await supervise(currentSettings(), [process.execPath, fileURLToPath(import.meta.url), 'serve'], resolveFileVariables(process.env).env);
   });
 
 program
@@ -38,7 +39,7 @@ config
   .command('check')
   .description('validate the environment and report every problem')
   .action(() => {
-    currentSettings();
+    for (const warning of currentSettings().warnings) console.warn(`warning: ${warning}`);
     console.log('configuration is valid');
   });
 config
@@ -62,10 +63,10 @@ function accountsFile(): string {
   return path;
 }
 
-accountCommands(program, accountsFile);
+const openState = async () => (await import('./cli/state-access.ts')).openStateAccess(currentSettings());
+accountCommands(program, accountsFile, openState);
 aliasCommands(program, accountsFile);
 
-const openState = async () => (await import('./cli/state-access.ts')).openStateAccess(currentSettings());
 appPasswordCommands(program, openState);
 policyCommands(program, openState);
 provisionedCommands(program, openState);

@@ -6,13 +6,13 @@ import { postfixMaps, serveSocketmap, timedMaps } from './adapters/postfix-socke
 import { AppPasswordStore } from './auth/app-passwords/app-password-store.ts';
 import { Authority } from './auth/authority.ts';
 import { BruteForceGuard } from './auth/brute-force/brute-force-guard.ts';
+import { IdentityBindings } from './auth/identity/identity-bindings.ts';
 import { openDirectory } from './auth/open-directory.ts';
 import { SignInPolicies } from './auth/policy/sign-in-policy.ts';
 import { JitProvisioner } from './auth/provisioning/jit-provisioner.ts';
 import { ProvisionedAccounts } from './auth/provisioning/provisioned-accounts.ts';
 import { TokenChecker } from './auth/tokens/token-checker.ts';
 import { openStateDatabase } from './state/state-database.ts';
-import { MailboxPurger } from './auth/provisioning/mailbox-purger.ts';
 import { ScimProvisioner } from './auth/provisioning/scim/scim-provisioner.ts';
 import { ScimStore } from './auth/provisioning/scim/scim-store.ts';
 import { Metrics } from './metrics/metrics.ts';
@@ -29,24 +29,22 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
     bodyLimit: 64 * 1024,
   });
   const state = openStateDatabase(settings.paths.stateDatabase);
-  const { directory, close: closeDirectory } = await openDirectory(settings, state, app.log);
+  const { directory, fixed, close: closeDirectory } = await openDirectory(settings, state, app.log);
   const tokens = settings.oauth2 === undefined ? undefined : new TokenChecker(settings.oauth2);
   const appPasswords = new AppPasswordStore(state);
   const policies = new SignInPolicies(state, settings.signInDefaults);
   const accounts = new ProvisionedAccounts(state);
+  const bindings = new IdentityBindings(state);
   const provisioning = settings.provisioning;
   const provisioner = provisioning?.jit ? new JitProvisioner({ directory, accounts, policies, templates: provisioning.templates, log: app.log }) : undefined;
   const scim =
     settings.scim === undefined || provisioning === undefined
       ? undefined
-      : new ScimProvisioner({ store: new ScimStore(state), accounts, directory, policies, templates: provisioning.templates, domains: settings.domains, purgeAfterSeconds: provisioning.purgeAfterSeconds, log: app.log });
-  const purger =
-    provisioning === undefined
-      ? undefined
-      : new MailboxPurger({ accounts, appPasswords, policies, mailRoot: settings.paths.mail, purgeAfterSeconds: provisioning.purgeAfterSeconds, log: app.log }).start();
+      : new ScimProvisioner({ store: new ScimStore(state), accounts, directory, fixed, policies, templates: provisioning.templates, domains: settings.domains, purgeAfterSeconds: provisioning.purgeAfterSeconds, log: app.log });
   const metrics = new Metrics();
   const guard = settings.bruteForce === undefined ? undefined : new BruteForceGuard(settings.bruteForce, app.log, metrics.guarded);
-  const authority = new Authority({ directory, tokens, appPasswords, policies, provisioner, guard, observers: [metrics.decided], log: app.log });
+  const appPasswordSuspendAfterSeconds = settings.oauth2 === undefined ? undefined : settings.appPasswordSuspendAfterSeconds;
+  const authority = new Authority({ directory, tokens, appPasswords, policies, bindings, appPasswordSuspendAfterSeconds, provisioner, guard, observers: [metrics.decided], log: app.log });
   timeRequests(app, metrics);
   await dovecotRoutes(app, authority);
   metricsRoute(app, metrics);
@@ -54,10 +52,9 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
   await app.listen({ host: '127.0.0.1', port: settings.helper.port });
   const maps = await serveSocketmap(settings.paths.socketmap, timedMaps(postfixMaps(directory), metrics), app.log);
   const metricsServer = settings.metricsPort === undefined ? undefined : await startMetricsServer(settings.metricsPort, metrics, app.log);
-  const https = settings.https === undefined ? undefined : await startHttpsServer(settings, { authority, appPasswords, scim, log: app.log });
+  const https = settings.https === undefined ? undefined : await startHttpsServer(settings, { authority, appPasswords, scim, guard, log: app.log });
   return {
     async close() {
-      purger?.stop();
       await metricsServer?.close();
       await https?.close();
       maps.close();

@@ -1,10 +1,9 @@
-import { chmod, chown, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { type Directory, hasMailbox } from '../auth/directory.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { systemAccount } from '../system-accounts.ts';
 
 /**
  * Postfix socketmap tables (socketmap:unix:PATH:NAME) answered from the directory.
@@ -41,7 +40,11 @@ export function takeNetstrings(buffer: Buffer): { messages: string[]; rest: Buff
   let rest = buffer;
   for (;;) {
     const colon = rest.indexOf(':');
-    if (colon < 0) break;
+    // A length has at most 5 digits: more bytes without a colon is no netstring, not a reason to buffer on.
+    if (colon < 0) {
+      if (rest.length > 5) throw new Error('malformed netstring length');
+      break;
+    }
     const header = rest.subarray(0, colon).toString('latin1');
     if (!/^\d{1,5}$/.test(header)) throw new Error('malformed netstring length');
     const length = Number(header);
@@ -56,8 +59,10 @@ export function takeNetstrings(buffer: Buffer): { messages: string[]; rest: Buff
 
 export async function answerSocketmap(maps: Record<string, MapLookup>, request: string): Promise<string> {
   const space = request.indexOf(' ');
-  const lookup = maps[request.slice(0, space)];
-  if (space < 0 || lookup === undefined) return 'PERM unknown map';
+  const name = request.slice(0, space);
+  // Only the maps themselves: a name like "constructor" must not reach the object's prototype.
+  const lookup = space > 0 && Object.hasOwn(maps, name) ? maps[name] : undefined;
+  if (lookup === undefined) return 'PERM unknown map';
   try {
     const found = await lookup(request.slice(space + 1));
     return found === undefined ? 'NOTFOUND ' : `OK ${found}`;
@@ -71,8 +76,8 @@ export async function serveSocketmap(path: string, maps: Record<string, MapLooku
   await rm(path, { force: true });
   const server = createServer((socket) => handleConnection(socket, maps, log));
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
-  // Only root and Postfix may ask: the maps reveal which addresses exist.
-  await chown(path, 0, (await systemAccount('postfix')).gid);
+  // Only the helper and Postfix may ask (the maps reveal which addresses exist): the directory's
+  // setgid bit gave the socket group postfix.
   await chmod(path, 0o660);
   return server;
 }

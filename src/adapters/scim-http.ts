@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ScimProvisioner } from '../auth/provisioning/scim/scim-provisioner.ts';
+import type { SharedSecretGate } from '../auth/shared-secret-gate.ts';
 import { type Json, SCHEMAS, ScimError, type ScimResourceType, served } from '../auth/provisioning/scim/scim-resources.ts';
 import type { ScimRecord } from '../auth/provisioning/scim/scim-store.ts';
 import { resourceTypes, schemas, serviceProviderConfig } from './scim-discovery.ts';
@@ -15,8 +15,6 @@ const SCIM_JSON = 'application/scim+json; charset=utf-8';
 const PATHS: Record<string, ScimResourceType> = { Users: 'User', Groups: 'Group' };
 const MAX_BODY = 1024 * 1024;
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
 function errorBody(status: number, detail: string, scimType?: string): Json {
   return { schemas: [SCHEMAS.error], status: String(status), ...(scimType === undefined ? {} : { scimType }), detail };
 }
@@ -30,9 +28,8 @@ function listQuery(query: Record<string, string | undefined>) {
   return { filter: query['filter'], startIndex: integer(query['startIndex'], 1), count: integer(query['count'], 100) };
 }
 
-/** Routes for the IdP holding `token`. Registered in their own scope: the SCIM media type and errors stay here. */
-export function scimRoutes(provisioner: ScimProvisioner, token: string) {
-  const expected = digest(`Bearer ${token}`);
+/** Routes for the IdP the gate admits (SCIM_TOKEN). Registered in their own scope: the SCIM media type and errors stay here. */
+export function scimRoutes(provisioner: ScimProvisioner, gate: SharedSecretGate) {
   return async (app: FastifyInstance): Promise<void> => {
     // A Group with thousands of members is a large body; the self-service API beside it stays small.
     app.addHook('onRoute', (route) => {
@@ -40,7 +37,7 @@ export function scimRoutes(provisioner: ScimProvisioner, token: string) {
     });
     app.addContentTypeParser('application/scim+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
     app.addHook('onRequest', async (request, reply) => {
-      if (timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) return;
+      if (await gate.admits(request.headers.authorization, request.ip)) return;
       return reply.code(401).header('www-authenticate', 'Bearer realm="scim"').send(errorBody(401, 'a valid bearer token is required'));
     });
     app.addHook('onSend', async (_request, reply, payload) => {

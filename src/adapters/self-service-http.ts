@@ -62,7 +62,7 @@ export async function selfServiceRoutes(app: FastifyInstance, authority: Authori
     const { name, protocols = [...SIGN_IN_PROTOCOLS], expiresInDays } = request.body;
     const expiresAt = expiresInDays === undefined ? undefined : new Date(Date.now() + expiresInDays * 86_400_000);
     try {
-      const created = appPasswords.create(account, { name: name.trim(), protocols, expiresAt });
+      const created = appPasswords.create(account, { name: name.trim(), protocols, expiresAt, madeBy: 'self-service' });
       return reply.code(201).header('cache-control', 'no-store').send({ appPassword: view(created.appPassword), password: created.password });
     } catch (error) {
       if (error instanceof TooManyAppPasswords) return reply.code(409).send({ error: 'too_many', message: error.message });

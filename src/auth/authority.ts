@@ -1,12 +1,14 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAppPassword } from './app-passwords/app-password-secret.ts';
-import type { AppPasswordCheck, AppPasswordStore } from './app-passwords/app-password-store.ts';
-import type { Attempt, BruteForceGuard } from './brute-force/brute-force-guard.ts';
+import type { AppPassword, AppPasswordCheck, AppPasswordStore } from './app-passwords/app-password-store.ts';
+import { type Attempt, type AttemptOutcome, type BruteForceGuard, type GuardTicket, UNGUARDED } from './brute-force/brute-force-guard.ts';
 import { type Account, type Directory, DirectoryUnavailable } from './directory.ts';
+import type { IdentityBindings } from './identity/identity-bindings.ts';
 import type { JitProvisioner } from './provisioning/jit-provisioner.ts';
 import { policyAllows, type SignInMethod, type SignInPolicies, signInProtocol } from './policy/sign-in-policy.ts';
 import type { TokenChecker } from './tokens/token-checker.ts';
+import type { TokenIdentity } from './tokens/verdict.ts';
 
 /** Where a sign-in comes from, as Dovecot tells it. */
 export interface SignInContext {
@@ -36,6 +38,10 @@ export interface AuthorityParts {
   tokens: TokenChecker | undefined;
   appPasswords: AppPasswordStore;
   policies: SignInPolicies;
+  /** The IdP identity each account belongs to (bound at its first token sign-in). */
+  bindings: IdentityBindings;
+  /** With OAuth2: app passwords made by self-service stop when their owner has had no token sign-in for this long. */
+  appPasswordSuspendAfterSeconds?: number | undefined;
   /** OAUTH2_PROVISIONING=jit: makes the account of a valid token that has none yet. */
   provisioner?: JitProvisioner | undefined;
   /** BRUTE_FORCE_PROTECTION: refuses or delays sign-ins from where too many failed. */
@@ -55,6 +61,8 @@ export class Authority {
   private readonly tokens: TokenChecker | undefined;
   private readonly appPasswords: AppPasswordStore;
   private readonly policies: SignInPolicies;
+  private readonly bindings: IdentityBindings;
+  private readonly appPasswordSuspendAfterMs: number | undefined;
   private readonly provisioner: JitProvisioner | undefined;
   private readonly guard: BruteForceGuard | undefined;
   private readonly observers: DecisionObserver[];
@@ -65,6 +73,8 @@ export class Authority {
     this.tokens = parts.tokens;
     this.appPasswords = parts.appPasswords;
     this.policies = parts.policies;
+    this.bindings = parts.bindings;
+    this.appPasswordSuspendAfterMs = parts.appPasswordSuspendAfterSeconds === undefined ? undefined : parts.appPasswordSuspendAfterSeconds * 1000;
     this.provisioner = parts.provisioner;
     this.guard = parts.guard;
     this.observers = parts.observers ?? [];
@@ -78,19 +88,21 @@ export class Authority {
     );
   }
 
-  /** Whose token this is, for the self-service API: an account that may use tokens at all (any protocol). */
+  /** Whose token this is, for the self-service API: an account that may use tokens at all (any protocol). Guarded like every sign-in. */
   async tokenHolder(token: string, context: SignInContext): Promise<Decision> {
     const selfService = { ...context, protocol: 'self-service' };
-    return this.tokenDecision(token, selfService, (decision) => {
-      if (decision.outcome !== 'allow' || this.policies.for(decision.account.address).methods.includes('token')) return decision;
-      return deny('bad_credentials', "sign-in by token not allowed by the account's policy");
-    });
+    return this.guarded('token', { ip: context.remoteIp, account: undefined }, selfService, () =>
+      this.tokenDecision(token, selfService, (decision) => {
+        if (decision.outcome !== 'allow' || this.policies.for(decision.account.address).methods.includes('token')) return decision;
+        return deny('bad_credentials', "sign-in by token not allowed by the account's policy");
+      }),
+    );
   }
 
   private async tokenDecision(token: string, context: SignInContext, permit: (decision: Decision) => Decision): Promise<Decision> {
     if (this.tokens === undefined) return this.record('token', context, undefined, deny('bad_credentials', 'OAuth2 is not enabled'));
     const verdict = await this.tokens.check(token);
-    const extra = { token: verdict.fingerprint.slice(0, 12), cached: verdict.cached };
+    const extra = { token: verdict.fingerprint.slice(0, 12), cached: verdict.cached, ...(verdict.stale && { stale: true }) };
     if (!verdict.valid) {
       const decision: Decision = verdict.temporary
         ? { outcome: 'tempfail', reason: verdict.reason, source: 'idp' }
@@ -98,10 +110,24 @@ export class Authority {
       return this.record('token', context, undefined, decision, extra);
     }
     const decision = await orTempfail(async () => {
-      const account = (await this.directory.accountBySignInName(verdict.username)) ?? (await this.provisioner?.provision(verdict.username, verdict.template));
-      return permit(mayUse(account));
+      // A token names its account exactly (address, or uid where the directory has one), never through a login filter.
+      const account = (await this.directory.accountByTokenName(verdict.username)) ?? (await this.provisioner?.provision(verdict.username, verdict.template));
+      return permit(this.boundTo(mayUse(account), verdict.identity));
     });
     return this.record('token', context, verdict.username, decision, extra);
+  }
+
+  /** An account belongs to the IdP identity that first signed in to it; another subject with the same address is someone else. */
+  private boundTo(decision: Decision, identity: TokenIdentity): Decision {
+    if (decision.outcome !== 'allow') return decision;
+    const check = this.bindings.check(decision.account.address, identity);
+    if (check.outcome === 'bound') this.log.info({ event: 'identity-bound', account: decision.account.address, ...identity }, 'account bound to its IdP identity');
+    if (check.outcome !== 'mismatch') return decision;
+    this.log.warn(
+      { event: 'identity-mismatch', account: decision.account.address, ...identity, boundIssuer: check.bound.issuer, boundSubject: check.bound.subject },
+      'token of another IdP identity than the one this account is bound to (rebind with "idmail account rebind" if intended)',
+    );
+    return deny('bad_credentials', 'token subject is not the identity this account is bound to');
   }
 
   /** A password is an app password when it has their shape, else the account's own password. */
@@ -118,15 +144,20 @@ export class Authority {
    * and is not counted; a refusal is not another guess and is not counted either.
    */
   private async guarded(method: SignInMethod, attempt: Attempt, context: SignInContext, decide: () => Promise<Decision>): Promise<Decision> {
-    const verdict = this.guard?.check(attempt) ?? { action: 'allow' };
+    const ticket: GuardTicket = this.guard?.begin(attempt) ?? UNGUARDED;
+    const { verdict } = ticket;
     if (verdict.action === 'refuse') return this.record(method, context, attempt.account, deny('bad_credentials', `refused by the brute-force defence: ${verdict.reason}`));
     if (verdict.action === 'delay') await sleep(verdict.seconds * 1000);
-    const decision = await decide();
-    if (decision.outcome !== 'tempfail') {
-      const account = decision.outcome === 'allow' ? decision.account.address : attempt.account;
-      this.guard?.report({ ip: attempt.ip, account }, decision.outcome === 'allow');
+    let outcome: AttemptOutcome = 'neutral';
+    let signedIn: string | undefined;
+    try {
+      const decision = await decide();
+      outcome = outcomeOf(decision);
+      if (decision.outcome === 'allow') signedIn = decision.account.address;
+      return decision;
+    } finally {
+      ticket.settle(outcome, signedIn);
     }
-    return decision;
   }
 
   private async appPasswordSignIn(user: string, password: string, context: SignInContext): Promise<Decision> {
@@ -158,6 +189,7 @@ export class Authority {
     // The login may be a uid or an alias of the address: what counts is the account it names.
     const account = await this.directory.accountBySignInName(user);
     if (account?.address !== appPassword.account) return deny('bad_credentials', 'app password of another account');
+    if (this.suspended(appPassword)) return deny('bad_credentials', 'app password suspended: its owner has not signed in with a token for too long (APP_PASSWORD_SUSPEND_AFTER)');
     const protocol = signInProtocol(context.protocol);
     if (protocol === undefined || !appPassword.protocols.includes(protocol)) {
       return deny('bad_credentials', `app password not valid for ${context.protocol ?? 'this protocol'}`);
@@ -165,6 +197,16 @@ export class Authority {
     const decision = this.permitted(mayUse(account), 'app-password', context);
     if (decision.outcome === 'allow') this.appPasswords.recordUse(appPassword, context.remoteIp);
     return decision;
+  }
+
+  /**
+   * A self-service app password cannot outlive its owner at the IdP by long, even where neither SCIM nor
+   * LDAP reports leavers: it rests once its owner has had no token sign-in for a while, and works again after the next one.
+   */
+  private suspended(appPassword: AppPassword): boolean {
+    if (this.appPasswordSuspendAfterMs === undefined || appPassword.madeBy !== 'self-service') return false;
+    const lastToken = this.bindings.get(appPassword.account)?.lastTokenAt.getTime() ?? 0;
+    return Date.now() - Math.max(lastToken, appPassword.createdAt.getTime()) > this.appPasswordSuspendAfterMs;
   }
 
   /** An allowed account still needs its policy to allow this method on this protocol. */
@@ -188,6 +230,12 @@ export class Authority {
     for (const observe of this.observers) observe({ method, context, decision, cached: extra['cached'] as boolean | undefined });
     return decision;
   }
+}
+
+/** A refusal counts as a guess; a temporary failure is nobody's. */
+function outcomeOf(decision: Decision): AttemptOutcome {
+  if (decision.outcome === 'allow') return 'success';
+  return decision.outcome === 'deny' ? 'failure' : 'neutral';
 }
 
 function mayUse(account: Account | undefined): Decision {

@@ -22,6 +22,12 @@ export interface Directory {
   accountByAddress(address: string): Promise<Account | undefined>;
   /** The account a sign-in name names: an address, or where the source allows, another login such as a uid. */
   accountBySignInName(name: string): Promise<Account | undefined>;
+  /**
+   * The account a token's username claim names, exactly: the mailbox address itself, or (LDAP with a
+   * uid attribute) the entry whose uid is exactly the claim. Never a looser login match, so a token
+   * for alice@elsewhere.example cannot open alice@our.domain.
+   */
+  accountByTokenName(name: string): Promise<Account | undefined>;
   /** Checks a password against the source; never cached, so a changed password counts at once. */
   checkPassword(name: string, password: string): Promise<PasswordCheck>;
   /** Is mail for this domain ours (MAIL_DOMAINS, or any address the source has in it)? */

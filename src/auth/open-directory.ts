@@ -11,7 +11,10 @@ import { ProvisionedDirectory } from './provisioning/provisioned-directory.ts';
 import { ScimStore } from './provisioning/scim/scim-store.ts';
 
 export interface OpenDirectory {
+  /** Every account: the source's, and those the IdP provisioned beside them. */
   directory: Directory;
+  /** The source alone (the accounts file, or LDAP): accounts the IdP did not make. */
+  fixed: Directory;
   close(): Promise<void>;
 }
 
@@ -19,12 +22,13 @@ export interface OpenDirectory {
 export async function openDirectory(settings: Settings, state: DatabaseSync, log: FastifyBaseLogger): Promise<OpenDirectory> {
   if (settings.ldap !== undefined) {
     const connections = new LdapConnections(settings.ldap, log);
-    return { directory: new LdapDirectory(settings.ldap, connections, settings.domains, log), close: () => connections.close() };
+    const directory = new LdapDirectory(settings.ldap, connections, settings.domains, log);
+    return { directory, fixed: directory, close: () => connections.close() };
   }
   const accounts = new AccountStore(settings.accountsFile, log);
   await accounts.current();
   const file = new FileDirectory(accounts, settings.domains);
   const lists = settings.scim === undefined ? undefined : new ScimStore(state);
   const directory = settings.provisioning === undefined ? file : new ProvisionedDirectory(file, new ProvisionedAccounts(state), lists);
-  return { directory, close: async () => undefined };
+  return { directory, fixed: file, close: async () => undefined };
 }

@@ -1,22 +1,25 @@
 import type { Command } from 'commander';
-import { parseAddress } from '../config/validators.ts';
+import { parseAddress } from '../vocabulary/address.ts';
 import { type AccountsData, readAccountsFile, writeAccountsFile } from '../auth/accounts/accounts-file.ts';
 import { hashPassword } from '../auth/passwords/password-hash.ts';
+import { HELPER_USER, systemAccount } from '../system-accounts.ts';
 import { readNewPassword } from './password-input.ts';
+import { type OpenState, withState } from './with-state.ts';
 
 type FilePath = () => string;
 
 async function edit(path: string, change: (data: AccountsData) => void | Promise<void>): Promise<void> {
   const data = await readAccountsFile(path);
   await change(data);
-  await writeAccountsFile(path, data);
+  // As root (docker exec), the file stays readable for the helper's group.
+  await writeAccountsFile(path, data, process.getuid?.() === 0 ? await systemAccount(HELPER_USER) : undefined);
 }
 
 function fail(message: string): never {
   throw new Error(message);
 }
 
-export function accountCommands(program: Command, accountsFile: FilePath): void {
+export function accountCommands(program: Command, accountsFile: FilePath, openState: OpenState): void {
   const account = program.command('account').description('manage mail accounts (ACCOUNTS_FILE)');
   account
     .command('add <address>')
@@ -59,12 +62,25 @@ export function accountCommands(program: Command, accountsFile: FilePath): void 
   }
   account
     .command('del <address>')
-    .description('delete an account (its mail stays in /var/mail)')
+    .description('delete an account with its app passwords, policy and IdP identity (its mail stays in /var/mail)')
     .action(async (address: string) => {
       const name = parseAddress(address);
-      await edit(accountsFile(), (data) => void (data.accounts.delete(name) || fail(`no account ${name}`)));
-      console.log(`account ${name} deleted`);
+      if (!(await readAccountsFile(accountsFile())).accounts.has(name)) fail(`no account ${name}`);
+      // A new account with this address must start clean: nothing of the old one's signs in to it.
+      const revoked = await withState(openState, async (state) => state.forget(name));
+      await edit(accountsFile(), (data) => void data.accounts.delete(name));
+      console.log(`account ${name} deleted (${revoked} app passwords revoked, policy and IdP identity removed)`);
     });
+  account
+    .command('rebind <address>')
+    .description('forget the IdP identity the account is bound to: the next token sign-in binds it anew')
+    .action(async (address: string) =>
+      withState(openState, async (state) => {
+        const name = await state.account(address);
+        const old = state.bindings.unbind(name);
+        console.log(old === undefined ? `${name} was bound to no IdP identity` : `${name} no longer bound to ${old.subject} of ${old.issuer}; the next token sign-in binds it`);
+      }),
+    );
   account
     .command('list')
     .description('list accounts')

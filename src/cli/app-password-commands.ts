@@ -34,7 +34,7 @@ export function appPasswordCommands(program: Command, open: OpenState): void {
       const name = options.name.trim();
       if (name === '' || name.length > 100) throw new Error('--name must have 1 to 100 characters');
       await withState(open, async (state) => {
-        const { appPassword, password } = state.appPasswords.create(await state.account(user), { name, protocols, expiresAt });
+        const { appPassword, password } = state.appPasswords.create(await state.account(user), { name, protocols, expiresAt, madeBy: 'admin' });
         console.log(`app password ${appPassword.id} for ${appPassword.account} (${protocols.join(', ')}); shown only now:\n${password}`);
       });
     });

@@ -21,4 +21,13 @@ export function provisionedCommands(program: Command, open: OpenState): void {
         }
       }),
     );
+  command
+    .command('purge')
+    .description('purge deleted accounts whose grace period (PROVISIONING_PURGE_AFTER) is over, with their mail (run by "idmail start")')
+    .action(async () =>
+      withState(open, async (state) => {
+        if (state.purger === undefined) throw new Error('provisioning is off (OAUTH2_PROVISIONING, SCIM_TOKEN): nothing is purged');
+        await state.purger.purgeDue();
+      }),
+    );
 }

@@ -1,10 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
+import pino from 'pino';
 import type { Settings } from '../config/settings.ts';
 import { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
+import { IdentityBindings } from '../auth/identity/identity-bindings.ts';
 import { openDirectory } from '../auth/open-directory.ts';
 import { SignInPolicies } from '../auth/policy/sign-in-policy.ts';
+import { MailboxPurger } from '../auth/provisioning/mailbox-purger.ts';
 import { ProvisionedAccounts } from '../auth/provisioning/provisioned-accounts.ts';
 import { openStateDatabase } from '../state/state-database.ts';
+import { HELPER_USER, systemAccount } from '../system-accounts.ts';
 
 /** Only warnings and errors reach the terminal; the CLI's own output says what happened. */
 const terminalLog = {
@@ -23,6 +27,11 @@ export interface StateAccess {
   appPasswords: AppPasswordStore;
   policies: SignInPolicies;
   provisioned: ProvisionedAccounts;
+  bindings: IdentityBindings;
+  /** Deleted provisioned accounts whose grace period is over, purged with their mail; undefined without provisioning. */
+  purger: MailboxPurger | undefined;
+  /** Removes what the state keeps of an address (app passwords, policy, identity binding); how many app passwords there were. */
+  forget(address: string): number;
   /** The account's mailbox address for a sign-in name; refuses one the directory does not know. */
   account(name: string): Promise<string>;
   close(): Promise<void>;
@@ -30,12 +39,31 @@ export interface StateAccess {
 
 /** What the app-password and policy commands work on: the state database, and the directory to check names against. */
 export async function openStateAccess(settings: Settings): Promise<StateAccess> {
-  const db = openStateDatabase(settings.paths.stateDatabase);
-  const { directory, close } = await openDirectory(settings, db, terminalLog);
+  // As root (docker exec), a database made here must still be the helper's to open.
+  const owner = process.getuid?.() === 0 ? await systemAccount(HELPER_USER) : undefined;
+  const db = openStateDatabase(settings.paths.stateDatabase, owner);
+  const { directory, fixed, close } = await openDirectory(settings, db, terminalLog);
+  const appPasswords = new AppPasswordStore(db);
+  const policies = new SignInPolicies(db, settings.signInDefaults);
+  const bindings = new IdentityBindings(db);
+  const provisioned = new ProvisionedAccounts(db);
+  const { provisioning } = settings;
+  // The purge's log lines are the helper's kind (JSON on standard output), for fail2ban and log pipelines alike.
+  const purger =
+    provisioning === undefined
+      ? undefined
+      : new MailboxPurger({ accounts: provisioned, appPasswords, policies, bindings, fixed, mailRoot: settings.paths.mail, purgeAfterSeconds: provisioning.purgeAfterSeconds, log: pino({ level: settings.logLevel }) });
   return {
-    appPasswords: new AppPasswordStore(db),
-    policies: new SignInPolicies(db, settings.signInDefaults),
-    provisioned: new ProvisionedAccounts(db),
+    appPasswords,
+    policies,
+    provisioned,
+    bindings,
+    purger,
+    forget(address) {
+      policies.clear(address);
+      bindings.unbind(address);
+      return appPasswords.revokeAll(address);
+    },
     async account(name) {
       const account = await directory.accountBySignInName(name);
       if (account === undefined) throw new Error(`no account ${name}`);

@@ -1,34 +1,17 @@
 import { hostname as osHostname } from 'node:os';
-import { type CleanedEnv, customCleanEnv, makeValidator, num, str } from 'envalid';
+import { type CleanedEnv, customCleanEnv, makeValidator, num } from 'envalid';
 import { resolveFileVariables } from './environment.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
+import { type OAuth2Settings, oauth2Problems, oauth2Settings, oauth2Specs, oauth2Warnings, userinfoMode } from './oauth2-settings.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInMethod, type SignInPolicy, type SignInProtocol } from '../auth/policy/sign-in-policy.ts';
 import { DEFAULT_TEMPLATES, parseTemplates, type ProvisioningTemplate } from '../auth/provisioning/provisioning-templates.ts';
-import { absolutePath, choice, choiceList, cidrList, domainList, duration, flag, hostName, httpUrl, mailAddress, seconds, secret, token, wholeNumber } from './validators.ts';
+import { absolutePath, choice, choiceList, cidrList, domainList, duration, flag, hostName, mailAddress, secret, token, wholeNumber } from './validators.ts';
 import type { BruteForceSettings } from '../auth/brute-force/brute-force-guard.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type LoginProcessMode = 'performance' | 'security';
-
-export interface OAuth2Settings {
-  /** OIDC issuer exactly as tokens carry it (Authentik's ends with a slash, Keycloak's not). */
-  issuer: string | undefined;
-  /** The issuer's discovery document: JWKS for local JWT validation, introspection endpoint. */
-  discoveryUrl: string | undefined;
-  audience: string | undefined;
-  usernameClaim: string;
-  /** The claim naming a provisioning template (OAUTH2_PROVISIONING=jit). */
-  templateClaim: string;
-  requiredScope: string | undefined;
-  /** Client credentials for RFC 7662 introspection of opaque tokens. */
-  client: { id: string; secret: string } | undefined;
-  /** Explicit introspection (or, without client credentials, userinfo-style) endpoint. */
-  introspectionUrl: string | undefined;
-  clockSkewSeconds: number;
-  revalidateAfterSeconds: number;
-  maxCacheSeconds: number;
-  negativeCacheSeconds: number;
-}
+export const PERMIT_DOCKER_VALUES = ['none', 'container', 'host', 'network', 'connected-networks'] as const;
+export type PermitDocker = (typeof PERMIT_DOCKER_VALUES)[number];
 
 export interface Settings {
   hostname: string;
@@ -41,6 +24,14 @@ export interface Settings {
   enableManageSieve: boolean;
   spoofProtection: boolean;
   logLevel: LogLevel;
+  /** What the start log (and `idmail config check`) warns about: allowed, but weaker than it should be. */
+  warnings: string[];
+  /** PERMIT_DOCKER: which networks Postfix trusts to relay without signing in (docker-mailserver's values). */
+  permitDocker: PermitDocker;
+  /** PROXY protocol (HAProxy) expected on the mail ports from these networks; empty: off. */
+  proxyProtocolNetworks: readonly string[];
+  /** Dovecot's login_trusted_networks: a webmail or proxy here may pass on its client's address. */
+  loginTrustedNetworks: readonly string[];
   /** Local accounts and aliases (ACCOUNT_PROVISIONER=FILE). */
   accountsFile: string;
   /** The directory accounts come from instead (ACCOUNT_PROVISIONER=LDAP). */
@@ -58,6 +49,8 @@ export interface Settings {
   scim: { token: string } | undefined;
   /** Failed sign-ins delayed, then refused (decided in the sign-in calls); undefined when off. */
   bruteForce: BruteForceSettings | undefined;
+  /** App passwords made through self-service stop working when their owner has signed in with no token for this long. */
+  appPasswordSuspendAfterSeconds: number;
   /** A plain-HTTP listener on all interfaces serving only /metrics; the helper's own (loopback) has it always. */
   metricsPort: number | undefined;
   /** Fixed locations inside the image; not configurable. */
@@ -87,8 +80,14 @@ export const PATHS = {
   /** Sieve before every user's filters: drops a message delivered again after a crash (compiled at image build). */
   deduplicateSieve: '/usr/share/idmail/sieve/deduplicate.sieve',
   socketmap: '/run/idmail/postfix-maps.sock',
-  /** App passwords and sign-in policies (SQLite). */
-  stateDatabase: '/var/mail-state/idmail.db',
+  /** The helper's own directory on the state volume (its user's alone). */
+  helperState: '/var/mail-state/idmail',
+  /** App passwords, sign-in policies, identity bindings, provisioned accounts (SQLite). */
+  stateDatabase: '/var/mail-state/idmail/idmail.db',
+  /** Where the state database lived before the helper ran as a user of its own (moved at start). */
+  legacyStateDatabase: '/var/mail-state/idmail.db',
+  /** The helper's copy of the certificate and key for its HTTPS listener (it cannot read root's key). */
+  helperTls: '/run/idmail/tls',
   templates: '/usr/share/idmail/templates',
 } as const;
 
@@ -121,21 +120,8 @@ const specs = {
   SPOOF_PROTECTION: flag({ default: true }),
   LOG_LEVEL: choice<LogLevel>(['error', 'warn', 'info', 'debug', 'trace'])({ default: 'info' }),
   ACCOUNTS_FILE: absolutePath({ default: '/etc/idmail/accounts.yaml' }),
-  ENABLE_OAUTH2: flag({ default: false }),
-  OAUTH2_ISSUER: httpUrl({ default: undefined }),
-  OAUTH2_AUDIENCE: token({ default: undefined }),
-  OAUTH2_USERNAME_CLAIM: token({ default: 'email' }),
   OAUTH2_PROVISIONING: choice<'off' | 'jit'>(['off', 'jit'])({ default: 'off' }),
-  OAUTH2_TEMPLATE_CLAIM: token({ default: 'mail_template' }),
   PROVISIONING_TEMPLATES: provisioningTemplates({ default: parseTemplates(DEFAULT_TEMPLATES) }),
-  OAUTH2_REQUIRED_SCOPE: token({ default: undefined }),
-  OAUTH2_CLIENT_ID: token({ default: undefined }),
-  OAUTH2_CLIENT_SECRET: str({ default: undefined }),
-  OAUTH2_INTROSPECTION_URL: httpUrl({ default: undefined }),
-  OAUTH2_CLOCK_SKEW: seconds({ default: 30 }),
-  OAUTH2_CACHE_REVALIDATE: seconds({ default: 300 }),
-  OAUTH2_CACHE_MAX_TTL: seconds({ default: 86400 }),
-  OAUTH2_NEGATIVE_CACHE_TTL: seconds({ default: 5 }),
   ENABLE_SELF_SERVICE: flag({ default: undefined }),
   HTTPS_PORT: num({ default: 8443 }),
   SCIM_TOKEN: secret({ default: undefined }),
@@ -149,8 +135,14 @@ const specs = {
   BRUTE_FORCE_ACCOUNT_BAN_AFTER: wholeNumber({ default: 100 }),
   BRUTE_FORCE_BAN_TIME: duration({ default: 15 * 60 }),
   BRUTE_FORCE_ALLOWLIST: cidrList({ default: ['127.0.0.0/8', '::1'] }),
+  BRUTE_FORCE_IPV6_PREFIX: wholeNumber({ default: 64 }),
+  APP_PASSWORD_SUSPEND_AFTER: duration({ default: 30 * 86_400 }),
+  PERMIT_DOCKER: choice<PermitDocker>(PERMIT_DOCKER_VALUES)({ default: 'none' }),
+  PROXY_PROTOCOL_NETWORKS: cidrList({ default: [] }),
+  LOGIN_TRUSTED_NETWORKS: cidrList({ default: [] }),
   AUTH_METHODS: choiceList<SignInMethod>(SIGN_IN_METHODS)({ default: [...SIGN_IN_METHODS] }),
   AUTH_PROTOCOLS: choiceList<SignInProtocol>(SIGN_IN_PROTOCOLS)({ default: [...SIGN_IN_PROTOCOLS] }),
+  ...oauth2Specs,
   ...ldapSpecs,
 };
 
@@ -185,12 +177,7 @@ function crossVariableProblems(env: CleanEnv): string[] {
   if ((env.SSL_CERT_PATH === undefined) !== (env.SSL_KEY_PATH === undefined)) {
     problems.push('SSL_CERT_PATH, SSL_KEY_PATH: only one is set; allowed: both (your certificate) or neither (self-signed)');
   }
-  if (env.ENABLE_OAUTH2 && env.OAUTH2_ISSUER === undefined && env.OAUTH2_INTROSPECTION_URL === undefined) {
-    problems.push('ENABLE_OAUTH2: is on but neither OAUTH2_ISSUER nor OAUTH2_INTROSPECTION_URL is set; allowed: set at least one');
-  }
-  if ((env.OAUTH2_CLIENT_ID === undefined) !== (env.OAUTH2_CLIENT_SECRET === undefined)) {
-    problems.push('OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set; allowed: both (introspection client) or neither');
-  }
+  problems.push(...oauth2Problems(env));
   if (env.OAUTH2_PROVISIONING === 'jit' && (!env.ENABLE_OAUTH2 || env.ACCOUNT_PROVISIONER === 'ldap')) {
     problems.push('OAUTH2_PROVISIONING: jit needs ENABLE_OAUTH2=1 and accounts kept here (ACCOUNT_PROVISIONER=FILE); allowed: off, or those settings');
   }
@@ -203,6 +190,12 @@ function crossVariableProblems(env: CleanEnv): string[] {
   problems.push(...portProblems('HTTPS_PORT', env.HTTPS_PORT, []));
   if (env.METRICS_PORT !== undefined) problems.push(...portProblems('METRICS_PORT', env.METRICS_PORT, [env.HTTPS_PORT]));
   if (env.BRUTE_FORCE_BAN_AFTER < 1) problems.push('BRUTE_FORCE_BAN_AFTER: "0" would ban at once; allowed: 1 or more (or BRUTE_FORCE_PROTECTION=0)');
+  if (env.BRUTE_FORCE_IPV6_PREFIX < 1 || env.BRUTE_FORCE_IPV6_PREFIX > 128) {
+    problems.push(`BRUTE_FORCE_IPV6_PREFIX: "${env.BRUTE_FORCE_IPV6_PREFIX}" is no IPv6 prefix length; allowed: 1 to 128 (64: one customer's network)`);
+  }
+  if (env.APP_PASSWORD_SUSPEND_AFTER < 3600 || env.APP_PASSWORD_SUSPEND_AFTER > 365 * 86_400) {
+    problems.push('APP_PASSWORD_SUSPEND_AFTER: is out of range; allowed: 1h to 365d (an app password must not outlive its owner at the IdP for longer)');
+  }
   problems.push(...ldapProblems(env));
   return problems;
 }
@@ -228,6 +221,10 @@ function toSettings(env: CleanEnv): Settings {
     enableManageSieve: env.ENABLE_MANAGESIEVE,
     spoofProtection: env.SPOOF_PROTECTION,
     logLevel: env.LOG_LEVEL,
+    warnings: warningsOf(env),
+    permitDocker: env.PERMIT_DOCKER,
+    proxyProtocolNetworks: env.PROXY_PROTOCOL_NETWORKS,
+    loginTrustedNetworks: env.LOGIN_TRUSTED_NETWORKS,
     accountsFile: env.ACCOUNTS_FILE,
     ldap: ldapSettings(env),
     oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
@@ -237,6 +234,7 @@ function toSettings(env: CleanEnv): Settings {
     selfService: selfServiceOn(env) ? { webClientId: env.SELF_SERVICE_CLIENT_ID } : undefined,
     scim: env.SCIM_TOKEN === undefined ? undefined : { token: env.SCIM_TOKEN },
     bruteForce: env.BRUTE_FORCE_PROTECTION ? bruteForceSettings(env) : undefined,
+    appPasswordSuspendAfterSeconds: env.APP_PASSWORD_SUSPEND_AFTER,
     metricsPort: env.METRICS_PORT,
     paths: PATHS,
     helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },
@@ -251,10 +249,24 @@ function bruteForceSettings(env: CleanEnv): BruteForceSettings {
     accountBanAfter: env.BRUTE_FORCE_ACCOUNT_BAN_AFTER,
     banSeconds: env.BRUTE_FORCE_BAN_TIME,
     allowlist: env.BRUTE_FORCE_ALLOWLIST,
+    ipv6Prefix: env.BRUTE_FORCE_IPV6_PREFIX,
   };
 }
 
-const selfServiceOn = (env: CleanEnv): boolean => env.ENABLE_SELF_SERVICE ?? env.ENABLE_OAUTH2;
+/**
+ * Self-service is on with OAuth2, except where tokens go to a userinfo call (docker-mailserver's mode):
+ * there any token the IdP issued to any client would manage app passwords, so only an explicit switch turns it on.
+ */
+const selfServiceOn = (env: CleanEnv): boolean => env.ENABLE_SELF_SERVICE ?? (env.ENABLE_OAUTH2 && !userinfoMode(env));
+
+function warningsOf(env: CleanEnv): string[] {
+  const warnings = oauth2Warnings(env);
+  if (env.ENABLE_OAUTH2 && userinfoMode(env) && env.ENABLE_SELF_SERVICE === true) {
+    warnings.push('ENABLE_SELF_SERVICE=1 with a userinfo OAUTH2_INTROSPECTION_URL: a token issued to any client of the IdP manages app passwords here');
+  }
+  if (env.PERMIT_DOCKER !== 'none') warnings.push(`PERMIT_DOCKER=${env.PERMIT_DOCKER}: clients on those networks send mail anywhere without signing in`);
+  return warnings;
+}
 
 function provisioningSettings(env: CleanEnv): ProvisioningSettings | undefined {
   const jit = env.ENABLE_OAUTH2 && env.OAUTH2_PROVISIONING === 'jit';
@@ -267,25 +279,4 @@ function tlsSettings(env: CleanEnv): Settings['tls'] {
     return { certPath: env.SSL_CERT_PATH, keyPath: env.SSL_KEY_PATH, selfSigned: false };
   }
   return { certPath: `${PATHS.selfSignedDir}/cert.pem`, keyPath: `${PATHS.selfSignedDir}/key.pem`, selfSigned: true };
-}
-
-function oauth2Settings(env: CleanEnv): OAuth2Settings {
-  const client =
-    env.OAUTH2_CLIENT_ID !== undefined && env.OAUTH2_CLIENT_SECRET !== undefined
-      ? { id: env.OAUTH2_CLIENT_ID, secret: env.OAUTH2_CLIENT_SECRET }
-      : undefined;
-  return {
-    issuer: env.OAUTH2_ISSUER,
-    discoveryUrl: env.OAUTH2_ISSUER && `${env.OAUTH2_ISSUER.replace(/\/$/, '')}/.well-known/openid-configuration`,
-    audience: env.OAUTH2_AUDIENCE,
-    usernameClaim: env.OAUTH2_USERNAME_CLAIM,
-    templateClaim: env.OAUTH2_TEMPLATE_CLAIM,
-    requiredScope: env.OAUTH2_REQUIRED_SCOPE,
-    client,
-    introspectionUrl: env.OAUTH2_INTROSPECTION_URL,
-    clockSkewSeconds: env.OAUTH2_CLOCK_SKEW,
-    revalidateAfterSeconds: env.OAUTH2_CACHE_REVALIDATE,
-    maxCacheSeconds: env.OAUTH2_CACHE_MAX_TTL,
-    negativeCacheSeconds: env.OAUTH2_NEGATIVE_CACHE_TTL,
-  };
 }

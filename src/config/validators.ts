@@ -1,5 +1,7 @@
-import { isIP } from 'node:net';
+import { accessSync, constants } from 'node:fs';
 import { makeValidator } from 'envalid';
+import { parseAddress, parseDomain } from '../vocabulary/address.ts';
+import { parseNetwork } from '../vocabulary/networks.ts';
 
 /**
  * Validators for values that end up inside Dovecot or Postfix config files.
@@ -17,28 +19,10 @@ function refuseConfigBreakers(value: string): string {
   return value;
 }
 
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
-const ADDRESS_LOCAL = /^[a-z0-9!#&*+/=?^_|~.-]{1,64}$/;
+// Environment values may carry spaces around them (compose files); inside, an address is exact.
+export const domainName = makeValidator<string>((value) => parseDomain(value.trim()));
 
-export function parseDomain(value: string): string {
-  const domain = value.trim().toLowerCase();
-  if (!DOMAIN.test(domain)) throw new Error(`"${value}" is not a domain name; allowed: a DNS name like example.org`);
-  return domain;
-}
-
-export function parseAddress(value: string): string {
-  const address = value.trim().toLowerCase();
-  const at = address.lastIndexOf('@');
-  if (at < 1 || !ADDRESS_LOCAL.test(address.slice(0, at))) {
-    throw new Error(`"${value}" is not a mail address; allowed: local@domain with letters, digits and .-_+`);
-  }
-  parseDomain(address.slice(at + 1));
-  return address;
-}
-
-export const domainName = makeValidator<string>(parseDomain);
-
-export const mailAddress = makeValidator<string>(parseAddress);
+export const mailAddress = makeValidator<string>((value) => parseAddress(value.trim()));
 
 export const domainList = makeValidator<string[]>((value) =>
   value
@@ -50,6 +34,18 @@ export const domainList = makeValidator<string[]>((value) =>
 export const absolutePath = makeValidator<string>((value) => {
   if (!value.startsWith('/')) throw new Error(`"${value}" is not an absolute path; allowed: a path starting with /`);
   return refuseConfigBreakers(value);
+});
+
+/** An absolute path to a file this process can read (a CA certificate, a key). */
+export const readableFile = makeValidator<string>((value) => {
+  const path = refuseConfigBreakers(value.trim());
+  if (!path.startsWith('/')) throw new Error(`"${value}" is not an absolute path; allowed: a path starting with /`);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    throw new Error(`cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}); allowed: a readable file`);
+  }
+  return path;
 });
 
 /** An http(s) URL that is also safe to write into a config file. */
@@ -72,6 +68,13 @@ export const token = makeValidator<string>((value) => {
   return refuseConfigBreakers(value);
 });
 
+/** Several short names, comma or space separated (audiences, client ids); empty is refused. */
+export const tokenList = makeValidator<string[]>((value) => {
+  const items = value.split(/[\s,]+/).filter((item) => item !== '');
+  if (items.length === 0) throw new Error('is empty; allowed: one or more names, comma-separated');
+  return [...new Set(items.map(refuseConfigBreakers))];
+});
+
 export const seconds = makeValidator<number>((value) => {
   if (!/^\d+$/.test(value.trim())) throw new Error(`"${value}" is not a whole number of seconds; allowed: 0 or more, e.g. 300`);
   return Number(value.trim());
@@ -88,11 +91,11 @@ export const cidrList = makeValidator<string[]>((value) =>
     .split(/[\s,]+/)
     .filter((item) => item !== '')
     .map((item) => {
-      const [address = '', bits, ...rest] = item.split('/');
-      const family = isIP(address);
-      const maxBits = family === 6 ? 128 : 32;
-      const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
-      if (family === 0 || !validBits || rest.length > 0) throw new Error(`"${item}" is not a network; allowed: addresses or CIDR ranges, e.g. 10.0.0.0/8, 2001:db8::/32`);
+      try {
+        parseNetwork(item);
+      } catch {
+        throw new Error(`"${item}" is not a network; allowed: addresses or CIDR ranges, e.g. 10.0.0.0/8, 2001:db8::/32`);
+      }
       return item;
     }),
 );

@@ -1,8 +1,29 @@
 import type { Settings } from '../config/settings.ts';
+import { PROXIED_PORT_OFFSET } from './smtpd-services.ts';
 import { renderTemplate, type RenderedFile } from './templates.ts';
+
+interface Listener {
+  name: string;
+  port: number;
+  ssl: boolean;
+}
+
+/** The login services' listeners for PROXY-protocol connections: each mail port plus 10000. */
+const PROXIED_LISTENERS: Record<string, Listener[]> = {
+  imap: [
+    { name: 'imap_proxied', port: 143 + PROXIED_PORT_OFFSET, ssl: false },
+    { name: 'imaps_proxied', port: 993 + PROXIED_PORT_OFFSET, ssl: true },
+  ],
+  pop3: [
+    { name: 'pop3_proxied', port: 110 + PROXIED_PORT_OFFSET, ssl: false },
+    { name: 'pop3s_proxied', port: 995 + PROXIED_PORT_OFFSET, ssl: true },
+  ],
+  managesieve: [{ name: 'sieve_proxied', port: 4190 + PROXIED_PORT_OFFSET, ssl: false }],
+};
 
 export async function renderDovecot(settings: Settings): Promise<RenderedFile[]> {
   const { oauth2, paths } = settings;
+  const proxied = settings.proxyProtocolNetworks.length > 0;
   const protocols = ['imap', ...(settings.enablePop3 ? ['pop3'] : []), ...(settings.enableManageSieve ? ['managesieve'] : [])];
   const view = {
     hostname: settings.hostname,
@@ -20,7 +41,9 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     tls: settings.tls,
     quotas: settings.ldap?.attributes.quota !== undefined || settings.provisioning !== undefined,
     performanceMode: settings.loginProcessMode === 'performance',
-    loginServices: protocols.map((name) => ({ name, processMinAvail: name === 'imap' ? 4 : 1 })),
+    loginServices: protocols.map((name) => ({ name, processMinAvail: name === 'imap' ? 4 : 1, proxied: proxied ? PROXIED_LISTENERS[name] : [] })),
+    haproxyTrustedNetworks: proxied ? settings.proxyProtocolNetworks.join(' ') : false,
+    loginTrustedNetworks: settings.loginTrustedNetworks.length > 0 ? settings.loginTrustedNetworks.join(' ') : false,
     oauth2:
       oauth2 === undefined
         ? false

@@ -1,7 +1,9 @@
 import type { Settings } from '../config/settings.ts';
+import { smtpdServices } from './smtpd-services.ts';
 import { renderTemplate, type RenderedFile } from './templates.ts';
+import { mynetworks } from './trusted-networks.ts';
 
-export async function renderPostfix(settings: Settings): Promise<RenderedFile[]> {
+export async function renderPostfix(settings: Settings, networks: string[] = mynetworks(settings.permitDocker)): Promise<RenderedFile[]> {
   const { paths } = settings;
   const view = {
     hostname: settings.hostname,
@@ -9,7 +11,8 @@ export async function renderPostfix(settings: Settings): Promise<RenderedFile[]>
     postfixSpool: paths.postfixQueue,
     postfixData: `${paths.state}/postfix-data`,
     socketmap: paths.socketmap,
-    spoofProtection: settings.spoofProtection,
+    mynetworks: networks.join(' '),
+    smtpd: smtpdServices(settings),
     tls: settings.tls,
   };
   const dir = paths.postfixConfigDir;

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 /**
- * The helper's own state (app passwords, sign-in policies, provisioned accounts, SCIM resources) in SQLite on the state volume.
+ * The helper's own state (app passwords, sign-in policies, identity bindings, provisioned accounts, SCIM resources) in SQLite on the state volume.
  * Each migration runs once, in order, in a transaction; PRAGMA user_version records how far it got.
  */
 const MIGRATIONS: string[] = [
@@ -56,14 +56,33 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (group_id, user_id)
    ) STRICT;
    CREATE INDEX scim_group_members_by_user ON scim_group_members (user_id);`,
+  // Which IdP identity each account belongs to; who made an app password (self-service ones expire
+  // with their owner's token sign-ins; those from before this version count as self-service: fail closed).
+  `CREATE TABLE identity_bindings (
+     account TEXT PRIMARY KEY,
+     issuer TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     bound_at INTEGER NOT NULL,
+     last_token_at INTEGER NOT NULL
+   ) STRICT;
+   ALTER TABLE app_passwords ADD COLUMN made_by TEXT NOT NULL DEFAULT 'self-service';`,
 ];
 
 /** The schema version a migrated database has. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function openStateDatabase(path: string): DatabaseSync {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+/**
+ * Opens (creating and migrating) the state database. It holds app password hashes and identities:
+ * mode 0600, and, when root opens it (the CLI), owned by `owner`, the helper's user. SQLite gives its
+ * -wal and -shm files the database file's owner when root creates them.
+ */
+export function openStateDatabase(path: string, owner?: { uid: number; gid: number }): DatabaseSync {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new DatabaseSync(path);
+  if (path !== ':memory:') {
+    chmodSync(path, 0o600);
+    if (owner !== undefined) chownSync(path, owner.uid, owner.gid);
+  }
   // WAL: the helper reads while the CLI writes. FULL: a committed change survives a crash or power loss.
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
   migrate(db);

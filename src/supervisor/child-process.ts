@@ -4,6 +4,8 @@ export interface ChildSpec {
   name: string;
   command: string;
   args: string[];
+  /** The child's whole environment (none of the container's is passed on unasked). */
+  env: NodeJS.ProcessEnv;
 }
 
 const RESTART_DELAY_MIN_MS = 100;
@@ -24,7 +26,7 @@ export class SupervisedChild {
 
   start(): void {
     const startedAt = Date.now();
-    const child = spawn(this.spec.command, this.spec.args, { stdio: 'inherit' });
+    const child = spawn(this.spec.command, this.spec.args, { stdio: 'inherit', env: this.spec.env });
     this.process = child;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {

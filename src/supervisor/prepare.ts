@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { access, chown, mkdir, rm } from 'node:fs/promises';
+import { access, chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import type { Settings } from '../config/settings.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
+import { copyTlsForHelper } from './privileges.ts';
 
 const run = promisify(execFile);
 
@@ -22,11 +23,11 @@ export async function prepare(settings: Settings): Promise<void> {
   }
   await mkdir(`${paths.state}/postfix-data`, { recursive: true });
   await chown(`${paths.state}/postfix-data`, postfix.uid, postfix.gid);
-  await mkdir(dirname(paths.socketmap), { recursive: true });
   // /run survives a container restart: a stale pid that now names a live process (any process)
   // would make Dovecot refuse to start ("already running"), again on every retry.
   await rm(`${paths.dovecotBaseDir}/master.pid`, { force: true });
   if (settings.tls.selfSigned) await ensureSelfSignedCertificate(settings);
+  if (settings.https !== undefined) await copyTlsForHelper(settings);
   await writeRendered(await renderAll(settings));
 }
 
@@ -39,6 +40,7 @@ async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
     '-subj', `/CN=${settings.hostname}`, '-addext', `subjectAltName=${names}`, '-keyout', keyPath, '-out', certPath,
   ]);
+  await chmod(keyPath, 0o600);
   console.log(`idmail: generated a self-signed certificate for ${settings.hostname} at ${certPath}`);
 }
 

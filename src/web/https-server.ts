@@ -4,6 +4,8 @@ import { SCIM_PREFIX, scimRoutes } from '../adapters/scim-http.ts';
 import { selfServiceRoutes } from '../adapters/self-service-http.ts';
 import type { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
 import type { Authority } from '../auth/authority.ts';
+import type { BruteForceGuard } from '../auth/brute-force/brute-force-guard.ts';
+import { SharedSecretGate } from '../auth/shared-secret-gate.ts';
 import type { ScimProvisioner } from '../auth/provisioning/scim/scim-provisioner.ts';
 import type { Settings } from '../config/settings.ts';
 
@@ -13,7 +15,7 @@ const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8'
 // The page loads nothing from elsewhere and talks only to the IdP and this API.
 const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' https: http:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-/** The certificate is made at start beside the helper; the HTTPS listener waits for it. */
+/** The certificate (the helper's copy) is made at start beside the helper; the HTTPS listener waits for it. */
 async function waitForFile(path: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await access(path).then(() => true, () => false))) {
@@ -27,18 +29,22 @@ export interface HttpsParts {
   appPasswords: AppPasswordStore;
   /** There when SCIM_TOKEN is set. */
   scim: ScimProvisioner | undefined;
+  /** The brute-force defence, which SCIM's bearer token sits behind like every sign-in. */
+  guard: BruteForceGuard | undefined;
   log: FastifyBaseLogger;
 }
 
 /** HTTPS on HTTPS_PORT with the mail certificate: the self-service API and its page, and SCIM, as configured. */
 export async function startHttpsServer(settings: Settings, parts: HttpsParts): Promise<{ close(): Promise<void> }> {
   const { port } = settings.https as NonNullable<Settings['https']>;
-  await waitForFile(settings.tls.keyPath);
-  await waitForFile(settings.tls.certPath);
+  const keyPath = `${settings.paths.helperTls}/key.pem`;
+  const certPath = `${settings.paths.helperTls}/cert.pem`;
+  await waitForFile(keyPath);
+  await waitForFile(certPath);
   const app = Fastify({
     loggerInstance: parts.log.child({ server: 'https' }),
     logController: new LogController({ disableRequestLogging: true }),
-    https: { key: await readFile(settings.tls.keyPath), cert: await readFile(settings.tls.certPath) },
+    https: { key: await readFile(keyPath), cert: await readFile(certPath) },
     bodyLimit: 16 * 1024,
     trustProxy: false,
     // Refuse what the schemas do not allow, rather than quietly dropping or converting it.
@@ -48,7 +54,10 @@ export async function startHttpsServer(settings: Settings, parts: HttpsParts): P
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('strict-transport-security', 'max-age=31536000');
   });
   if (settings.selfService !== undefined) await selfServicePage(app, settings, settings.selfService, parts);
-  if (parts.scim !== undefined && settings.scim !== undefined) await app.register(scimRoutes(parts.scim, settings.scim.token), { prefix: SCIM_PREFIX });
+  if (parts.scim !== undefined && settings.scim !== undefined) {
+    const gate = new SharedSecretGate({ authorization: `Bearer ${settings.scim.token}`, method: 'scim-token', guard: parts.guard, log: parts.log });
+    await app.register(scimRoutes(parts.scim, gate), { prefix: SCIM_PREFIX });
+  }
   await app.listen({ host: '0.0.0.0', port });
   return { close: () => app.close() };
 }
@@ -58,7 +67,7 @@ async function selfServicePage(app: FastifyInstance, settings: Settings, selfSer
   app.get('/config.json', async () => ({
     discoveryUrl: settings.oauth2?.discoveryUrl ?? null,
     clientId: selfService.webClientId ?? null,
-    audience: settings.oauth2?.audience ?? null,
+    audience: settings.oauth2?.audiences[0] ?? null,
   }));
   for (const [path, file] of Object.entries(PAGES)) {
     const body = await readFile(new URL(file, PAGE_ROOT), 'utf8');

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type CryptoKey, type JWTPayload, SignJWT } from 'jose';
-import type { OAuth2Settings } from '../../src/config/settings.ts';
+import type { OAuth2Settings } from '../../src/config/oauth2-settings.ts';
 
 /** A stand-in IdP serving discovery and JWKS from the test process (unit tests may fake their collaborators). */
 export class FakeIdp {
@@ -51,7 +51,11 @@ export class FakeIdp {
     return {
       issuer: this.issuer,
       discoveryUrl: `${base}/.well-known/openid-configuration`,
-      audience: 'mail',
+      audiences: ['mail'],
+      acceptAnyAudience: false,
+      allowedClients: undefined,
+      allowHttp: true,
+      caFile: undefined,
       usernameClaim: 'email',
       templateClaim: 'mail_template',
       requiredScope: undefined,
@@ -65,9 +69,9 @@ export class FakeIdp {
     };
   }
 
-  /** A JWT for alice@example.org signed with the published key (or as the options say). */
+  /** A JWT access token for alice@example.org (verified email, subject alice-subject) signed with the published key (or as the options say). */
   token(claims: JWTPayload, options: { key?: CryptoKey; header?: Record<string, unknown> } = {}): Promise<string> {
-    return new SignJWT({ iss: this.issuer, aud: 'mail', email: 'Alice@Example.org', iat: now(), exp: now() + 300, ...claims })
+    return new SignJWT({ iss: this.issuer, aud: 'mail', sub: 'alice-subject', email: 'Alice@Example.org', email_verified: true, iat: now(), exp: now() + 300, ...claims })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...options.header })
       .sign(options.key ?? this.signingKey);
   }

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { type Account, type AccountsData, readAccountsFile } from './accounts-file.ts';
+import { asciiLower } from '../../vocabulary/address.ts';
 
 const RECHECK_MS = 1000;
 
@@ -32,7 +33,7 @@ export class AccountStore {
   }
 
   async account(address: string): Promise<Account | undefined> {
-    return (await this.current()).accounts.get(address.toLowerCase());
+    return (await this.current()).accounts.get(asciiLower(address));
   }
 
   private async refresh(): Promise<void> {

@@ -1,7 +1,7 @@
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import YAML from 'yaml';
-import { parseAddress } from '../../config/validators.ts';
+import { asciiLower, parseAddress } from '../../vocabulary/address.ts';
 import { isSupportedHash } from '../passwords/password-hash.ts';
 
 /**
@@ -52,7 +52,7 @@ function refuseTwice(parsed: YAML.Document, section: string, source: string): vo
   if (!YAML.isMap(entries)) return;
   const seen = new Set<string>();
   for (const { key } of entries.items) {
-    const name = String(YAML.isScalar(key) ? key.value : key).toLowerCase();
+    const name = asciiLower(String(YAML.isScalar(key) ? key.value : key));
     if (seen.has(name)) throw new AccountsFileError(`${source}: ${section}: ${name} is listed twice`);
     seen.add(name);
   }
@@ -105,10 +105,15 @@ export async function readAccountsFile(path: string): Promise<AccountsData> {
   return parseAccounts(text, path);
 }
 
-/** Write-then-rename, so a reader never sees half a file and a crash loses nothing. */
-export async function writeAccountsFile(path: string, data: AccountsData): Promise<void> {
+/**
+ * Write-then-rename, so a reader never sees half a file and a crash loses nothing. It holds password
+ * hashes: readable by its owner and `readers` (the helper's group) alone.
+ */
+export async function writeAccountsFile(path: string, data: AccountsData, readers?: { gid: number }): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, serializeAccounts(data), { mode: 0o600 });
+  await writeFile(temporary, serializeAccounts(data), { mode: 0o640 });
+  await chmod(temporary, 0o640);
+  if (readers !== undefined) await chown(temporary, process.getuid?.() ?? 0, readers.gid);
   await rename(temporary, path);
 }

@@ -3,6 +3,7 @@ import { hasMailbox } from '../directory.ts';
 import { verifyPassword } from '../passwords/password-hash.ts';
 import type { AccountStore } from './account-store.ts';
 import type { AccountsData, Account as FileAccount } from './accounts-file.ts';
+import { asciiLower } from '../../vocabulary/address.ts';
 
 // Verifying against this costs what a real check costs, so unknown users answer as slowly as wrong passwords.
 const DECOY_HASH = '{ARGON2ID}$argon2id$v=19$m=19456,t=2,p=1$SqiU9F7bp0IiOO3VN+AJ0w$//Jeq6eDS5WmlxjzKvrnB+UD8O3B+WfeytENhMTiP4U';
@@ -41,6 +42,10 @@ export class FileDirectory implements Directory {
     return this.accountByAddress(name);
   }
 
+  accountByTokenName(name: string): Promise<Account | undefined> {
+    return this.accountByAddress(name);
+  }
+
   async checkPassword(name: string, password: string): Promise<PasswordCheck> {
     const account = await this.store.account(name);
     if (account?.passwordHash === undefined) {
@@ -53,16 +58,16 @@ export class FileDirectory implements Directory {
 
   /** MAIL_DOMAINS plus every domain that has an account or alias. */
   async servesDomain(domain: string): Promise<boolean> {
-    const name = domain.toLowerCase();
+    const name = asciiLower(domain);
     return this.configuredDomains.has(name) || domainsOf(await this.store.current()).has(name);
   }
 
   async aliasTargets(address: string): Promise<string[] | undefined> {
-    return (await this.store.current()).aliases.get(address.toLowerCase());
+    return (await this.store.current()).aliases.get(asciiLower(address));
   }
 
   async sendersFor(address: string): Promise<string[]> {
-    const name = address.toLowerCase();
+    const name = asciiLower(address);
     const owners = new Set<string>();
     if (await hasMailbox(this, name)) owners.add(name);
     for (const target of (await this.aliasTargets(name)) ?? []) {

@@ -1,9 +1,14 @@
 import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
 import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../policy/sign-in-policy.ts';
 import { hashSecret, newAppPasswordSecret, parseAppPassword, secretMatches } from './app-password-secret.ts';
+import { asciiLower } from '../../vocabulary/address.ts';
+
+/** Who made an app password: its owner through the self-service API (with a token), or an admin with the CLI. */
+export type AppPasswordMaker = 'self-service' | 'admin';
 
 export interface AppPassword {
   id: string;
+  madeBy: AppPasswordMaker;
   account: string;
   name: string;
   protocols: SignInProtocol[];
@@ -28,6 +33,7 @@ interface Row {
   expires_at: number | null;
   last_used_at: number | null;
   last_used_ip: string | null;
+  made_by: string;
 }
 
 /** Enough for every device a person owns; a leaked self-service token cannot fill the database. */
@@ -47,30 +53,30 @@ export class AppPasswordStore {
     this.sql = db.createTagStore();
   }
 
-  create(account: string, options: { name: string; protocols: readonly SignInProtocol[]; expiresAt?: Date | undefined }): { appPassword: AppPassword; password: string } {
+  create(account: string, options: { name: string; protocols: readonly SignInProtocol[]; expiresAt?: Date | undefined; madeBy: AppPasswordMaker }): { appPassword: AppPassword; password: string } {
     if (this.list(account).length >= MAX_APP_PASSWORDS_PER_ACCOUNT) {
       throw new TooManyAppPasswords(`${account} has ${MAX_APP_PASSWORDS_PER_ACCOUNT} app passwords already; revoke one first`);
     }
     const secret = newAppPasswordSecret();
     const now = Date.now();
-    this.sql.run`INSERT INTO app_passwords (id, account, name, secret_hash, protocols, created_at, expires_at)
-      VALUES (${secret.id}, ${account.toLowerCase()}, ${options.name}, ${hashSecret(secret.secret)}, ${options.protocols.join(',')}, ${now}, ${options.expiresAt?.getTime() ?? null})`;
+    this.sql.run`INSERT INTO app_passwords (id, account, name, secret_hash, protocols, created_at, expires_at, made_by)
+      VALUES (${secret.id}, ${asciiLower(account)}, ${options.name}, ${hashSecret(secret.secret)}, ${options.protocols.join(',')}, ${now}, ${options.expiresAt?.getTime() ?? null}, ${options.madeBy})`;
     return { appPassword: this.byId(secret.id) as AppPassword, password: secret.text };
   }
 
   list(account: string): AppPassword[] {
-    const rows = this.sql.all`SELECT * FROM app_passwords WHERE account = ${account.toLowerCase()} ORDER BY created_at, id` as unknown as Row[];
+    const rows = this.sql.all`SELECT * FROM app_passwords WHERE account = ${asciiLower(account)} ORDER BY created_at, id` as unknown as Row[];
     return rows.map(toAppPassword);
   }
 
   /** True when the account had this app password (and now has not). */
   revoke(account: string, id: string): boolean {
-    return Number(this.sql.run`DELETE FROM app_passwords WHERE account = ${account.toLowerCase()} AND id = ${id}`.changes) > 0;
+    return Number(this.sql.run`DELETE FROM app_passwords WHERE account = ${asciiLower(account)} AND id = ${id}`.changes) > 0;
   }
 
   /** Revokes every app password of the account; how many there were. */
   revokeAll(account: string): number {
-    return Number(this.sql.run`DELETE FROM app_passwords WHERE account = ${account.toLowerCase()}`.changes);
+    return Number(this.sql.run`DELETE FROM app_passwords WHERE account = ${asciiLower(account)}`.changes);
   }
 
   /** Undefined when the password is not shaped like an app password (then it is an ordinary password). */
@@ -99,6 +105,7 @@ export class AppPasswordStore {
 function toAppPassword(row: Row): AppPassword {
   return {
     id: row.id,
+    madeBy: row.made_by === 'admin' ? 'admin' : 'self-service',
     account: row.account,
     name: row.name,
     protocols: row.protocols.split(',').filter((item): item is SignInProtocol => (SIGN_IN_PROTOCOLS as readonly string[]).includes(item)),

@@ -5,6 +5,7 @@ import type { LdapSettings } from '../../config/ldap-settings.ts';
 import { type Account, type Directory, DirectoryUnavailable, type PasswordCheck } from '../directory.ts';
 import { fillFilter } from './ldap-filter.ts';
 import type { LdapConnections } from './ldap-connections.ts';
+import { asciiLower } from '../../vocabulary/address.ts';
 
 const TRUE_VALUES = new Set(['true', '1', 'yes', 'on']);
 // A new directory entry should not wait long for its first mail: "not found" is kept briefly.
@@ -44,7 +45,7 @@ export class LdapDirectory implements Directory {
   }
 
   accountByAddress(address: string): Promise<Account | undefined> {
-    const key = address.toLowerCase();
+    const key = asciiLower(address);
     return this.cached(`user:${key}`, async () => (await this.findOne(this.settings.filters.user, key))?.account);
   }
 
@@ -52,9 +53,26 @@ export class LdapDirectory implements Directory {
     return (await this.entryOfLogin(name))?.account;
   }
 
+  /** An address by the user filter, else a uid by the login filter; either way the entry must carry the name exactly. */
+  async accountByTokenName(name: string): Promise<Account | undefined> {
+    const key = asciiLower(name);
+    if (key.includes('@')) {
+      const account = await this.accountByAddress(key);
+      return account?.address === key ? account : undefined;
+    }
+    const { uid } = this.settings.attributes;
+    if (uid === undefined) return undefined;
+    const found = await this.cached(`token:${key}`, async () => {
+      const entries = await this.search(this.settings.filters.login, key, [...this.accountAttributes(), uid], 2);
+      const exact = entries.filter((entry) => values(entry, uid).some((value) => asciiLower(value) === key) && this.mailOf(entry) !== undefined);
+      return exact.length === 1 ? this.accountOf(exact[0] as Entry) : undefined;
+    });
+    return found;
+  }
+
   /** One bind per check when the entry is known (Dovecot's own LDAP passdb searches and binds every time). */
   async checkPassword(name: string, password: string): Promise<PasswordCheck> {
-    const key = name.toLowerCase();
+    const key = asciiLower(name);
     const fromCache = this.cache.has(`login:${key}`);
     const known = await this.entryOfLogin(name);
     if (known === undefined) return { outcome: 'unknown_user' };
@@ -70,12 +88,12 @@ export class LdapDirectory implements Directory {
   }
 
   private entryOfLogin(name: string): Promise<Found | undefined> {
-    const key = name.toLowerCase();
+    const key = asciiLower(name);
     return this.cached(`login:${key}`, () => this.findOne(this.settings.filters.login, key));
   }
 
   async servesDomain(domain: string): Promise<boolean> {
-    const key = domain.toLowerCase();
+    const key = asciiLower(domain);
     if (this.configuredDomains.has(key)) return true;
     try {
       const served = await this.cached(`domain:${key}`, async () => (await this.search(this.settings.filters.domain, key, ['1.1'], 1)).length > 0);
@@ -90,7 +108,7 @@ export class LdapDirectory implements Directory {
   }
 
   aliasTargets(address: string): Promise<string[] | undefined> {
-    const key = address.toLowerCase();
+    const key = asciiLower(address);
     return this.cached(`alias:${key}`, async () => {
       const { alias, group } = this.settings.filters;
       const [aliased, lists] = await Promise.all([this.search(alias, key), this.search(group, key)]);
@@ -102,7 +120,7 @@ export class LdapDirectory implements Directory {
   }
 
   sendersFor(address: string): Promise<string[]> {
-    const key = address.toLowerCase();
+    const key = asciiLower(address);
     return this.cached(`senders:${key}`, async () => this.enabledMailboxes(await this.search(this.settings.filters.senders, key)));
   }
 
@@ -142,7 +160,8 @@ export class LdapDirectory implements Directory {
   }
 
   private mailOf(entry: Entry): string | undefined {
-    return values(entry, this.settings.attributes.mail)[0]?.toLowerCase();
+    const mail = values(entry, this.settings.attributes.mail)[0];
+    return mail === undefined ? undefined : asciiLower(mail);
   }
 
   private accountOf(entry: Entry): Account {

@@ -1,4 +1,5 @@
 import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
+import { asciiLower } from '../../vocabulary/address.ts';
 
 /** What a person signs in to; Dovecot's service names (Postfix's SASL arrives as smtp). */
 export const SIGN_IN_PROTOCOLS = ['imap', 'pop3', 'smtp', 'sieve'] as const;
@@ -41,7 +42,7 @@ export class SignInPolicies {
   }
 
   for(account: string): SignInPolicy {
-    const row = this.sql.get`SELECT * FROM sign_in_policies WHERE account = ${account.toLowerCase()}` as Row | undefined;
+    const row = this.sql.get`SELECT * FROM sign_in_policies WHERE account = ${asciiLower(account)}` as Row | undefined;
     const override = row === undefined ? {} : overrideOf(row);
     return { methods: override.methods ?? this.defaults.methods, protocols: override.protocols ?? this.defaults.protocols };
   }
@@ -49,13 +50,13 @@ export class SignInPolicies {
   /** Overrides what is given; what is not given keeps following the defaults. */
   set(account: string, override: Partial<SignInPolicy>): void {
     this.sql.run`INSERT INTO sign_in_policies (account, methods, protocols)
-      VALUES (${account.toLowerCase()}, ${override.methods?.join(',') ?? null}, ${override.protocols?.join(',') ?? null})
+      VALUES (${asciiLower(account)}, ${override.methods?.join(',') ?? null}, ${override.protocols?.join(',') ?? null})
       ON CONFLICT (account) DO UPDATE SET methods = coalesce(excluded.methods, methods), protocols = coalesce(excluded.protocols, protocols)`;
   }
 
   /** Back to the defaults. */
   clear(account: string): boolean {
-    return Number(this.sql.run`DELETE FROM sign_in_policies WHERE account = ${account.toLowerCase()}`.changes) > 0;
+    return Number(this.sql.run`DELETE FROM sign_in_policies WHERE account = ${asciiLower(account)}`.changes) > 0;
   }
 
   overrides(): ({ account: string } & Partial<SignInPolicy>)[] {

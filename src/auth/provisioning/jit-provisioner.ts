@@ -1,9 +1,14 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import { parseAddress } from '../../config/validators.ts';
+import { addressOrUndefined, domainOf, localPartOf } from '../../vocabulary/address.ts';
 import type { Account, Directory } from '../directory.ts';
 import type { SignInPolicies } from '../policy/sign-in-policy.ts';
 import type { ProvisionedAccounts } from './provisioned-accounts.ts';
 import type { ProvisioningTemplate } from './provisioning-templates.ts';
+
+/** Postfix's recipient_delimiter: alice+news@ is alice's mailbox, never one of its own. */
+const RECIPIENT_DELIMITER = '+';
+/** Mailbox names of RFC 2142 and the MTA's own: they reach the postmaster, not whoever signs in first. */
+const ROLE_ADDRESSES = new Set(['postmaster', 'abuse', 'hostmaster', 'webmaster', 'security', 'noc', 'mailer-daemon', 'root']);
 
 /**
  * OAUTH2_PROVISIONING=jit: the first valid token for an unknown address in a served domain creates
@@ -26,19 +31,29 @@ export class JitProvisioner {
 
   /** The new (or just now concurrently created) account, or undefined when the address may not have one here. */
   async provision(username: string, templateName: string | undefined): Promise<Account | undefined> {
-    let address: string;
-    try {
-      address = parseAddress(username);
-    } catch {
+    const address = addressOrUndefined(username);
+    if (address === undefined) return undefined;
+    const refusal = await this.refusal(address);
+    if (refusal !== undefined) {
+      this.log.warn({ event: 'provisioning-refused', address, source: 'jit' }, `no account made from a first sign-in: ${refusal}`);
       return undefined;
     }
-    if (!(await this.directory.servesDomain(address.slice(address.lastIndexOf('@') + 1)))) return undefined;
     const template = this.templateFor(templateName);
     if (this.accounts.createOnce(address, { source: 'jit', template: template.name, quota: template.quota })) {
       this.policies.set(address, { protocols: template.protocols });
       this.log.info({ event: 'provisioned', address, template: template.name, source: 'jit' }, 'account created from a first sign-in');
     }
     return this.directory.accountByAddress(address);
+  }
+
+  /** Why this address may not become a mailbox of its own, or undefined when it may. */
+  private async refusal(address: string): Promise<string | undefined> {
+    const local = localPartOf(address);
+    if (!(await this.directory.servesDomain(domainOf(address)))) return 'not a served domain';
+    if (local.includes(RECIPIENT_DELIMITER)) return `a sub-address (${RECIPIENT_DELIMITER}detail) of another mailbox`;
+    if (ROLE_ADDRESSES.has(local)) return 'a role address (RFC 2142), which reaches the postmaster';
+    if ((await this.directory.aliasTargets(address)) !== undefined) return 'an alias or distribution list';
+    return undefined;
   }
 
   private templateFor(name: string | undefined): ProvisioningTemplate {

@@ -2,6 +2,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { AppPasswordStore } from '../app-passwords/app-password-store.ts';
+import type { Directory } from '../directory.ts';
+import type { IdentityBindings } from '../identity/identity-bindings.ts';
 import type { SignInPolicies } from '../policy/sign-in-policy.ts';
 import type { ProvisionedAccounts } from './provisioned-accounts.ts';
 
@@ -9,6 +11,9 @@ export interface MailboxPurgerParts {
   accounts: ProvisionedAccounts;
   appPasswords: AppPasswordStore;
   policies: SignInPolicies;
+  bindings: IdentityBindings;
+  /** The accounts file: an address it has (now) is never purged, whatever the provisioned record says. */
+  fixed: Directory;
   /** Where Dovecot keeps mail: <root>/<domain>/<local part> (dovecot.conf's mail_home). */
   mailRoot: string;
   purgeAfterSeconds: number;
@@ -40,9 +45,15 @@ export class MailboxPurger {
 
   /** Purges what is due; the addresses purged. */
   async purgeDue(now = Date.now()): Promise<string[]> {
-    const { accounts, appPasswords, policies, mailRoot, purgeAfterSeconds, log } = this.parts;
+    const { accounts, appPasswords, policies, bindings, mailRoot, purgeAfterSeconds, log } = this.parts;
     const purged: string[] = [];
     for (const address of accounts.deletedBefore(now - purgeAfterSeconds * 1000)) {
+      if (await this.ownedByTheFile(address)) {
+        // The mailbox, its app passwords and policy are the file account's: only the stale record goes.
+        accounts.remove(address);
+        log.warn({ event: 'purge-skipped', address }, 'deleted provisioned account not purged: the address belongs to the accounts file');
+        continue;
+      }
       try {
         await rm(mailboxPath(mailRoot, address), { recursive: true, force: true });
       } catch (error) {
@@ -51,6 +62,7 @@ export class MailboxPurger {
       }
       const revoked = appPasswords.revokeAll(address);
       policies.clear(address);
+      bindings.unbind(address);
       accounts.remove(address);
       log.info({ event: 'purged', address, appPasswordsRevoked: revoked }, 'deleted account purged with its mail');
       purged.push(address);
@@ -58,13 +70,11 @@ export class MailboxPurger {
     return purged;
   }
 
-  /** Sweeps now and then at a quarter of the grace period (between 1 s and 1 h). */
-  start(): { stop(): void } {
-    const everyMs = Math.min(Math.max((this.parts.purgeAfterSeconds * 1000) / 4, 1000), 3_600_000);
-    const sweep = () => void this.purgeDue().catch((error: Error) => this.parts.log.error({ err: error.message }, 'purge sweep failed'));
-    sweep();
-    const timer = setInterval(sweep, everyMs);
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
+  private async ownedByTheFile(address: string): Promise<boolean> {
+    const { fixed } = this.parts;
+    return (await fixed.accountByAddress(address)) !== undefined || (await fixed.aliasTargets(address)) !== undefined;
   }
 }
+
+/** How often purges are looked for: a quarter of the grace period, between 1 s and 1 h. */
+export const purgeIntervalMs = (purgeAfterSeconds: number): number => Math.min(Math.max((purgeAfterSeconds * 1000) / 4, 1000), 3_600_000);

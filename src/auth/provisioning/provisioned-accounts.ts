@@ -1,5 +1,6 @@
 import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
 import type { Account } from '../directory.ts';
+import { asciiLower } from '../../vocabulary/address.ts';
 
 export interface ProvisionedAccount extends Account {
   source: 'jit' | 'scim';
@@ -45,14 +46,14 @@ export class ProvisionedAccounts {
   }
 
   get(address: string): ProvisionedAccount | undefined {
-    const row = this.sql.get`SELECT * FROM provisioned_accounts WHERE address = ${address.toLowerCase()}` as Row | undefined;
+    const row = this.sql.get`SELECT * FROM provisioned_accounts WHERE address = ${asciiLower(address)}` as Row | undefined;
     return row && toAccount(row);
   }
 
   /** Creates the account unless it exists; true only for the one call that created it (concurrent first sign-ins). */
   createOnce(address: string, details: ProvisioningDetails): boolean {
     const result = this.sql.run`INSERT INTO provisioned_accounts (address, source, template, quota, created_at)
-      VALUES (${address.toLowerCase()}, ${details.source}, ${details.template}, ${details.quota ?? null}, ${Date.now()}) ON CONFLICT (address) DO NOTHING`;
+      VALUES (${asciiLower(address)}, ${details.source}, ${details.template}, ${details.quota ?? null}, ${Date.now()}) ON CONFLICT (address) DO NOTHING`;
     return Number(result.changes) === 1;
   }
 
@@ -60,14 +61,14 @@ export class ProvisionedAccounts {
   put(address: string, details: ProvisioningDetails & { active: boolean }): 'created' | 'restored' | 'updated' {
     const before = this.get(address);
     this.sql.run`INSERT INTO provisioned_accounts (address, source, template, quota, active, created_at)
-      VALUES (${address.toLowerCase()}, ${details.source}, ${details.template}, ${details.quota ?? null}, ${details.active ? 1 : 0}, ${Date.now()})
+      VALUES (${asciiLower(address)}, ${details.source}, ${details.template}, ${details.quota ?? null}, ${details.active ? 1 : 0}, ${Date.now()})
       ON CONFLICT (address) DO UPDATE SET source = excluded.source, template = excluded.template, quota = excluded.quota, active = excluded.active, deleted_at = NULL`;
     if (before === undefined) return 'created';
     return before.deletedAt === undefined ? 'updated' : 'restored';
   }
 
   markDeleted(address: string, now = Date.now()): void {
-    this.sql.run`UPDATE provisioned_accounts SET deleted_at = ${now} WHERE address = ${address.toLowerCase()} AND deleted_at IS NULL`;
+    this.sql.run`UPDATE provisioned_accounts SET deleted_at = ${now} WHERE address = ${asciiLower(address)} AND deleted_at IS NULL`;
   }
 
   /** Deleted accounts whose mail was kept since before this time. */
@@ -77,11 +78,11 @@ export class ProvisionedAccounts {
   }
 
   remove(address: string): void {
-    this.sql.run`DELETE FROM provisioned_accounts WHERE address = ${address.toLowerCase()}`;
+    this.sql.run`DELETE FROM provisioned_accounts WHERE address = ${asciiLower(address)}`;
   }
 
   servesDomain(domain: string): boolean {
-    const pattern = `%@${domain.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}`;
+    const pattern = `%@${asciiLower(domain).replace(/[\\%_]/g, (char) => `\\${char}`)}`;
     const row = this.sql.get`SELECT 1 FROM provisioned_accounts WHERE address LIKE ${pattern} ESCAPE '\\' LIMIT 1`;
     return row !== undefined;
   }

@@ -1,5 +1,6 @@
 import type { Account, Directory, PasswordCheck } from '../directory.ts';
 import type { ProvisionedAccounts } from './provisioned-accounts.ts';
+import { asciiLower } from '../../vocabulary/address.ts';
 
 const publicAccount = ({ address, disabled, quota }: Account): Account => ({ address, disabled, quota });
 
@@ -31,6 +32,10 @@ export class ProvisionedDirectory implements Directory {
     return (await this.base.accountBySignInName(name)) ?? this.provisionedAccount(name);
   }
 
+  async accountByTokenName(name: string): Promise<Account | undefined> {
+    return (await this.base.accountByTokenName(name)) ?? this.provisionedAccount(name);
+  }
+
   async checkPassword(name: string, password: string): Promise<PasswordCheck> {
     const check = await this.base.checkPassword(name, password);
     const account = check.outcome === 'unknown_user' ? this.provisionedAccount(name) : undefined;
@@ -59,7 +64,7 @@ export class ProvisionedDirectory implements Directory {
 
   /** The members of a provisioned list who may sign in; none (or no list) is no address at all. */
   private listMembers(address: string): string[] | undefined {
-    const members = this.lists?.memberAddresses(address.toLowerCase())?.filter((member) => this.provisioned.get(member)?.disabled === false);
+    const members = this.lists?.memberAddresses(asciiLower(address))?.filter((member) => this.provisioned.get(member)?.disabled === false);
     return members?.length ? members : undefined;
   }
 

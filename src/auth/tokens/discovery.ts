@@ -1,4 +1,4 @@
-import { callIdp, IdpUnavailableError, jsonObject } from './http.ts';
+import { type IdpHttp, IdpUnavailableError, jsonObject } from './http.ts';
 
 export interface ProviderMetadata {
   issuer: string;
@@ -10,11 +10,13 @@ export interface ProviderMetadata {
 export class Discovery {
   private readonly issuer: string;
   private readonly configurationUrl: string;
+  private readonly http: IdpHttp;
   private metadata: Promise<ProviderMetadata> | undefined;
 
-  constructor(issuer: string, configurationUrl: string) {
+  constructor(issuer: string, configurationUrl: string, http: IdpHttp) {
     this.issuer = issuer;
     this.configurationUrl = configurationUrl;
+    this.http = http;
   }
 
   load(): Promise<ProviderMetadata> {
@@ -26,7 +28,7 @@ export class Discovery {
   }
 
   private async fetch(): Promise<ProviderMetadata> {
-    const response = await callIdp(this.configurationUrl, {});
+    const response = await this.http.call(this.configurationUrl);
     if (!response.ok) throw new IdpUnavailableError(`discovery answered HTTP ${response.status}`);
     const document = await jsonObject(response, 'discovery document');
     if (document.issuer !== this.issuer) {

@@ -1,19 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { getCACertificates } from 'node:tls';
+import { Agent, fetch, type RequestInit, type Response } from 'undici';
+
 const TIMEOUT_MS = 5000;
 
 export class IdpUnavailableError extends Error {}
 
-/** fetch with a timeout; network failures and 5xx become IdpUnavailableError (temporary). */
-export async function callIdp(url: string, init: RequestInit): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
-  } catch (error) {
-    throw new IdpUnavailableError(`IdP unreachable at ${new URL(url).origin}: ${(error as Error).message}`);
+export type { Response };
+
+/** How the helper reaches the IdP: TLS verified against the system's CAs plus OAUTH2_TLS_CA_FILE, plain http only when allowed. */
+export interface IdpConnection {
+  allowHttp: boolean;
+  caFile: string | undefined;
+}
+
+/**
+ * Requests to the IdP: a timeout, no redirects, http:// refused unless OAUTH2_ALLOW_HTTP, and
+ * network failures and 5xx as IdpUnavailableError (temporary). Every IdP URL (discovery, JWKS,
+ * introspection, userinfo) goes through here, those the discovery document names included.
+ */
+export class IdpHttp {
+  private readonly allowHttp: boolean;
+  private readonly dispatcher: Agent | undefined;
+
+  constructor(connection: IdpConnection) {
+    this.allowHttp = connection.allowHttp;
+    // A private CA is trusted in addition to the default store (which holds NODE_EXTRA_CA_CERTS too).
+    this.dispatcher = connection.caFile === undefined ? undefined : new Agent({ connect: { ca: [...getCACertificates('default'), readFileSync(connection.caFile, 'utf8')] } });
   }
-  if (response.status >= 500) {
-    throw new IdpUnavailableError(`IdP answered HTTP ${response.status} at ${url}`);
+
+  async call(url: string, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url);
+    if (target.protocol !== 'https:' && !(this.allowHttp && target.protocol === 'http:')) {
+      throw new IdpUnavailableError(`refusing ${target.protocol}// to the IdP at ${target.origin}; allowed: https:// (or OAUTH2_ALLOW_HTTP=1)`);
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error', ...(this.dispatcher && { dispatcher: this.dispatcher }) });
+    } catch (error) {
+      throw new IdpUnavailableError(`IdP unreachable at ${target.origin}: ${messageOf(error)}`);
+    }
+    if (response.status >= 500) throw new IdpUnavailableError(`IdP answered HTTP ${response.status} at ${url}`);
+    return response;
   }
-  return response;
+}
+
+/** undici reports a TLS failure as "fetch failed" with the reason in `cause`. */
+function messageOf(error: unknown): string {
+  const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+  return cause?.message ?? (error as Error).message;
 }
 
 export async function jsonObject(response: Response, what: string): Promise<Record<string, unknown>> {

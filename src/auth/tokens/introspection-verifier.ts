@@ -1,6 +1,6 @@
-import type { OAuth2Settings } from '../../config/settings.ts';
+import type { OAuth2Settings } from '../../config/oauth2-settings.ts';
 import { verdictFromClaims } from './claims.ts';
-import { callIdp, IdpUnavailableError, jsonObject } from './http.ts';
+import { type IdpHttp, IdpUnavailableError, jsonObject } from './http.ts';
 import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
 
 /** RFC 7662: the IdP says whether an (opaque) token is active, asked with our client credentials. */
@@ -8,17 +8,20 @@ export class IntrospectionVerifier implements TokenVerifier {
   private readonly settings: OAuth2Settings;
   private readonly client: { id: string; secret: string };
   private readonly endpoint: () => Promise<string>;
+  private readonly http: IdpHttp;
 
-  constructor(settings: OAuth2Settings, client: { id: string; secret: string }, endpoint: () => Promise<string>) {
+  constructor(settings: OAuth2Settings, client: { id: string; secret: string }, endpoint: () => Promise<string>, http: IdpHttp) {
     this.settings = settings;
     this.client = client;
     this.endpoint = endpoint;
+    this.http = http;
   }
 
   async verify(token: string): Promise<TokenVerdict> {
     try {
       const credentials = `${encodeURIComponent(this.client.id)}:${encodeURIComponent(this.client.secret)}`;
-      const response = await callIdp(await this.endpoint(), {
+      const endpoint = await this.endpoint();
+      const response = await this.http.call(endpoint, {
         method: 'POST',
         headers: {
           authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
@@ -28,20 +31,21 @@ export class IntrospectionVerifier implements TokenVerifier {
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
       });
       if (!response.ok) return unavailable(`introspection answered HTTP ${response.status} (check OAUTH2_CLIENT_ID/SECRET)`);
-      return this.judge(await jsonObject(response, 'introspection answer'));
+      return this.judge(await jsonObject(response, 'introspection answer'), endpoint);
     } catch (error) {
       if (error instanceof IdpUnavailableError) return unavailable(error.message);
       throw error;
     }
   }
 
-  private judge(claims: Record<string, unknown>): TokenVerdict {
+  private judge(claims: Record<string, unknown>, endpoint: string): TokenVerdict {
     if (claims.active !== true) return invalid('IdP says the token is not active');
     const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Date.now() + this.settings.revalidateAfterSeconds * 1000;
     if (exp + this.settings.clockSkewSeconds * 1000 < Date.now()) return invalid('token expired');
     if (this.settings.issuer !== undefined && claims.iss !== undefined && claims.iss !== this.settings.issuer) {
       return invalid(`claim iss rejected: unexpected "iss" claim value`);
     }
-    return verdictFromClaims(claims, this.settings, exp);
+    // An introspection answer carries the token's claims: every check of a token applies (no header: no typ).
+    return verdictFromClaims(claims, this.settings, exp, { issuer: this.settings.issuer ?? new URL(endpoint).origin, token: { headerType: undefined } });
   }
 }

@@ -1,7 +1,8 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { OAuth2Settings } from '../../config/settings.ts';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { OAuth2Settings } from '../../config/oauth2-settings.ts';
 import { verdictFromClaims } from './claims.ts';
 import type { Discovery } from './discovery.ts';
+import type { IdpHttp } from './http.ts';
 import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
 
 /** Asymmetric signatures only: `none` and HS* (key confusion with the public key) never pass. */
@@ -15,23 +16,25 @@ const JWKS_MAX_AGE_MS = 60 * 60 * 1000;
 export class JwtVerifier implements TokenVerifier {
   private readonly settings: OAuth2Settings & { issuer: string };
   private readonly discovery: Discovery;
+  private readonly http: IdpHttp;
   private keys: JWTVerifyGetKey | undefined;
 
-  constructor(settings: OAuth2Settings & { issuer: string }, discovery: Discovery) {
+  constructor(settings: OAuth2Settings & { issuer: string }, discovery: Discovery, http: IdpHttp) {
     this.settings = settings;
     this.discovery = discovery;
+    this.http = http;
   }
 
   async verify(token: string): Promise<TokenVerdict> {
     try {
       const keys = await this.keySet();
-      const { payload } = await jwtVerify(token, keys, {
+      const { payload, protectedHeader } = await jwtVerify(token, keys, {
         issuer: this.settings.issuer,
         algorithms: ALGORITHMS,
         clockTolerance: this.settings.clockSkewSeconds,
         requiredClaims: ['exp'],
       });
-      return verdictFromClaims(payload, this.settings, (payload.exp as number) * 1000);
+      return verdictFromClaims(payload, this.settings, (payload.exp as number) * 1000, { issuer: this.settings.issuer, token: { headerType: protectedHeader.typ } });
     } catch (error) {
       return explain(error);
     }
@@ -43,6 +46,8 @@ export class JwtVerifier implements TokenVerifier {
       const remote = createRemoteJWKSet(new URL(jwksUri), {
         cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
         cacheMaxAge: JWKS_MAX_AGE_MS,
+        // The key set comes the way every IdP request does: https only (unless allowed), with OAUTH2_TLS_CA_FILE.
+        [customFetch]: (url, options) => this.http.call(url, options as never) as unknown as Promise<globalThis.Response>,
       });
       this.keys = async (header, token) => {
         try {

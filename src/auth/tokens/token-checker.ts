@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { OAuth2Settings } from '../../config/settings.ts';
+import type { OAuth2Settings } from '../../config/oauth2-settings.ts';
 import { Discovery } from './discovery.ts';
+import { IdpHttp } from './http.ts';
 import { IntrospectionVerifier } from './introspection-verifier.ts';
 import { JwtVerifier } from './jwt-verifier.ts';
 import { TokenCache } from './token-cache.ts';
@@ -15,7 +16,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const fingerprint = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 /** A verdict, whether the cache gave it, and the token's fingerprint: what logs name instead of the token. */
-export type CheckedToken = TokenVerdict & { cached: boolean; fingerprint: string };
+export type CheckedToken = TokenVerdict & { cached: boolean; fingerprint: string; /** A cached verdict used because the IdP could not be asked again. */ stale?: boolean };
 
 /**
  * Decides whether a bearer token is valid and whose it is: JWTs locally (OAUTH2_ISSUER),
@@ -30,9 +31,10 @@ export class TokenChecker {
 
   constructor(settings: OAuth2Settings, cache?: TokenCache) {
     const { issuer, discoveryUrl } = settings;
-    const discovery = issuer === undefined || discoveryUrl === undefined ? undefined : new Discovery(issuer, discoveryUrl);
-    this.jwt = discovery && issuer !== undefined ? new JwtVerifier({ ...settings, issuer }, discovery) : undefined;
-    this.opaque = opaqueVerifier(settings, discovery);
+    const http = new IdpHttp(settings);
+    const discovery = issuer === undefined || discoveryUrl === undefined ? undefined : new Discovery(issuer, discoveryUrl, http);
+    this.jwt = discovery && issuer !== undefined ? new JwtVerifier({ ...settings, issuer }, discovery, http) : undefined;
+    this.opaque = opaqueVerifier(settings, discovery, http);
     this.cache =
       cache ??
       new TokenCache({
@@ -53,7 +55,7 @@ export class TokenChecker {
     const fresh = await this.verifyOnce(key, token);
     if (!fresh.valid && fresh.temporary && cached?.verdict.valid) {
       // The IdP is down but this token was valid and has not expired: keep the user signed in.
-      return { ...cached.verdict, cached: true, fingerprint: key };
+      return { ...cached.verdict, cached: true, stale: true, fingerprint: key };
     }
     this.cache.remember(key, fresh);
     return { ...fresh, cached: false, fingerprint: key };
@@ -75,18 +77,19 @@ export class TokenChecker {
   }
 }
 
-function opaqueVerifier(settings: OAuth2Settings, discovery: Discovery | undefined): TokenVerifier | undefined {
+function opaqueVerifier(settings: OAuth2Settings, discovery: Discovery | undefined, http: IdpHttp): TokenVerifier | undefined {
   const { client, introspectionUrl } = settings;
   if (client !== undefined && introspectionUrl !== undefined) {
-    return new IntrospectionVerifier(settings, client, async () => introspectionUrl);
+    return new IntrospectionVerifier(settings, client, async () => introspectionUrl, http);
   }
   if (client !== undefined && discovery !== undefined) {
-    return new IntrospectionVerifier(settings, client, async () => {
-      const endpoint = (await discovery.load()).introspectionEndpoint;
-      if (endpoint === undefined) throw new Error('the IdP publishes no introspection_endpoint; set OAUTH2_INTROSPECTION_URL');
-      return endpoint;
-    });
+    const endpoint = async () => {
+      const discovered = (await discovery.load()).introspectionEndpoint;
+      if (discovered === undefined) throw new Error('the IdP publishes no introspection_endpoint; set OAUTH2_INTROSPECTION_URL');
+      return discovered;
+    };
+    return new IntrospectionVerifier(settings, client, endpoint, http);
   }
-  if (introspectionUrl !== undefined) return new UserinfoVerifier(settings, introspectionUrl);
+  if (introspectionUrl !== undefined) return new UserinfoVerifier(settings, introspectionUrl, http);
   return undefined;
 }

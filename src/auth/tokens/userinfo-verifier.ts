@@ -1,6 +1,6 @@
-import type { OAuth2Settings } from '../../config/settings.ts';
+import type { OAuth2Settings } from '../../config/oauth2-settings.ts';
 import { verdictFromClaims } from './claims.ts';
-import { callIdp, IdpUnavailableError, jsonObject } from './http.ts';
+import { type IdpHttp, IdpUnavailableError, jsonObject } from './http.ts';
 import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
 
 /**
@@ -11,21 +11,23 @@ import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './v
 export class UserinfoVerifier implements TokenVerifier {
   private readonly settings: OAuth2Settings;
   private readonly url: string;
+  private readonly http: IdpHttp;
 
-  constructor(settings: OAuth2Settings, url: string) {
+  constructor(settings: OAuth2Settings, url: string, http: IdpHttp) {
     this.settings = settings;
     this.url = url;
+    this.http = http;
   }
 
   async verify(token: string): Promise<TokenVerdict> {
     try {
-      const response = await callIdp(this.url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+      const response = await this.http.call(this.url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
       if (response.status === 401 || response.status === 403) return invalid(`IdP refused the token (HTTP ${response.status})`);
       if (!response.ok) return unavailable(`userinfo answered HTTP ${response.status}`);
       const claims = await jsonObject(response, 'userinfo answer');
       const expiresAt = Date.now() + this.settings.revalidateAfterSeconds * 1000;
-      // Userinfo answers describe the user, not the token: audience and scope cannot be checked here.
-      return verdictFromClaims(claims, { ...this.settings, audience: undefined, requiredScope: undefined }, expiresAt);
+      // Userinfo answers describe the user, not the token: its kind, audience, client and scope cannot be checked here.
+      return verdictFromClaims(claims, this.settings, expiresAt, { issuer: this.settings.issuer ?? new URL(this.url).origin, token: undefined });
     } catch (error) {
       if (error instanceof IdpUnavailableError) return unavailable(error.message);
       throw error;

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { AppPasswordStore } from '../../../src/auth/app-passwords/app-password-store.ts';
 import { Authority } from '../../../src/auth/authority.ts';
 import { BruteForceGuard } from '../../../src/auth/brute-force/brute-force-guard.ts';
+import { IdentityBindings } from '../../../src/auth/identity/identity-bindings.ts';
 import { type Account, type Directory, DirectoryUnavailable, type PasswordCheck } from '../../../src/auth/directory.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, SignInPolicies, type SignInPolicy } from '../../../src/auth/policy/sign-in-policy.ts';
 import type { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
@@ -24,6 +25,9 @@ class FakeDirectory implements Directory {
   async accountBySignInName(name: string) {
     return this.accounts.get(name === 'alice' ? 'alice@example.org' : name);
   }
+  async accountByTokenName(name: string) {
+    return this.accounts.get(name);
+  }
   async checkPassword(name: string, password: string): Promise<PasswordCheck> {
     const account = await this.accountBySignInName(name);
     if (account === undefined) return { outcome: 'unknown_user' };
@@ -42,12 +46,14 @@ class FakeDirectory implements Directory {
 
 const everything: SignInPolicy = { methods: [...SIGN_IN_METHODS], protocols: [...SIGN_IN_PROTOCOLS] };
 
-/** Accepts "token-for-<address>" as that address's token, nothing else. */
+/** Accepts "token-for-<address>[-as-<subject>]" as that address's token (subject: the address), nothing else. */
 const fakeTokens = {
   async check(token: string) {
-    const username = /^token-for-(.+)$/.exec(token)?.[1];
+    const [, username, subject] = /^token-for-(.+?)(?:-as-(.+))?$/.exec(token) ?? [];
     const checked = { cached: false, fingerprint: `fingerprint-of-${token}` };
-    return username === undefined ? { valid: false as const, reason: 'bad token', temporary: false, ...checked } : { valid: true as const, username, expiresAt: Date.now() + 60_000, ...checked };
+    if (username === undefined) return { valid: false as const, reason: 'bad token', temporary: false, ...checked };
+    const identity = { issuer: 'https://idp.example', subject: subject ?? username };
+    return { valid: true as const, username, identity, expiresAt: Date.now() + 60_000, ...checked };
   },
 } as unknown as TokenChecker;
 
@@ -56,8 +62,9 @@ function setup(defaults = everything, guard?: BruteForceGuard) {
   const directory = new FakeDirectory();
   const appPasswords = new AppPasswordStore(db);
   const policies = new SignInPolicies(db, defaults);
-  const authority = new Authority({ directory, tokens: fakeTokens, appPasswords, policies, guard, log: silent });
-  return { directory, appPasswords, policies, authority };
+  const bindings = new IdentityBindings(db);
+  const authority = new Authority({ directory, tokens: fakeTokens, appPasswords, policies, bindings, appPasswordSuspendAfterSeconds: 30 * 86_400, guard, log: silent });
+  return { directory, appPasswords, policies, bindings, authority };
 }
 
 const imap = { protocol: 'imap', remoteIp: '192.0.2.7' };
@@ -66,7 +73,7 @@ const outcome = async (decision: Promise<{ outcome: string }>) => (await decisio
 describe('sign-in with app passwords and policies', () => {
   it('accepts an app password for its own account on its protocols only', async () => {
     const { appPasswords, authority } = setup();
-    const { password } = appPasswords.create('alice@example.org', { name: 'mail app', protocols: ['imap', 'smtp'] });
+    const { password } = appPasswords.create('alice@example.org', { name: 'mail app', protocols: ['imap', 'smtp'], madeBy: 'admin' });
     assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, imap)), 'allow');
     assert.equal(await outcome(authority.signInWithPassword('alice', password, { ...imap, protocol: 'smtp' })), 'allow');
     assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, { protocol: 'pop3' })), 'deny');
@@ -77,7 +84,7 @@ describe('sign-in with app passwords and policies', () => {
 
   it('refuses an app password once the account is disabled', async () => {
     const { directory, appPasswords, authority } = setup();
-    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'] });
+    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'], madeBy: 'admin' });
     directory.accounts.set('alice@example.org', { address: 'alice@example.org', disabled: true });
     assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), { outcome: 'deny', why: 'disabled', reason: 'account disabled' });
   });
@@ -87,7 +94,7 @@ describe('sign-in with app passwords and policies', () => {
     const refused = await authority.signInWithPassword('alice@example.org', 'alice-pw', imap);
     assert.equal(refused.outcome, 'deny');
     assert.match(refused.outcome === 'deny' ? refused.reason : '', /sign-in by password on imap not allowed/);
-    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'] });
+    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'], madeBy: 'admin' });
     assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, imap)), 'allow');
   });
 
@@ -106,7 +113,7 @@ describe('sign-in with app passwords and policies', () => {
 
   it('treats a wrong or expired app password as bad credentials, without trying it as the account password', async () => {
     const { appPasswords, authority } = setup();
-    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'], expiresAt: new Date(Date.now() + 50) });
+    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'], expiresAt: new Date(Date.now() + 50), madeBy: 'admin' });
     await new Promise((resolve) => setTimeout(resolve, 60));
     assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), { outcome: 'deny', why: 'bad_credentials', reason: 'app password expired' });
     const forged = `idmail_${'0'.repeat(16)}_${'0'.repeat(40)}`;
@@ -126,7 +133,7 @@ describe('sign-in with app passwords and policies', () => {
 
 describe('brute-force defence around sign-ins', () => {
   // No delays here (they are the guard's own tests): three failures from one IP ban it.
-  const guarded = () => setup(everything, new BruteForceGuard({ windowSeconds: 600, delayAfter: 100, banAfter: 3, accountBanAfter: 0, banSeconds: 60, allowlist: ['127.0.0.0/8'] }, silent));
+  const guarded = () => setup(everything, new BruteForceGuard({ windowSeconds: 600, delayAfter: 100, banAfter: 3, accountBanAfter: 0, banSeconds: 60, allowlist: ['127.0.0.0/8'], ipv6Prefix: 64 }, silent));
   const attacker = { protocol: 'imap', remoteIp: '203.0.113.9' };
 
   it('after wrong passwords from one IP refuses it the right password and a valid token, and leaves other IPs alone', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWTPayload, type CryptoKey } from 'jose';
-import type { OAuth2Settings } from '../../../src/config/settings.ts';
+import type { OAuth2Settings } from '../../../src/config/oauth2-settings.ts';
 import { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
 import { FakeIdp } from '../../support/fake-idp.ts';
 

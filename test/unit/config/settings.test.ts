@@ -30,7 +30,8 @@ describe('settings from the environment', () => {
       ...base,
       ENABLE_OAUTH2: '1',
       OAUTH2_ISSUER: 'https://id.example.org/realms/mail/',
-      OAUTH2_AUDIENCE: 'mail',
+      OAUTH2_AUDIENCE: 'mail, webmail groupware',
+      OAUTH2_ALLOWED_CLIENTS: 'thunderbird,roundcube',
       OAUTH2_USERNAME_CLAIM: 'preferred_username',
       OAUTH2_REQUIRED_SCOPE: 'mail',
       OAUTH2_CLIENT_ID: 'idmail',
@@ -44,7 +45,11 @@ describe('settings from the environment', () => {
     assert.deepEqual(settings.oauth2, {
       issuer: 'https://id.example.org/realms/mail/',
       discoveryUrl: 'https://id.example.org/realms/mail/.well-known/openid-configuration',
-      audience: 'mail',
+      audiences: ['mail', 'webmail', 'groupware'],
+      acceptAnyAudience: false,
+      allowedClients: ['thunderbird', 'roundcube'],
+      allowHttp: false,
+      caFile: undefined,
       usernameClaim: 'preferred_username',
       templateClaim: 'mail_template',
       requiredScope: 'mail',
@@ -68,7 +73,7 @@ describe('settings from the environment', () => {
   it('reads <VAR>__FILE secrets', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'idmail-')), 'secret');
     writeFileSync(file, 'from-a-file\n');
-    const settings = loadSettings({ ...base, ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_CLIENT_ID: 'x', OAUTH2_CLIENT_SECRET__FILE: file });
+    const settings = loadSettings({ ...base, ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_AUDIENCE: 'mail', OAUTH2_CLIENT_ID: 'x', OAUTH2_CLIENT_SECRET__FILE: file });
     assert.equal(settings.oauth2?.client?.secret, 'from-a-file');
   });
 
@@ -134,9 +139,10 @@ describe('settings from the environment', () => {
   });
 
   it('reads the brute-force settings, on by default with loopback allowed', () => {
-    assert.deepEqual(loadSettings(base).bruteForce, { windowSeconds: 900, delayAfter: 5, banAfter: 20, accountBanAfter: 100, banSeconds: 900, allowlist: ['127.0.0.0/8', '::1'] });
-    const tuned = loadSettings({ ...base, BRUTE_FORCE_WINDOW: '1h', BRUTE_FORCE_BAN_TIME: '2m', BRUTE_FORCE_ALLOWLIST: '192.168.0.0/16 2001:db8::/32', BRUTE_FORCE_ACCOUNT_BAN_AFTER: '0' });
-    assert.deepEqual([tuned.bruteForce?.windowSeconds, tuned.bruteForce?.banSeconds, tuned.bruteForce?.accountBanAfter], [3600, 120, 0]);
+    assert.deepEqual(loadSettings(base).bruteForce, { windowSeconds: 900, delayAfter: 5, banAfter: 20, accountBanAfter: 100, banSeconds: 900, allowlist: ['127.0.0.0/8', '::1'], ipv6Prefix: 64 });
+    const tuned = loadSettings({ ...base, BRUTE_FORCE_WINDOW: '1h', BRUTE_FORCE_BAN_TIME: '2m', BRUTE_FORCE_ALLOWLIST: '192.168.0.0/16 2001:db8::/32', BRUTE_FORCE_ACCOUNT_BAN_AFTER: '0', BRUTE_FORCE_IPV6_PREFIX: '56' });
+    assert.deepEqual([tuned.bruteForce?.windowSeconds, tuned.bruteForce?.banSeconds, tuned.bruteForce?.accountBanAfter, tuned.bruteForce?.ipv6Prefix], [3600, 120, 0, 56]);
+    assert.match(problemsOf({ ...base, BRUTE_FORCE_IPV6_PREFIX: '129' }).join('\n'), /BRUTE_FORCE_IPV6_PREFIX: "129" is no IPv6 prefix length; allowed: 1 to 128/);
     assert.deepEqual(tuned.bruteForce?.allowlist, ['192.168.0.0/16', '2001:db8::/32']);
     assert.equal(loadSettings({ ...base, BRUTE_FORCE_PROTECTION: '0' }).bruteForce, undefined);
   });

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { loadSettings } from '../../../src/config/settings.ts';
 import { renderAll, writeRendered } from '../../../src/render/render-all.ts';
 
-const oauthEnv = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org', ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org' };
+const oauthEnv = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org', ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_AUDIENCE: 'mail' };
 
 async function rendered(env: Record<string, string>): Promise<Record<string, string>> {
   return Object.fromEntries((await renderAll(loadSettings(env))).map((file) => [file.path, file.content]));

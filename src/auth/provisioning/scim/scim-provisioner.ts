@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import { parseAddress } from '../../../config/validators.ts';
+import { addressOrUndefined } from '../../../vocabulary/address.ts';
 import type { Directory } from '../../directory.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicies, type SignInPolicy } from '../../policy/sign-in-policy.ts';
 import type { ProvisionedAccounts } from '../provisioned-accounts.ts';
@@ -24,6 +24,8 @@ export interface ScimProvisionerParts {
   accounts: ProvisionedAccounts;
   /** The whole directory (accounts file and provisioned accounts): served domains and taken addresses. */
   directory: Directory;
+  /** Where accounts the IdP did not make live (the accounts file): SCIM never takes one of its addresses. */
+  fixed: Directory;
   policies: SignInPolicies;
   templates: ReadonlyMap<string, ProvisioningTemplate>;
   /** MAIL_DOMAINS: the first names the address of a Group whose displayName is not one. */
@@ -125,6 +127,7 @@ export class ScimProvisioner {
       throw new ScimError(400, 'mutability', `the mailbox address ${existing.address} cannot change to ${address}; create a new user (and an alias for the old address)`);
     }
     if (existing === undefined) await this.assertFreeForUser(address);
+    else await this.assertNotFixed(address);
     const template = this.templateOf(resource);
     const policy = this.policyOf(resource, template);
     const active = resource['active'] !== false;
@@ -159,9 +162,18 @@ export class ScimProvisioner {
 
   /** A User may take over an account made just in time, but not an address of the accounts file or a list. */
   private async assertFreeForUser(address: string): Promise<void> {
+    await this.assertNotFixed(address);
     const own = this.parts.accounts.get(address);
     if (own !== undefined && this.parts.store.byAddress('User', address) === undefined) return;
     await this.assertFree(address);
+  }
+
+  /** Whatever rows the state database holds, an address of the accounts file is never SCIM's to write. */
+  private async assertNotFixed(address: string): Promise<void> {
+    const { fixed } = this.parts;
+    if ((await fixed.accountByAddress(address)) !== undefined || (await fixed.aliasTargets(address)) !== undefined) {
+      throw taken(`${address} belongs to an account or alias of the accounts file`);
+    }
   }
 
   private async assertFree(address: string): Promise<void> {
@@ -179,11 +191,11 @@ export class ScimProvisioner {
 
   /** A Group's displayName when it is an address, else a name made from it in the first of MAIL_DOMAINS. */
   private listAddressOf(displayName: string): string {
-    const asAddress = tryAddress(displayName);
+    const asAddress = addressOrUndefined(displayName);
     if (asAddress !== undefined) return asAddress;
     const local = displayName.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
     const domain = this.parts.domains[0];
-    const address = domain === undefined || local === '' ? undefined : tryAddress(`${local}@${domain}`);
+    const address = domain === undefined || local === '' ? undefined : addressOrUndefined(`${local}@${domain}`);
     if (address === undefined) throw invalidValue(`"${displayName}" gives no list address; name the Group by its address, or set MAIL_DOMAINS`);
     return address;
   }
@@ -220,17 +232,9 @@ export class ScimProvisioner {
   }
 }
 
-function tryAddress(value: string): string | undefined {
-  try {
-    return parseAddress(value);
-  } catch {
-    return undefined;
-  }
-}
-
 /** A User's mailbox: its userName when that is an address (Okta, Entra ID), else its primary email (Authentik). */
 function mailboxAddressOf(userName: string, resource: Json): string {
-  const address = [userName, ...emailsOf(resource)].map(tryAddress).find((candidate) => candidate !== undefined);
+  const address = [userName, ...emailsOf(resource)].map(addressOrUndefined).find((candidate) => candidate !== undefined);
   if (address === undefined) throw invalidValue(`user "${userName}" has no mailbox address: neither userName nor emails is a mail address`);
   return address;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Json, ScimResourceType, StoredResource } from './scim-resources.ts';
+import { asciiLower } from '../../../vocabulary/address.ts';
 
 /** A stored User or Group: its resource plus the columns lookups need (userName or displayName, and its mail address). */
 export interface ScimRecord extends StoredResource {
@@ -49,7 +50,7 @@ export class ScimStore {
   }
 
   byAddress(type: ScimResourceType, address: string): ScimRecord | undefined {
-    return this.one(type, 'address = ?', address.toLowerCase());
+    return this.one(type, 'address = ?', asciiLower(address));
   }
 
   all(type: ScimResourceType): ScimRecord[] {
@@ -64,7 +65,7 @@ export class ScimStore {
     const id = randomUUID();
     this.db
       .prepare(`INSERT INTO ${table} (id, ${name}, address, resource, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(id, values.name, values.address.toLowerCase(), JSON.stringify(values.resource), now, now);
+      .run(id, values.name, asciiLower(values.address), JSON.stringify(values.resource), now, now);
     return this.get(type, id) as ScimRecord;
   }
 

@@ -22,7 +22,7 @@ describe('app passwords', () => {
 
   it('check by id with one hash: right secret matches, a changed one does not, an ordinary password is not theirs', () => {
     const store = memoryStore();
-    const { password, appPassword } = store.create('Alice@Example.org', { name: 'phone', protocols: ['imap', 'smtp'] });
+    const { password, appPassword } = store.create('Alice@Example.org', { name: 'phone', protocols: ['imap', 'smtp'], madeBy: 'admin' });
     assert.equal(appPassword.account, 'alice@example.org');
     const check = store.check(password);
     assert.equal(check?.outcome, 'match');
@@ -36,7 +36,7 @@ describe('app passwords', () => {
   it('expire, and are gone at once when revoked', () => {
     const store = memoryStore();
     const now = new Date('2026-01-01T00:00:00Z');
-    const { password, appPassword } = store.create('alice@example.org', { name: 'x', protocols: ['imap'], expiresAt: new Date('2026-02-01T00:00:00Z') });
+    const { password, appPassword } = store.create('alice@example.org', { name: 'x', protocols: ['imap'], expiresAt: new Date('2026-02-01T00:00:00Z'), madeBy: 'admin' });
     assert.equal(store.check(password, now)?.outcome, 'match');
     assert.equal(store.check(password, new Date('2026-02-01T00:00:00Z'))?.outcome, 'expired');
     assert.equal(store.revoke('bob@example.org', appPassword.id), false);
@@ -47,7 +47,7 @@ describe('app passwords', () => {
 
   it('lists names, protocols and last use, never secrets, and records use at most once a minute', () => {
     const store = memoryStore();
-    const { appPassword } = store.create('alice@example.org', { name: 'laptop', protocols: ['imap'] });
+    const { appPassword } = store.create('alice@example.org', { name: 'laptop', protocols: ['imap'], madeBy: 'admin' });
     const first = new Date('2026-03-01T10:00:00Z');
     store.recordUse(appPassword, '192.0.2.1', first);
     const [listed] = store.list('alice@example.org');
@@ -63,7 +63,7 @@ describe('app passwords', () => {
   it('survive a reopen of the database file (a restart), migrations applied once', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'idmail-state-')), 'idmail.db');
     const first = openStateDatabase(path);
-    const { password } = new AppPasswordStore(first).create('alice@example.org', { name: 'x', protocols: ['imap'] });
+    const { password } = new AppPasswordStore(first).create('alice@example.org', { name: 'x', protocols: ['imap'], madeBy: 'admin' });
     const second = openStateDatabase(path);
     first.close();
     assert.equal(new AppPasswordStore(second).check(password)?.outcome, 'match');

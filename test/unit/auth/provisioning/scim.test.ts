@@ -8,6 +8,7 @@ import { SCIM_PREFIX, scimRoutes } from '../../../../src/adapters/scim-http.ts';
 import { AccountStore } from '../../../../src/auth/accounts/account-store.ts';
 import { FileDirectory } from '../../../../src/auth/accounts/file-directory.ts';
 import { AppPasswordStore } from '../../../../src/auth/app-passwords/app-password-store.ts';
+import { BruteForceGuard } from '../../../../src/auth/brute-force/brute-force-guard.ts';
 import { SignInPolicies } from '../../../../src/auth/policy/sign-in-policy.ts';
 import { MailboxPurger, mailboxPath } from '../../../../src/auth/provisioning/mailbox-purger.ts';
 import { ProvisionedAccounts } from '../../../../src/auth/provisioning/provisioned-accounts.ts';
@@ -15,6 +16,8 @@ import { ProvisionedDirectory } from '../../../../src/auth/provisioning/provisio
 import { parseTemplates } from '../../../../src/auth/provisioning/provisioning-templates.ts';
 import { ScimProvisioner } from '../../../../src/auth/provisioning/scim/scim-provisioner.ts';
 import { ScimStore } from '../../../../src/auth/provisioning/scim/scim-store.ts';
+import { IdentityBindings } from '../../../../src/auth/identity/identity-bindings.ts';
+import { SharedSecretGate } from '../../../../src/auth/shared-secret-gate.ts';
 import { openStateDatabase } from '../../../../src/state/state-database.ts';
 import {
   addMember,
@@ -37,32 +40,45 @@ const DAY = 86_400;
 
 type Body = Record<string, any>;
 
-async function setup() {
+/** A request body sent byte for byte, not as JSON. */
+class RawBody {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+async function setup(options: { guard?: BruteForceGuard } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'idmail-scim-'));
   const file = join(dir, 'accounts.yaml');
   writeFileSync(file, 'accounts:\n  carol@example.org: {}\naliases:\n  sales@example.com: [carol@example.org]\n');
   const db = openStateDatabase(':memory:');
   const accounts = new ProvisionedAccounts(db);
   const store = new ScimStore(db);
-  const directory = new ProvisionedDirectory(new FileDirectory(new AccountStore(file, silent), ['example.com']), accounts, store);
+  const fixed = new FileDirectory(new AccountStore(file, silent), ['example.com']);
+  const directory = new ProvisionedDirectory(fixed, accounts, store);
+  const bindings = new IdentityBindings(db);
   const policies = new SignInPolicies(db, { methods: ['token', 'app-password', 'password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] });
   const appPasswords = new AppPasswordStore(db);
   const templates = parseTemplates('default:5G:imap,smtp;staff:20G:imap,pop3,smtp,sieve');
-  const provisioner = new ScimProvisioner({ store, accounts, directory, policies, templates, domains: ['example.com'], purgeAfterSeconds: 30 * DAY, log: silent });
+  const provisioner = new ScimProvisioner({ store, accounts, directory, fixed, policies, templates, domains: ['example.com'], purgeAfterSeconds: 30 * DAY, log: silent });
   const app = Fastify();
-  await app.register(scimRoutes(provisioner, TOKEN), { prefix: SCIM_PREFIX });
+  const gate = new SharedSecretGate({ authorization: `Bearer ${TOKEN}`, method: 'scim-token', guard: options.guard, log: silent });
+  await app.register(scimRoutes(provisioner, gate), { prefix: SCIM_PREFIX });
+  /** A request as the IdP sends it: a JSON body, or (RawBody) bytes sent as they are. */
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await app.inject({
       method: method as 'GET',
       url: `${SCIM_PREFIX}${path}`,
+      remoteAddress: headers['x-test-remote'] ?? '192.0.2.10',
       headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }), ...headers },
-      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { payload: body instanceof RawBody ? body.text : JSON.stringify(body) }),
     });
     return { status: response.statusCode, type: response.headers['content-type'], body: (response.body ? response.json() : undefined) as Body };
   };
   const mailRoot = join(dir, 'mail');
-  const purger = new MailboxPurger({ accounts, appPasswords, policies, mailRoot, purgeAfterSeconds: 30 * DAY, log: silent });
-  return { call, directory, accounts, policies, appPasswords, purger, mailRoot };
+  const purger = new MailboxPurger({ accounts, appPasswords, policies, bindings, fixed, mailRoot, purgeAfterSeconds: 30 * DAY, log: silent });
+  return { call, directory, accounts, policies, appPasswords, bindings, purger, mailRoot, file };
 }
 
 describe('SCIM Users', () => {
@@ -163,7 +179,7 @@ describe('SCIM Users', () => {
   it('deletes: gone from SCIM at once, no sign-in or delivery, the mail kept until the purge', async () => {
     const { call, directory, accounts, appPasswords, purger, mailRoot } = await setup();
     const { body: user } = await call('POST', '/Users', MINIMAL_USER);
-    appPasswords.create('bjensen@example.com', { name: 'phone', protocols: ['imap'] });
+    appPasswords.create('bjensen@example.com', { name: 'phone', protocols: ['imap'], madeBy: 'self-service' });
     const maildir = mailboxPath(mailRoot, 'bjensen@example.com');
     mkdirSync(join(maildir, 'Maildir', 'cur'), { recursive: true });
     assert.equal((await call('DELETE', `/Users/${user['id']}`)).status, 204);
@@ -244,7 +260,10 @@ describe('the SCIM endpoint', () => {
 
   it('answers malformed bodies with SCIM errors, not crashes', async () => {
     const { call } = await setup();
-    assert.equal((await call('POST', '/Users', 'not json at all')).status, 400);
+    const malformed = await call('POST', '/Users', new RawBody('{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": '));
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body['scimType'], 'invalidSyntax');
+    assert.equal((await call('POST', '/Users', new RawBody('not json at all'))).status, 400);
     assert.equal((await call('POST', '/Users', { userName: 'x@example.com' })).body['detail'], `"schemas" must include ${USER_SCHEMA}`);
     assert.equal((await call('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'x@example.com', active: 'maybe' })).status, 400);
     const { body: user } = await call('POST', '/Users', MINIMAL_USER);

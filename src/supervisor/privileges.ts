@@ -1,0 +1,83 @@
+import { access, chmod, chown, copyFile, mkdir, rename, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Settings } from '../config/settings.ts';
+import { HELPER_USER, systemAccount } from '../system-accounts.ts';
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/**
+ * What the unprivileged helper needs before it starts, made by root: its state directory (0700)
+ * with the database moved in from where earlier versions kept it, the directory of the socket
+ * Postfix asks (group postfix inherited by the socket), and a readable accounts file.
+ */
+export async function prepareHelperFiles(settings: Settings): Promise<void> {
+  const { paths } = settings;
+  const [helper, postfix] = await Promise.all([systemAccount(HELPER_USER), systemAccount('postfix')]);
+  await ownedDirectory(paths.helperState, helper, 0o700);
+  await moveLegacyDatabase(paths.legacyStateDatabase, paths.stateDatabase);
+  for (const suffix of ['', '-wal', '-shm']) {
+    const file = `${paths.stateDatabase}${suffix}`;
+    if (!(await exists(file))) continue;
+    await chown(file, helper.uid, helper.gid);
+    await chmod(file, 0o600);
+  }
+  // setgid: the socket the helper creates here belongs to group postfix, so Postfix (and no one else) may ask.
+  await ownedDirectory(dirname(paths.socketmap), { uid: helper.uid, gid: postfix.gid }, 0o2750);
+  await readableAccountsFile(settings.accountsFile, helper.gid);
+}
+
+async function ownedDirectory(path: string, owner: { uid: number; gid: number }, mode: number): Promise<void> {
+  await mkdir(path, { recursive: true });
+  await chown(path, owner.uid, owner.gid);
+  await chmod(path, mode);
+}
+
+async function moveLegacyDatabase(legacy: string, current: string): Promise<void> {
+  if (!(await exists(legacy)) || (await exists(current))) return;
+  for (const suffix of ['-wal', '-shm', '']) {
+    if (await exists(`${legacy}${suffix}`)) await rename(`${legacy}${suffix}`, `${current}${suffix}`);
+  }
+  console.log(`idmail: moved the state database to ${current}`);
+}
+
+/** The accounts file holds password hashes: root's and the helper group's (0640), never the world's. */
+async function readableAccountsFile(path: string, helperGid: number): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) return;
+  try {
+    await chown(path, info.uid, helperGid);
+    await chmod(path, 0o640);
+  } catch (error) {
+    // A read-only mount: it must be readable as it is.
+    const readable = (info.mode & 0o004) !== 0 || (info.gid === helperGid && (info.mode & 0o040) !== 0);
+    if (!readable) throw new Error(`ACCOUNTS_FILE: ${path} cannot be made readable for the helper (${(error as NodeJS.ErrnoException).code}); allowed: a file the container may chgrp, or one readable by group ${helperGid}`);
+  }
+}
+
+/**
+ * The helper's command line: its own user and group and no supplementary groups, with no capability
+ * but binding low ports (HTTPS_PORT may be 443), prototype mutation disabled (`__proto__` throws).
+ */
+export function unprivilegedCommand(command: string[]): string[] {
+  const [node = process.execPath, ...args] = command;
+  return [
+    'setpriv', `--reuid=${HELPER_USER}`, `--regid=${HELPER_USER}`, '--clear-groups',
+    '--inh-caps=-all,+net_bind_service', '--ambient-caps=-all,+net_bind_service', '--bounding-set=-all,+net_bind_service',
+    '--', node, '--disable-proto=throw', ...args,
+  ];
+}
+
+/** The helper's copy of the certificate and key for its HTTPS listener: root's key file is not its to read. */
+export async function copyTlsForHelper(settings: Settings): Promise<void> {
+  const { certPath, keyPath } = settings.tls;
+  const target = settings.paths.helperTls;
+  const helper = await systemAccount(HELPER_USER);
+  await ownedDirectory(target, helper, 0o700);
+  // Written aside and renamed: the listener, waiting for them, never reads half a file.
+  for (const [from, to] of [[certPath, `${target}/cert.pem`], [keyPath, `${target}/key.pem`]] as const) {
+    await copyFile(from, `${to}.tmp`);
+    await chown(`${to}.tmp`, helper.uid, helper.gid);
+    await chmod(`${to}.tmp`, 0o600);
+    await rename(`${to}.tmp`, to);
+  }
+}
