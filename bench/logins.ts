@@ -137,10 +137,9 @@ const RUN_LIFETIME_SECONDS = 3 * 3600;
 const jwtFor = (peers: Peers, address: string, extra: Record<string, unknown> = {}) =>
   peers.idp.mint({ aud: 'urn:idmail', email: address, sub: address, exp: Math.floor(Date.now() / 1000) + RUN_LIFETIME_SECONDS, ...extra });
 
-const JWT_ENV = { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER, OAUTH2_AUDIENCE: 'urn:idmail' };
+const JWT_ENV = { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER, OAUTH2_AUDIENCE: 'urn:idmail', OAUTH2_ALLOW_HTTP: '1' };
 const introspectionEnv = (issuer: string) => ({
-  ENABLE_OAUTH2: '1',
-  OAUTH2_ISSUER: ISSUER,
+  ...JWT_ENV,
   OAUTH2_INTROSPECTION_URL: `${issuer}/token/introspection`,
   OAUTH2_CLIENT_ID: CLIENT.id,
   OAUTH2_CLIENT_SECRET: CLIENT.secret,
@@ -171,7 +170,7 @@ async function ceilingAndJwt(peers: Peers, jwts: string[]): Promise<Extras['memo
   await compare(
     peers,
     [
-      { name: '1 ceiling: Dovecot static passdb (PLAIN)', env: { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER }, rewrite: staticPassdb, credential: plainStatic },
+      { name: '1 ceiling: Dovecot static passdb (PLAIN)', env: JWT_ENV, rewrite: staticPassdb, credential: plainStatic },
       { name: '2 idmail XOAUTH2 JWT, cached', env: JWT_ENV, credential: byWorker(jwts) },
       { name: '2 idmail XOAUTH2 JWT, first seen (cache off)', env: { ...JWT_ENV, ...UNCACHED }, credential: byWorker(jwts) },
       {
@@ -191,7 +190,8 @@ async function ceilingAndJwt(peers: Peers, jwts: string[]): Promise<Extras['memo
 }
 
 async function introspectionAndUserinfo(peers: Peers): Promise<void> {
-  const opaque = await Promise.all(PEOPLE.map((person) => peers.idp.token(person)));
+  // Introspected tokens meant for the mail server; the userinfo runs take the same kind (the IdP's userinfo accepts tokens of any audience).
+  const opaque = await Promise.all(PEOPLE.map((person) => peers.idp.token(person, 'urn:idmail', 'opaque')));
   const runs = [
     ['', ISSUER, CONCURRENCY],
     [', IdP +10 ms', SLOW_ISSUER, CONCURRENCY],
@@ -203,7 +203,7 @@ async function introspectionAndUserinfo(peers: Peers): Promise<void> {
       { name: `3 idmail XOAUTH2 opaque, cache miss${label}`, env: { ...introspectionEnv(issuer), ...UNCACHED }, credential: byWorker(opaque), concurrency },
       {
         name: `4 DMS-style Dovecot oauth2 → userinfo${label}`,
-        env: { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: `${issuer}/me` },
+        env: { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: `${issuer}/me`, OAUTH2_ALLOW_HTTP: '1' },
         rewrite: userinfoOauth2(`${issuer}/me`),
         credential: byWorker(opaque),
         concurrency,

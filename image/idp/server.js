@@ -57,8 +57,8 @@ function configuration(keys) {
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     scopes: ['openid', 'email', 'offline_access', 'mail'],
     findAccount: async (_ctx, sub) => users.knows(sub) ? { accountId: sub, claims: async () => ({ sub, email: sub, email_verified: true }) } : undefined,
-    // The mail address travels in every access token, as Keycloak/Authentik mappers put it there.
-    extraTokenClaims: async (_ctx, token) => (token.accountId ? { email: token.accountId } : undefined),
+    // The (verified) mail address travels in every access token, as Keycloak/Authentik mappers put it there.
+    extraTokenClaims: async (_ctx, token) => (token.accountId ? { email: token.accountId, email_verified: true } : undefined),
     features: {
       devInteractions: { enabled: false },
       introspection: { enabled: true },
@@ -76,10 +76,14 @@ function configuration(keys) {
   };
 }
 
-/** Resource Owner Password Credentials: lets a user get a token with curl alone. */
+/**
+ * Resource Owner Password Credentials: lets a user get a token with curl alone. With a resource, the
+ * token is meant for it (its audience): a JWT, or with token_format=opaque an opaque token whose
+ * introspection names that audience.
+ */
 function passwordGrant(provider) {
   return async (ctx) => {
-    const { username, password, scope = 'openid email mail', resource } = ctx.oidc.params;
+    const { username, password, scope = 'openid email mail', resource, token_format: format } = ctx.oidc.params;
     const accountId = await users.checkPassword(username, password);
     if (accountId === undefined) throw new errors.InvalidGrant('wrong username or password');
     const { client } = ctx.oidc;
@@ -88,7 +92,7 @@ function passwordGrant(provider) {
     if (resource) grant.addResourceScope(resource, scope);
     const grantId = await grant.save();
     const token = new provider.AccessToken({ accountId, client, grantId, scope, gty: 'password' });
-    if (resource) token.resourceServer = new provider.ResourceServer(resource, resourceServerInfo(resource));
+    if (resource) token.resourceServer = new provider.ResourceServer(resource, { ...resourceServerInfo(resource), ...(format === 'opaque' && { accessTokenFormat: 'opaque' }) });
     ctx.body = { access_token: await token.save(), token_type: 'Bearer', expires_in: token.expiration, scope };
   };
 }
@@ -99,7 +103,7 @@ let provider = makeProvider();
 function makeProvider() {
   const created = new Provider(issuer, configuration(keys));
   created.proxy = true;
-  created.registerGrantType('password', passwordGrant(created), ['username', 'password', 'scope', 'resource']);
+  created.registerGrantType('password', passwordGrant(created), ['username', 'password', 'scope', 'resource', 'token_format']);
   return created;
 }
 
@@ -116,13 +120,18 @@ async function rotateKeys(response) {
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kid: keys[0].kid }));
 }
 
-/** Test-only: a JWT with the given claims, signed with the IdP's real current key. */
+/**
+ * Test-only: a JWT with the given claims, signed with the IdP's real current key. An access token
+ * (typ at+jwt) whose subject is its email, verified, unless the claims say otherwise; `_header`
+ * replaces header fields (another typ: an ID or logout token).
+ */
 async function mint(request, response) {
-  const claims = await readJson(request);
+  const { _header: header = {}, ...claims } = await readJson(request);
   const [key] = keys;
   const now = Math.floor(Date.now() / 1000);
-  const jwt = await new SignJWT({ iss: issuer, iat: now, exp: now + 600, ...claims })
-    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'at+jwt' })
+  const person = claims.email === undefined ? {} : { sub: claims.email, email_verified: true };
+  const jwt = await new SignJWT({ iss: issuer, iat: now, exp: now + 600, ...person, ...claims })
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'at+jwt', ...header })
     .sign(await importJWK(key, 'RS256'));
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: jwt }));
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authority, Decision, SignInContext } from '../auth/authority.ts';
@@ -27,10 +28,17 @@ function luaContext(body: LuaRequest): SignInContext {
   return { protocol: text(body.protocol), remoteIp: text(body.remote_ip), mechanism: text(body.mechanism) };
 }
 
+/** Dovecot sends the client as address:port, an IPv6 address in brackets ([2001:db8::1]:143). */
+function addressOf(endpoint: string | undefined): string | undefined {
+  if (endpoint === undefined || isIP(endpoint) !== 0) return endpoint;
+  const bracketed = /^\[([^\]]+)\]:\d+$/.exec(endpoint);
+  return bracketed ? bracketed[1] : endpoint.replace(/:\d+$/, '');
+}
+
 function headerContext(request: FastifyRequest): SignInContext {
   return {
     protocol: text(request.headers['x-dovecot-auth-protocol']),
-    remoteIp: text(request.headers['x-dovecot-auth-remote'])?.replace(/:\d+$/, ''),
+    remoteIp: addressOf(text(request.headers['x-dovecot-auth-remote'])),
   };
 }
 

@@ -82,7 +82,8 @@ export async function serveSocketmap(path: string, maps: Record<string, MapLooku
   return server;
 }
 
-function handleConnection(socket: Socket, maps: Record<string, MapLookup>, log: Logger): void {
+/** One Postfix connection: netstring requests answered in order; a malformed one closes it. */
+export function handleConnection(socket: Socket, maps: Record<string, MapLookup>, log: Logger): void {
   let buffered: Buffer = Buffer.alloc(0);
   let queue = Promise.resolve();
   socket.on('data', (chunk) => {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLIENT, ISSUER, USERS } from '../support/idp.ts';
 import { curlInside, type Stack, startStack } from '../support/stack.ts';
+import { assertNoSecret } from '../support/secrets.ts';
 
-const base = { OVERRIDE_HOSTNAME: 'mail.example.test', MAIL_DOMAINS: 'example.test', ENABLE_OAUTH2: '1' };
+const base = { OVERRIDE_HOSTNAME: 'mail.example.test', MAIL_DOMAINS: 'example.test', ENABLE_OAUTH2: '1', OAUTH2_ALLOW_HTTP: '1' };
 
 function imapLogin(stack: Stack, user: string, token: string) {
   return curlInside(stack.mail, [
@@ -14,13 +15,20 @@ function imapLogin(stack: Stack, user: string, token: string) {
 describe('opaque tokens by RFC 7662 introspection (issuer + client credentials)', () => {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ ...base, OAUTH2_ISSUER: ISSUER, OAUTH2_CLIENT_ID: CLIENT.id, OAUTH2_CLIENT_SECRET: CLIENT.secret });
+    stack = await startStack({ ...base, OAUTH2_ISSUER: ISSUER, OAUTH2_AUDIENCE: 'urn:idmail', OAUTH2_CLIENT_ID: CLIENT.id, OAUTH2_CLIENT_SECRET: CLIENT.secret });
   });
   after(async () => stack?.stop());
+  const opaqueFor = (user: typeof USERS.alice, resource = 'urn:idmail') => stack.idp.token(user, resource, 'opaque');
 
-  it('signs in with an opaque token', async () => {
-    const result = await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.alice));
+  it('signs in with an opaque token meant for the mail server', async () => {
+    const result = await imapLogin(stack, USERS.alice.address, await opaqueFor(USERS.alice));
     assert.equal(result.exitCode, 0, result.output);
+  });
+
+  it('refuses an opaque token the IdP issued for another audience, or for none', async () => {
+    assert.equal((await imapLogin(stack, USERS.alice.address, await opaqueFor(USERS.alice, 'urn:other'))).exitCode, 67);
+    assert.equal((await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.alice))).exitCode, 67);
+    assert.match(stack.logs(), /"method":"token".*"outcome":"deny","reason":"wrong audience \(expected urn:idmail\)"/);
   });
 
   it('still validates JWTs locally beside introspection', async () => {
@@ -29,13 +37,13 @@ describe('opaque tokens by RFC 7662 introspection (issuer + client credentials)'
   });
 
   it('refuses an opaque token of another user and an unknown one', async () => {
-    assert.equal((await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.bob))).exitCode, 67);
+    assert.equal((await imapLogin(stack, USERS.alice.address, await opaqueFor(USERS.bob))).exitCode, 67);
     assert.equal((await imapLogin(stack, USERS.alice.address, 'NotAnIssuedToken0123456789')).exitCode, 67);
     assert.match(stack.logs(), /IdP says the token is not active/);
   });
 
   it('never writes the client secret into the logs', () => {
-    assert.ok(!stack.logs().includes(CLIENT.secret));
+    assertNoSecret(stack.logs(), CLIENT.secret, 'the client secret');
   });
 });
 

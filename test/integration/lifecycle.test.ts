@@ -119,27 +119,33 @@ describe('killed while delivering', () => {
         () => undefined,
       );
       // Kill mid-stream: later messages are in Postfix's queue or in LMTP delivery right now.
-      if (accepted.size === KILLED_AT && killed === undefined) killed = docker('kill', '--signal', 'KILL', name);
+      if (accepted.size >= KILLED_AT && killed === undefined) killed = docker('kill', '--signal', 'KILL', name);
     };
     const subjects = async () => {
-      await inside('postqueue', '-f').catch(() => undefined);
       const { stdout } = await inside('sh', '-c', 'cat /var/mail/example.test/alice/Maildir/new/* /var/mail/example.test/alice/Maildir/cur/* 2>/dev/null | grep "^Subject: kill-test" || true');
       return stdout.split('\n').filter((line) => line !== '').map((line) => line.replace(/^Subject: /, ''));
     };
+    const queueEmpty = () => inside('postqueue', '-j').then((result) => result.stdout.trim() === '', () => false);
 
     // Some messages are already delivered when the kill comes: they must not come again.
     await Promise.all(Array.from({ length: DELIVERED_FIRST }, (_, index) => send(index)));
     assert.equal((await eventually(subjects, (found) => found.length >= DELIVERED_FIRST, 30_000)).length, DELIVERED_FIRST);
     await Promise.all(Array.from({ length: MESSAGES - DELIVERED_FIRST }, (_, index) => send(DELIVERED_FIRST + index)));
     transport.close();
+    assert.ok(killed !== undefined, `only ${accepted.size} accepted: the container was never killed`);
     await killed;
-    assert.ok(accepted.size >= KILLED_AT, `only ${accepted.size} accepted before the kill`);
+    const state = (await docker('inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', name)).stdout.trim();
+    assert.equal(state, 'false 137', 'the container died of SIGKILL');
+    const deliveredAtKill = (await subjects()).length;
+    assert.ok(deliveredAtKill < accepted.size, `all ${accepted.size} accepted messages were delivered before the kill: nothing was in flight`);
 
     await docker('start', name);
     await waitHealthy();
-    const delivered = await eventually(subjects, (found) => [...accepted].every((subject) => found.includes(subject)), 60_000);
+    // Every queued message is handed over (or bounced) before anything is counted.
+    assert.ok(await eventually(async () => (await inside('postqueue', '-f').then(() => true, () => false)) && queueEmpty(), (empty) => empty, 60_000), 'the queue empties');
+    const delivered = await subjects();
     const missing = [...accepted].filter((subject) => !delivered.includes(subject));
     const twice = delivered.filter((subject, index) => delivered.indexOf(subject) !== index);
-    assert.deepEqual({ missing, twice }, { missing: [], twice: [] }, `${accepted.size} accepted, ${delivered.length} delivered`);
+    assert.deepEqual({ missing, twice }, { missing: [], twice: [] }, `${accepted.size} accepted, ${deliveredAtKill} delivered at the kill, ${delivered.length} after`);
   });
 });

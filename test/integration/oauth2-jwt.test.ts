@@ -8,6 +8,7 @@ import { tokenSubmission } from '../support/mail-clients.ts';
 import { inboxReceives } from '../support/mailbox.ts';
 import { imapAuthenticate, LineClient, manageSieveAuthenticate, oauthbearer, xoauth2 } from '../support/sasl.ts';
 import { assertConfigsClean, CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
+import { assertNoSecret } from '../support/secrets.ts';
 
 /** The appliance with JWT access tokens validated locally against the test IdP's JWKS. */
 let stack: Stack;
@@ -113,14 +114,7 @@ describe('OAuth2 sign-in with JWT access tokens', () => {
   });
 
   it('never writes a token into the logs', async () => {
-    assert.ok(!stack.logs().includes(aliceToken));
-  });
-
-  it('picks up a rotation of the IdP signing key without a restart', async () => {
-    await stack.idp.rotateKeys();
-    const rotated = await stack.idp.token(USERS.alice, 'urn:idmail');
-    const result = await eventually(() => curlLogin('imap', 'XOAUTH2', USERS.alice.address, rotated), (r) => r.exitCode === 0);
-    assert.equal(result.exitCode, 0, result.output);
+    assertNoSecret(stack.logs(), aliceToken, 'a token');
   });
 
   it('signs in a local account by password (PLAIN) and refuses a token-only account', async () => {
@@ -142,14 +136,21 @@ async function ehlo(smtpPort: number, startTls = false): Promise<string> {
       await client.startTls();
     }
     client.send('EHLO test.example');
-    return await client.readUntil(/^250 /);
+    const answer = await client.readUntil(/^250 /);
+    assert.match(answer, /^250 /m, `no EHLO answer: ${answer}`);
+    return answer;
   } finally {
     client.close();
   }
 }
 
 describe('mail flow', () => {
-  const submission = () => tokenSubmission(stack.mail, USERS.alice.address, aliceToken);
+  // A token of its own: the flow must not lean on a verdict cached for a token of an earlier test.
+  let senderToken: string;
+  before(async () => {
+    senderToken = await stack.idp.token(USERS.alice, 'urn:idmail');
+  });
+  const submission = () => tokenSubmission(stack.mail, USERS.alice.address, senderToken);
   const inbound = () => nodemailer.createTransport({ host: host(), port: port(25), secure: false, ignoreTLS: true });
 
   it('delivers a message submitted with a token to the recipient INBOX (read over IMAP)', async () => {
@@ -198,5 +199,15 @@ describe('mail flow', () => {
       (result) => !(result instanceof Error),
     );
     assert.ok(!(info instanceof Error), String(info));
+  });
+});
+
+// Last: the rotation retires the key every earlier token was signed with.
+describe('signing key rotation', () => {
+  it('picks up a rotation of the IdP signing key without a restart', async () => {
+    await stack.idp.rotateKeys();
+    const rotated = await stack.idp.token(USERS.alice, 'urn:idmail');
+    const result = await eventually(() => curlLogin('imap', 'XOAUTH2', USERS.alice.address, rotated), (r) => r.exitCode === 0);
+    assert.equal(result.exitCode, 0, result.output);
   });
 });

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type CryptoKey, type JWTPayload, SignJWT } from 'jose';
 import type { OAuth2Settings } from '../../src/config/oauth2-settings.ts';
@@ -11,6 +12,8 @@ export class FakeIdp {
   /** The JWKs published at /jwks; tests add rotated keys. */
   readonly published: object[];
   jwksRequests = 0;
+  /** The key set's address the discovery document names, when not the IdP's own /jwks. */
+  jwksUri: string | undefined;
   /** While on, /jwks answers something that is no key set (a broken deployment or proxy). */
   garbageJwks = false;
   private readonly server: Server;
@@ -23,14 +26,15 @@ export class FakeIdp {
     this.published = keys.published;
   }
 
-  static async start(): Promise<FakeIdp> {
+  /** Over plain http on 127.0.0.1, or over https as `localhost` with the given certificate. */
+  static async start(options: { tls?: { key: string; cert: string } } = {}): Promise<FakeIdp> {
     const pair = await generateKeyPair('ES256', { extractable: true });
     const published: object[] = [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }];
     let idp: FakeIdp | undefined;
-    const server = createServer((request, response) => {
+    const handler = (request: IncomingMessage, response: ServerResponse) => {
       response.setHeader('content-type', 'application/json');
       if (request.url === '/.well-known/openid-configuration') {
-        response.end(JSON.stringify({ issuer: idp?.issuer, jwks_uri: `${idp?.issuer}/jwks` }));
+        response.end(JSON.stringify({ issuer: idp?.issuer, jwks_uri: idp?.jwksUri ?? `${idp?.issuer}/jwks` }));
       } else if (request.url === '/jwks' && idp !== undefined) {
         idp.jwksRequests += 1;
         response.end(idp.garbageJwks ? '{"keys": "<html>502 Bad Gateway' : JSON.stringify({ keys: idp.published }));
@@ -38,9 +42,11 @@ export class FakeIdp {
         response.statusCode = 404;
         response.end('{}');
       }
-    });
+    };
+    const server = options.tls === undefined ? createServer(handler) : createHttpsServer(options.tls, handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const port = (server.address() as AddressInfo).port;
+    const issuer = options.tls === undefined ? `http://127.0.0.1:${port}` : `https://localhost:${port}`;
     idp = new FakeIdp(server, issuer, { signingKey: pair.privateKey, otherKey: (await generateKeyPair('ES256')).privateKey, published });
     return idp;
   }

@@ -13,10 +13,14 @@ export class TestIdp {
     this.url = url;
   }
 
-  /** A real access token from the IdP's token endpoint (password grant); a JWT when a resource is named. */
-  async token(user: { address: string; password: string }, resource?: string): Promise<string> {
+  /**
+   * A real access token from the IdP's token endpoint (password grant): meant for `resource` when one
+   * is named (a JWT, or opaque with `opaque`), else an opaque token for the IdP's own userinfo.
+   */
+  async token(user: { address: string; password: string }, resource?: string, format: 'jwt' | 'opaque' = 'jwt'): Promise<string> {
     const body = new URLSearchParams({ grant_type: 'password', username: user.address, password: user.password, scope: 'openid email mail' });
     if (resource !== undefined) body.set('resource', resource);
+    if (format === 'opaque') body.set('token_format', 'opaque');
     const response = await fetch(`${this.url}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}` },

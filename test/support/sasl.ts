@@ -76,7 +76,7 @@ export class LineClient {
 }
 
 /** ManageSieve (RFC 5804): STARTTLS, then AUTHENTICATE; returns the server's final answer line. */
-export async function manageSieveAuthenticate(host: string, port: number, mechanism: string, initial: string): Promise<string> {
+export async function manageSieveAuthenticate(host: string, port: number, mechanism: string, initial: string, timeoutMs = 15_000): Promise<string> {
   const client = await LineClient.connect(host, port);
   try {
     await client.readUntil(/^OK/);
@@ -84,9 +84,8 @@ export async function manageSieveAuthenticate(host: string, port: number, mechan
     await client.readUntil(/^OK/);
     await client.startTls();
     await client.readUntil(/^OK/);
-    client.send(`AUTHENTICATE "${mechanism}" "${initial}"`);
-    const answer = await client.readUntil(/^(OK|NO|BYE)/);
-    return answer.split('\r\n').at(-1) ?? '';
+    // A challenge is a string (quoted or literal); the empty response is "".
+    return await saslExchange(client, `AUTHENTICATE "${mechanism}" "${initial}"`, /^(OK|NO|BYE)/, /^("|\{)/, timeoutMs, '""');
   } finally {
     client.close();
   }
@@ -97,13 +96,43 @@ export async function imapAuthenticate(host: string, port: number, mechanism: st
   const client = await LineClient.connect(host, port, true);
   try {
     await client.readUntil(/^\* OK/);
-    client.send(`a1 AUTHENTICATE ${mechanism} ${initial}`);
-    const answer = await client.readUntil(/^a1 |^\+ /, timeoutMs);
-    if (answer.split('\r\n').at(-1)?.startsWith('+ ')) {
-      client.send(''); // RFC 7628: acknowledge the error challenge so the server sends the final answer
-      return (await client.readUntil(/^a1 /, timeoutMs)).split('\r\n').at(-1) ?? '';
-    }
-    return answer.split('\r\n').at(-1) ?? '';
+    return await saslExchange(client, `a1 AUTHENTICATE ${mechanism} ${initial}`, /^a1 /, /^\+ /, timeoutMs);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * One SASL exchange with an initial response; when the server answers with a challenge (RFC 7628's
+ * error JSON), the client sends the empty response it must, and the final answer is returned.
+ */
+async function saslExchange(client: LineClient, command: string, final: RegExp, challenge: RegExp, timeoutMs: number, emptyResponse = ''): Promise<string> {
+  client.send(command);
+  const answer = (await client.readUntil(new RegExp(`${final.source}|${challenge.source}`), timeoutMs)).split('\r\n').at(-1) ?? '';
+  if (!challenge.test(answer)) return answer;
+  client.send(emptyResponse);
+  return (await client.readUntil(final, timeoutMs)).split('\r\n').at(-1) ?? '';
+}
+
+/** POP3 over implicit TLS (995): AUTH with an initial response; returns the final +OK/-ERR line. */
+export async function pop3Authenticate(host: string, port: number, mechanism: string, initial: string, timeoutMs = 15_000): Promise<string> {
+  const client = await LineClient.connect(host, port, true);
+  try {
+    await client.readUntil(/^\+OK/);
+    return await saslExchange(client, `AUTH ${mechanism} ${initial}`, /^(\+OK|-ERR)/, /^\+ /, timeoutMs);
+  } finally {
+    client.close();
+  }
+}
+
+/** SMTP submission over implicit TLS (465): EHLO, then AUTH with an initial response; returns the final reply line. */
+export async function smtpAuthenticate(host: string, port: number, mechanism: string, initial: string, timeoutMs = 15_000): Promise<string> {
+  const client = await LineClient.connect(host, port, true);
+  try {
+    await client.readUntil(/^220 /);
+    client.send('EHLO client.example');
+    await client.readUntil(/^250 /);
+    return await saslExchange(client, `AUTH ${mechanism} ${initial}`, /^[245]\d\d /, /^334 /, timeoutMs);
   } finally {
     client.close();
   }

@@ -24,6 +24,8 @@ export const JWT_ENV = {
   ENABLE_OAUTH2: '1',
   OAUTH2_ISSUER: ISSUER,
   OAUTH2_AUDIENCE: 'urn:idmail',
+  // The test IdP speaks plain http on the stack's private network.
+  OAUTH2_ALLOW_HTTP: '1',
   LOG_LEVEL: 'debug',
 };
 
@@ -148,8 +150,8 @@ export async function curlInside(mail: StartedTestContainer, args: string[]): Pr
 
 /** Ids of the node processes in a container running `command` (e.g. "cli.js serve"); there is no procps, so /proc is read. */
 export async function nodeProcessIds(container: StartedTestContainer, command: string): Promise<string[]> {
-  // Anchored on the node binary: the shell running this loop has the pattern in its own command line.
-  const script = `for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -qE '^[^ ]*node [^ ]*${command} ' && echo \${d#/proc/}; done`;
+  // Anchored on the node binary (and its flags): the shell running this loop has the pattern in its own command line.
+  const script = `for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -qE '^[^ ]*node( -[^ ]+)* [^ ]*${command} ' && echo \${d#/proc/}; done`;
   const { output } = await container.exec(['sh', '-c', script]);
   return output.split('\n').filter((line) => /^\d+$/.test(line));
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import { AppPasswordStore } from '../../../src/auth/app-passwords/app-password-store.ts';
@@ -57,10 +58,15 @@ const fakeTokens = {
   },
 } as unknown as TokenChecker;
 
+/** The database behind a store made by setup(), for tests that must date rows back. */
+const databases = new WeakMap<AppPasswordStore, DatabaseSync>();
+const appPasswordDatabase = (store: AppPasswordStore) => ({ db: databases.get(store) as DatabaseSync });
+
 function setup(defaults = everything, guard?: BruteForceGuard) {
   const db = openStateDatabase(':memory:');
   const directory = new FakeDirectory();
   const appPasswords = new AppPasswordStore(db);
+  databases.set(appPasswords, db);
   const policies = new SignInPolicies(db, defaults);
   const bindings = new IdentityBindings(db);
   const authority = new Authority({ directory, tokens: fakeTokens, appPasswords, policies, bindings, appPasswordSuspendAfterSeconds: 30 * 86_400, guard, log: silent });
@@ -168,5 +174,71 @@ describe('brute-force defence around sign-ins', () => {
     const local = { protocol: 'imap', remoteIp: '127.0.0.1' };
     for (let i = 0; i < 5; i++) await authority.signInWithPassword('alice@example.org', 'guess', local);
     assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', local)), 'allow');
+  });
+});
+
+describe('one token, one exact identity', () => {
+  it('names the account by the exact address, never through a looser login (a uid)', async () => {
+    const { authority } = setup();
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org', imap)), 'allow');
+    // "alice" is a login name of alice@example.org for passwords, not the name a token must carry.
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice', imap)), 'deny');
+  });
+
+  it('binds an account to the IdP identity that first signed in, and refuses another subject with the same address until rebound', async () => {
+    const { authority, bindings } = setup();
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org-as-subject-1', imap)), 'allow');
+    const other = await authority.signInWithToken('token-for-alice@example.org-as-subject-2', imap);
+    assert.deepEqual(other, { outcome: 'deny', why: 'bad_credentials', reason: 'token subject is not the identity this account is bound to' });
+    assert.equal(await outcome(authority.tokenHolder('token-for-alice@example.org-as-subject-2', imap)), 'deny');
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org-as-subject-1', imap)), 'allow');
+    assert.equal(bindings.unbind('alice@example.org')?.subject, 'subject-1');
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org-as-subject-2', imap)), 'allow');
+    assert.equal(bindings.get('alice@example.org')?.subject, 'subject-2');
+  });
+
+  it('binds nothing for a disabled account', async () => {
+    const { authority, bindings, directory } = setup();
+    directory.accounts.set('bob@example.org', { address: 'bob@example.org', disabled: true });
+    assert.equal(await outcome(authority.signInWithToken('token-for-bob@example.org', imap)), 'deny');
+    assert.equal(bindings.get('bob@example.org'), undefined);
+  });
+});
+
+describe('app passwords never outlive their owner', () => {
+  const DAY_MS = 86_400_000;
+
+  it('suspends a self-service app password once its owner has had no token sign-in for APP_PASSWORD_SUSPEND_AFTER, and restores it with the next one', async () => {
+    const { appPasswords, authority, bindings } = setup();
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org', imap)), 'allow');
+    const { password, appPassword } = appPasswords.create('alice@example.org', { name: 'phone', protocols: ['imap'], madeBy: 'self-service' });
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, imap)), 'allow');
+    // 31 days without a token sign-in: the binding's last token and the app password's creation lie that far back.
+    const longAgo = Date.now() - 31 * DAY_MS;
+    bindings.unbind('alice@example.org');
+    bindings.check('alice@example.org', { issuer: 'https://idp.example', subject: 'alice@example.org' }, longAgo);
+    const { db } = appPasswordDatabase(appPasswords);
+    db.prepare('UPDATE app_passwords SET created_at = ? WHERE id = ?').run(longAgo, appPassword.id);
+    const suspended = await authority.signInWithPassword('alice@example.org', password, imap);
+    assert.match(suspended.outcome === 'deny' ? suspended.reason : '', /app password suspended/);
+    assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org', imap)), 'allow');
+    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, imap)), 'allow');
+  });
+
+  it('never suspends an app password an admin made', async () => {
+    const { appPasswords, authority } = setup();
+    const { password, appPassword } = appPasswords.create('bob@example.org', { name: 'printer', protocols: ['imap'], madeBy: 'admin' });
+    appPasswordDatabase(appPasswords).db.prepare('UPDATE app_passwords SET created_at = ? WHERE id = ?').run(Date.now() - 400 * DAY_MS, appPassword.id);
+    assert.equal(await outcome(authority.signInWithPassword('bob@example.org', password, imap)), 'allow');
+  });
+});
+
+describe('the brute-force defence covers the self-service API', () => {
+  it('counts refused self-service tokens against the IP and then refuses even a valid one', async () => {
+    const { authority } = setup(everything, new BruteForceGuard({ windowSeconds: 600, delayAfter: 100, banAfter: 3, accountBanAfter: 0, banSeconds: 60, allowlist: [], ipv6Prefix: 64 }, silent));
+    const web = { remoteIp: '203.0.113.20' };
+    for (let i = 0; i < 3; i++) assert.equal(await outcome(authority.tokenHolder('forged', web)), 'deny');
+    const refused = await authority.tokenHolder('token-for-alice@example.org', web);
+    assert.match(refused.outcome === 'deny' ? refused.reason : '', /refused by the brute-force defence/);
   });
 });

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWTPayload, type CryptoKey } from 'jose';
 import type { OAuth2Settings } from '../../../src/config/oauth2-settings.ts';
@@ -62,5 +66,42 @@ describe('token checks (JWT against the JWKS)', () => {
     const verdict = await new TokenChecker(settings({ issuer: 'http://127.0.0.1:9' })).check(await token({}));
     assert.equal(verdict.valid, false);
     assert.equal(!verdict.valid && verdict.temporary, true);
+  });
+});
+
+/** A private CA and a certificate for localhost it signed (openssl, as an admin would make them). */
+function privateCa(): { caFile: string; key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'idmail-ca-'));
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=Test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-keyout', 'idp.key', '-out', 'idp.csr');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+  openssl('x509', '-req', '-in', 'idp.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'idp.pem');
+  return { caFile: join(dir, 'ca.pem'), key: readFileSync(join(dir, 'idp.key'), 'utf8'), cert: readFileSync(join(dir, 'idp.pem'), 'utf8') };
+}
+
+describe('how the helper reaches the IdP', () => {
+  it('verifies an IdP behind a private CA with OAUTH2_TLS_CA_FILE, and not without it', async () => {
+    const ca = privateCa();
+    const tlsIdp = await FakeIdp.start({ tls: ca });
+    try {
+      const withoutCa = await new TokenChecker(tlsIdp.settings({ allowHttp: false })).check(await tlsIdp.token({}));
+      assert.deepEqual([withoutCa.valid, !withoutCa.valid && withoutCa.temporary], [false, true], JSON.stringify(withoutCa));
+      assert.match(withoutCa.valid ? '' : withoutCa.reason, /certificate/);
+      const withCa = await new TokenChecker(tlsIdp.settings({ allowHttp: false, caFile: ca.caFile })).check(await tlsIdp.token({ jti: 'another' }));
+      assert.equal(withCa.valid ? withCa.username : withCa.reason, 'alice@example.org');
+      // The discovery document may name plain http for the keys; that is refused all the same.
+      tlsIdp.jwksUri = `${idp.issuer}/jwks`;
+      const downgraded = await new TokenChecker(tlsIdp.settings({ allowHttp: false, caFile: ca.caFile })).check(await tlsIdp.token({ jti: 'third' }));
+      assert.match(downgraded.valid ? '' : downgraded.reason, /refusing http:\/\/ to the IdP/);
+    } finally {
+      tlsIdp.close();
+    }
+  });
+
+  it('refuses plain http to the IdP unless OAUTH2_ALLOW_HTTP, also where the discovery document names it', async () => {
+    const refused = await new TokenChecker(settings({ allowHttp: false })).check(await token({ jti: 'plain' }));
+    assert.match(refused.valid ? '' : refused.reason, /refusing http:\/\/ to the IdP/);
+    assert.equal((await new TokenChecker(settings({ allowHttp: true })).check(await token({ jti: 'plain' }))).valid, true);
   });
 });

@@ -117,6 +117,18 @@ describe('settings from the environment', () => {
     ['BRUTE_FORCE_BAN_AFTER zero', { BRUTE_FORCE_BAN_AFTER: '0' }, /BRUTE_FORCE_BAN_AFTER: "0" would ban at once/],
     ['__FILE unreadable', { OAUTH2_CLIENT_SECRET__FILE: '/nonexistent/secret' }, /OAUTH2_CLIENT_SECRET__FILE: cannot read/],
     ['__FILE and value', { OAUTH2_CLIENT_SECRET: 'a', OAUTH2_CLIENT_SECRET__FILE: '/etc/hostname' }, /both OAUTH2_CLIENT_SECRET and OAUTH2_CLIENT_SECRET__FILE/],
+    ['OAUTH2_AUDIENCE missing with local JWT checks', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org' }, /OAUTH2_AUDIENCE: is required, so that only tokens meant for this mail server sign in/],
+    ['OAUTH2_AUDIENCE missing with introspection', { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: 'https://id.example.org/introspect', OAUTH2_CLIENT_ID: 'mail', OAUTH2_CLIENT_SECRET: 's' }, /OAUTH2_AUDIENCE: is required/],
+    ['OAUTH2_ACCEPT_ANY_AUDIENCE beside an audience', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_AUDIENCE: 'mail', OAUTH2_ACCEPT_ANY_AUDIENCE: '1' }, /OAUTH2_ACCEPT_ANY_AUDIENCE: is on while OAUTH2_AUDIENCE is set/],
+    ['OAUTH2_AUDIENCE empty', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_AUDIENCE: ' , ' }, /OAUTH2_AUDIENCE: is empty/],
+    ['OAUTH2_ISSUER over plain http', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'http://id.example.org', OAUTH2_AUDIENCE: 'mail' }, /OAUTH2_ISSUER: "http:\/\/id\.example\.org" is plain http; allowed: an https:\/\/ URL \(or OAUTH2_ALLOW_HTTP=1/],
+    ['OAUTH2_INTROSPECTION_URL over plain http', { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: 'http://id.example.org/me' }, /OAUTH2_INTROSPECTION_URL: .* is plain http/],
+    ['OAUTH2_TLS_CA_FILE unreadable', { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_AUDIENCE: 'mail', OAUTH2_TLS_CA_FILE: '/nonexistent/ca.pem' }, /OAUTH2_TLS_CA_FILE: cannot read "\/nonexistent\/ca\.pem" \(ENOENT\)/],
+    ['BRUTE_FORCE_IPV6_PREFIX', { BRUTE_FORCE_IPV6_PREFIX: '0' }, /BRUTE_FORCE_IPV6_PREFIX: "0" is no IPv6 prefix length/],
+    ['APP_PASSWORD_SUSPEND_AFTER too long', { APP_PASSWORD_SUSPEND_AFTER: '400d' }, /APP_PASSWORD_SUSPEND_AFTER: is out of range; allowed: 1h to 365d/],
+    ['PERMIT_DOCKER', { PERMIT_DOCKER: 'everyone' }, /PERMIT_DOCKER: "everyone" is not one of the choices; allowed: none, container, host, network, connected-networks/],
+    ['PROXY_PROTOCOL_NETWORKS', { PROXY_PROTOCOL_NETWORKS: 'haproxy' }, /PROXY_PROTOCOL_NETWORKS: "haproxy" is not a network/],
+    ['LOGIN_TRUSTED_NETWORKS', { LOGIN_TRUSTED_NETWORKS: '10.0.0.0/99' }, /LOGIN_TRUSTED_NETWORKS: "10.0.0.0\/99" is not a network/],
   ];
   for (const [name, env, message] of bad) {
     it(`refuses a bad ${name} with a message naming it`, () => {
@@ -165,5 +177,34 @@ describe('settings from the environment', () => {
     });
     assert.match(problemsOf({ ...base, AUTH_METHODS: 'token,ldap' }).join('\n'), /AUTH_METHODS: "ldap" is not one of the choices; allowed: any of token, app-password, password/);
     assert.match(problemsOf({ ...base, AUTH_PROTOCOLS: ' , ' }).join('\n'), /AUTH_PROTOCOLS: is empty/);
+  });
+
+  it('warns, at every start and in config check, about the opt-outs: any audience, userinfo tokens, plain http, trusted networks', () => {
+    const anyAudience = loadSettings({ ...base, ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_ACCEPT_ANY_AUDIENCE: '1' });
+    assert.deepEqual(anyAudience.oauth2?.acceptAnyAudience, true);
+    assert.match(anyAudience.warnings.join('\n'), /OAUTH2_ACCEPT_ANY_AUDIENCE=1: a token the IdP issued to any of its clients signs in here/);
+    const plainHttp = loadSettings({ ...base, ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'http://idp:8080', OAUTH2_AUDIENCE: 'mail', OAUTH2_ALLOW_HTTP: '1', PERMIT_DOCKER: 'network' });
+    assert.match(plainHttp.warnings.join('\n'), /OAUTH2_ALLOW_HTTP=1: tokens and keys travel/);
+    assert.match(plainHttp.warnings.join('\n'), /PERMIT_DOCKER=network: clients on those networks send mail anywhere without signing in/);
+    assert.deepEqual(loadSettings({ ...base, ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_AUDIENCE: 'mail' }).warnings, []);
+  });
+
+  it("keeps docker-mailserver's userinfo mode working without an audience, warns that it cannot check one, and keeps self-service off unless switched on", () => {
+    const dms = { ...base, ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: 'https://id.example.org/application/o/userinfo/' };
+    const settings = loadSettings(dms);
+    assert.match(settings.warnings.join('\n'), /cannot tell whom a token was issued to \(its audience\)/);
+    assert.equal(settings.selfService, undefined);
+    assert.equal(settings.https, undefined);
+    const switchedOn = loadSettings({ ...dms, ENABLE_SELF_SERVICE: '1' });
+    assert.notEqual(switchedOn.selfService, undefined);
+    assert.match(switchedOn.warnings.join('\n'), /ENABLE_SELF_SERVICE=1 with a userinfo OAUTH2_INTROSPECTION_URL/);
+    assert.notEqual(loadSettings({ ...base, ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_AUDIENCE: 'mail' }).selfService, undefined);
+  });
+
+  it('trusts no network by default (PERMIT_DOCKER=none), reads proxy and login-trusted networks', () => {
+    assert.equal(loadSettings(base).permitDocker, 'none');
+    const proxied = loadSettings({ ...base, PROXY_PROTOCOL_NETWORKS: '10.0.0.5 2001:db8::/64', LOGIN_TRUSTED_NETWORKS: '172.18.0.0/16' });
+    assert.deepEqual([proxied.proxyProtocolNetworks, proxied.loginTrustedNetworks], [['10.0.0.5', '2001:db8::/64'], ['172.18.0.0/16']]);
+    assert.equal(loadSettings({ ...base, APP_PASSWORD_SUSPEND_AFTER: '90d' }).appPasswordSuspendAfterSeconds, 90 * 86_400);
   });
 });

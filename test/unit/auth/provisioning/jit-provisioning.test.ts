@@ -17,7 +17,7 @@ const silent = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLog
 
 function setup(templates = 'default:5G:imap,smtp;staff:20G:imap,pop3,smtp,sieve') {
   const file = join(mkdtempSync(join(tmpdir(), 'idmail-jit-')), 'accounts.yaml');
-  writeFileSync(file, 'accounts:\n  carol@example.org: {}\n');
+  writeFileSync(file, 'accounts:\n  carol@example.org: {}\naliases:\n  team@example.org: [carol@example.org]\n');
   const db = openStateDatabase(':memory:');
   const accounts = new ProvisionedAccounts(db);
   const directory = new ProvisionedDirectory(new FileDirectory(new AccountStore(file, silent), ['example.org']), accounts);
@@ -70,5 +70,13 @@ describe('just-in-time provisioning', () => {
     assert.equal((await directory.checkPassword('nobody@example.org', 'anything')).outcome, 'unknown_user');
     assert.deepEqual(await directory.sendersFor('fay@example.org'), ['fay@example.org']);
     assert.equal((await directory.accountByAddress('carol@example.org'))?.address, 'carol@example.org');
+  });
+
+  it('never makes a mailbox of an alias, a sub-address, a role address, or a name that only Unicode case mapping makes an address', async () => {
+    const { accounts, provisioner } = setup();
+    for (const name of ['team@example.org', 'carol+news@example.org', 'postmaster@example.org', 'abuse@example.org', 'mailer-daemon@example.org', '\u212Aaren@example.org']) {
+      assert.equal(await provisioner.provision(name, undefined), undefined, name);
+    }
+    assert.deepEqual(accounts.list(), []);
   });
 });

@@ -280,3 +280,74 @@ describe('the SCIM endpoint', () => {
     assert.equal((await call('GET', `/Schemas/${MAILBOX_EXTENSION}`)).body['name'], 'Mailbox');
   });
 });
+
+describe('SCIM cannot reach beyond its own accounts', () => {
+  it('refuses PATCH paths and values naming the prototype, in any spelling, and leaves the stored user as it was', async () => {
+    const { call } = await setup();
+    const { body: user } = await call('POST', '/Users', MINIMAL_USER);
+    const hostile = [
+      patchOf({ op: 'add', path: '__proto__.polluted', value: 'yes' }),
+      patchOf({ op: 'add', path: 'constructor.prototype.polluted', value: 'yes' }),
+      patchOf({ op: 'replace', path: 'Constructor', value: {} }),
+      patchOf({ op: 'add', path: `${USER_SCHEMA}:name.PROTOTYPE`, value: 'x' }),
+      patchOf({ op: 'add', path: 'emails[type eq "work"].__Proto__', value: 'x' }),
+      patchOf({ op: 'add', value: { nested: { constructor: { prototype: { polluted: 'yes' } } } } }),
+      patchOf({ op: 'add', value: { ['__proto__']: { polluted: 'yes' } } }),
+    ];
+    for (const patch of hostile) {
+      const answer = await call('PATCH', `/Users/${user['id']}`, patch);
+      assert.equal(answer.status, 400, JSON.stringify(patch));
+    }
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    const stored = await call('GET', `/Users/${user['id']}`);
+    assert.deepEqual(Object.keys(stored.body).sort(), Object.keys(user).sort());
+  });
+
+  it('refuses a body with a key naming the prototype', async () => {
+    const { call } = await setup();
+    const answer = await call('POST', '/Users', { ...MINIMAL_USER, name: { Constructor: { prototype: {} } } });
+    assert.equal(answer.status, 400);
+  });
+
+  it('never takes over an address of the accounts file, whatever rows the state database holds', async () => {
+    const { call, accounts, policies } = await setup();
+    // A row left by an earlier just-in-time sign-in for an address the accounts file has now.
+    accounts.createOnce('carol@example.org', { source: 'jit', template: 'default', quota: undefined });
+    const answer = await call('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'carol@example.org' });
+    assert.equal(answer.status, 409);
+    assert.match(answer.body['detail'], /belongs to an account or alias of the accounts file/);
+    assert.deepEqual(policies.overrides(), []);
+  });
+
+  it('stops updating a user whose address the accounts file has taken since', async () => {
+    const { call, file } = await setup();
+    const { body: user } = await call('POST', '/Users', MINIMAL_USER);
+    writeFileSync(file, 'accounts:\n  carol@example.org: {}\n  bjensen@example.com: {}\n');
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the accounts file is looked at once a second
+    assert.equal((await call('PATCH', `/Users/${user['id']}`, DEACTIVATE_OKTA)).status, 409);
+  });
+
+  it('purges only mailboxes SCIM or JIT made: an address the accounts file has is kept, mail and all', async () => {
+    const { call, file, purger, mailRoot, accounts, appPasswords } = await setup();
+    const { body: user } = await call('POST', '/Users', MINIMAL_USER);
+    await call('DELETE', `/Users/${user['id']}`);
+    const maildir = mailboxPath(mailRoot, 'bjensen@example.com');
+    mkdirSync(join(maildir, 'Maildir', 'cur'), { recursive: true });
+    // The admin gave the address to an account of the file during the grace period.
+    writeFileSync(file, 'accounts:\n  carol@example.org: {}\n  bjensen@example.com: {}\n');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    appPasswords.create('bjensen@example.com', { name: 'the file account\'s', protocols: ['imap'], madeBy: 'admin' });
+    assert.deepEqual(await purger.purgeDue(Date.now() + 31 * DAY * 1000), []);
+    assert.ok(existsSync(maildir));
+    assert.equal(accounts.get('bjensen@example.com'), undefined);
+    assert.equal(appPasswords.list('bjensen@example.com').length, 1);
+  });
+
+  it('sits behind the brute-force defence: wrong bearer tokens ban the address, even for the right token', async () => {
+    const guard = new BruteForceGuard({ windowSeconds: 600, delayAfter: 100, banAfter: 3, accountBanAfter: 0, banSeconds: 60, allowlist: [], ipv6Prefix: 64 }, silent);
+    const { call } = await setup({ guard });
+    for (let i = 0; i < 3; i++) assert.equal((await call('GET', '/Users', undefined, { authorization: 'Bearer guess', 'x-test-remote': '203.0.113.5' })).status, 401);
+    assert.equal((await call('GET', '/Users', undefined, { 'x-test-remote': '203.0.113.5' })).status, 401);
+    assert.equal((await call('GET', '/Users', undefined, { 'x-test-remote': '203.0.113.6' })).status, 200);
+  });
+});
