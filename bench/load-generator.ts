@@ -3,7 +3,7 @@
  * or connect → EHLO → STARTTLS → AUTH → one message → QUIT (SMTP submission), for a fixed time
  * after a warm-up that is not counted. Every loop is bounded by the deadline and a per-step timeout.
  */
-import { LineClient, plain, xoauth2 } from '../test/support/sasl.ts';
+import { CLOSED, LineClient, plain, TIMED_OUT, xoauth2 } from '../test/support/sasl.ts';
 
 /** What one login presents: a SASL mechanism and its initial response (base64). */
 export interface Credential {
@@ -43,7 +43,7 @@ const STEP_TIMEOUT_MS = 10_000;
 /** Reads up to a line matching `pattern` and returns that line; throws the failure's kind when it never comes. */
 async function answer(client: LineClient, pattern: RegExp): Promise<string> {
   const last = (await client.readUntil(pattern, STEP_TIMEOUT_MS)).split('\r\n').at(-1) ?? '';
-  if (last.endsWith('[closed or timed out]')) throw new Error(client.failure ?? 'closed or timeout');
+  if (last.endsWith(CLOSED) || last.endsWith(TIMED_OUT)) throw new Error(client.failure ?? last);
   return last;
 }
 

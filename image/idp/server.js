@@ -123,14 +123,16 @@ async function rotateKeys(response) {
 /**
  * Test-only: a JWT with the given claims, signed with the IdP's real current key. An access token
  * (typ at+jwt) whose subject is its email, verified, unless the claims say otherwise; `_header`
- * replaces header fields (another typ: an ID or logout token).
+ * replaces header fields (another typ: an ID or logout token), `_omit` leaves claims out.
  */
 async function mint(request, response) {
-  const { _header: header = {}, ...claims } = await readJson(request);
+  const { _header: header = {}, _omit: omit = [], ...claims } = await readJson(request);
   const [key] = keys;
   const now = Math.floor(Date.now() / 1000);
   const person = claims.email === undefined ? {} : { sub: claims.email, email_verified: true };
-  const jwt = await new SignJWT({ iss: issuer, iat: now, exp: now + 600, ...person, ...claims })
+  const payload = { iss: issuer, iat: now, exp: now + 600, ...person, ...claims };
+  for (const name of omit) delete payload[name];
+  const jwt = await new SignJWT(payload)
     .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'at+jwt', ...header })
     .sign(await importJWK(key, 'RS256'));
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: jwt }));

@@ -132,3 +132,18 @@ describe('AUTH_METHODS=token,app-password (an IdP-only deployment)', () => {
     assert.equal(viaToken.exitCode, 0, viaToken.output);
   });
 });
+
+describe('an account deleted and made again', () => {
+  it('starts clean: the old app passwords, policy and IdP identity are gone', async () => {
+    await idmail(stack.mail, ['account', 'add', 'dora@example.test', '--no-password']);
+    const { password } = await createAppPassword('dora@example.test', ['--name', 'old phone']);
+    await idmail(stack.mail, ['policy', 'set', 'dora@example.test', '--protocols', 'imap']);
+    assert.equal(await signIn('imap', 'dora@example.test', password), 0);
+    const deleted = await idmail(stack.mail, ['account', 'del', 'dora@example.test']);
+    assert.match(deleted, /1 app passwords revoked/);
+    await idmail(stack.mail, ['account', 'add', 'dora@example.test', '--no-password']);
+    assert.equal(await eventually(() => signIn('imap', 'dora@example.test', password), (code) => code === LOGIN_DENIED), LOGIN_DENIED);
+    assert.match(await idmail(stack.mail, ['app-password', 'list', 'dora@example.test']), /no app passwords/);
+    assert.match(await idmail(stack.mail, ['policy', 'show', 'dora@example.test']), /protocols imap,pop3,smtp,sieve/);
+  });
+});

@@ -59,6 +59,14 @@ describe('docker-mailserver compatible: OAUTH2_INTROSPECTION_URL alone (userinfo
     assert.equal(result.exitCode, 0, result.output);
   });
 
+  it('warns at start that the audience cannot be checked, and keeps the self-service API off', async () => {
+    assert.match(stack.logs(), /idmail: warning: OAUTH2_INTROSPECTION_URL without OAUTH2_CLIENT_ID: opaque tokens are checked by a userinfo call, which cannot tell whom a token was issued to/);
+    const api = await curlInside(stack.mail, ['--insecure', 'https://localhost:8443/api/app-passwords']);
+    assert.equal(api.exitCode, 7, `the HTTPS listener answered: ${api.output}`);
+    const check = await stack.mail.exec(['idmail', 'config', 'check']);
+    assert.match(check.output, /warning: OAUTH2_INTROSPECTION_URL without OAUTH2_CLIENT_ID/);
+  });
+
   it('refuses a token the endpoint refuses, and another user\'s token', async () => {
     assert.equal((await imapLogin(stack, USERS.alice.address, 'NotAnIssuedToken0123456789')).exitCode, 67);
     assert.equal((await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.bob))).exitCode, 67);

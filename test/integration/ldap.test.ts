@@ -155,6 +155,16 @@ describe('LDAP password sign-in (docker-mailserver environment block)', () => {
     assert.doesNotMatch(stack.logs(), /Bad search filter|invalid filter/i);
   });
 
+  it("escapes the login in every filter: an asterisk that would match alice's entry alone finds no one, at the helper itself", async () => {
+    // Dovecot refuses "*" in a login before it asks; the helper must not depend on that. Unescaped, the
+    // login filter's (mail=ali*@example.test) would match alice alone and her password would sign in.
+    const body = JSON.stringify({ user: 'ali*@example.test', password: PEOPLE.alice.password, protocol: 'imap', remote_ip: '192.0.2.50' });
+    const { output } = await curlInside(stack.mail, ['-H', 'content-type: application/json', '--data-binary', body, 'http://127.0.0.1:8800/dovecot/passdb/verify']);
+    assert.equal(JSON.parse(output).result, 'user_unknown', output);
+    const control = JSON.stringify({ user: PEOPLE.alice.address, password: PEOPLE.alice.password, protocol: 'imap', remote_ip: '192.0.2.50' });
+    assert.equal(JSON.parse((await curlInside(stack.mail, ['-H', 'content-type: application/json', '--data-binary', control, 'http://127.0.0.1:8800/dovecot/passdb/verify'])).output).result, 'ok');
+  });
+
   it('answers a disabled flag within the cache lifetime, and enabling again as quickly', async () => {
     await setMailEnabled(PEOPLE.carol, false);
     try {
@@ -286,6 +296,17 @@ describe('LDAP with the inetOrgPerson preset, uid login, StartTLS and fail-over'
     assert.equal(await sendInbound('team@example.test', subject, preset.container), 250);
     assert.ok(await inboxHas(withPassword(PEOPLE.bob), subject, preset.container));
     assert.equal(await sendInbound('nobody@example.test', undefined, preset.container), 550);
+  });
+
+  it("names a token's account exactly, even where the login filter matches any domain's local part to the uid", async () => {
+    const loose = await stack.startMail({ ...INETORGPERSON_ENV, LDAP_SERVER_HOST: 'ldap://ldap', LDAP_QUERY_FILTER_LOGIN: '(&(objectClass=inetOrgPerson)(|(mail=%s)(uid=%u)))' });
+    const tokenSignIn = async (login: string, email: string) =>
+      (await curlInside(loose.container, ['--url', 'imap://localhost:143', '--login-options', 'AUTH=XOAUTH2', '--user', login, '--oauth2-bearer', await stack.idp.mint({ aud: 'urn:idmail', email }), '--request', 'LOGOUT'])).exitCode;
+    // The login filter finds alice's entry for "alice@elsewhere.example": a password sign-in by that name is hers by design…
+    assert.equal((await imapLogin('alice@elsewhere.example', PEOPLE.alice.password, loose.container)).exitCode, 0);
+    // …but a token for alice@elsewhere.example is someone else's, and never opens alice@example.test.
+    assert.equal(await tokenSignIn(PEOPLE.alice.address, 'alice@elsewhere.example'), LOGIN_DENIED);
+    assert.equal(await tokenSignIn(PEOPLE.alice.address, PEOPLE.alice.address), 0);
   });
 
   it('fails closed when the directory certificate cannot be verified', async () => {

@@ -202,6 +202,23 @@ describe('mail flow', () => {
   });
 });
 
+describe('one account, one IdP identity', () => {
+  const minted = (sub: string) => stack.idp.mint({ aud: 'urn:idmail', email: USERS.bob.address, sub });
+
+  it("binds an account to the subject that first signed in, refuses another subject with the same address, and rebinds on an admin's word", async () => {
+    // bob's real tokens name the subject the IdP gave him; a token for his address with another subject is someone else.
+    assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await stack.idp.token(USERS.bob, 'urn:idmail'))).exitCode, 0);
+    const stranger = await minted('the-next-bob');
+    assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, stranger)).exitCode, 67);
+    assert.match(stack.logs(), /"event":"identity-mismatch","account":"bob@example.test","issuer":"http:\/\/idp:8080","subject":"the-next-bob","boundIssuer":"http:\/\/idp:8080","boundSubject":"bob@example.test"/);
+    const rebound = await stack.mail.exec(['idmail', 'account', 'rebind', USERS.bob.address]);
+    assert.match(rebound.output, /no longer bound to bob@example\.test of http:\/\/idp:8080/);
+    assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await minted('the-next-bob'))).exitCode, 0);
+    assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await stack.idp.token(USERS.bob, 'urn:idmail'))).exitCode, 67);
+    await stack.mail.exec(['idmail', 'account', 'rebind', USERS.bob.address]);
+  });
+});
+
 // Last: the rotation retires the key every earlier token was signed with.
 describe('signing key rotation', () => {
   it('picks up a rotation of the IdP signing key without a restart', async () => {

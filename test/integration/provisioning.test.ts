@@ -53,4 +53,12 @@ describe('just-in-time provisioning', () => {
     const lines = (await provisioned()).join('\n');
     assert.doesNotMatch(lines, /mallory|frank/);
   });
+
+  it('never makes a mailbox of an alias, a sub-address or a role address, whoever has a token for it', async () => {
+    for (const address of ['team@example.test', 'dora+news@example.test', 'postmaster@example.test', 'abuse@example.test']) {
+      assert.equal(await signIn('imap', address, await tokenFor(address)), 67, address);
+    }
+    assert.doesNotMatch((await provisioned()).join('\n'), /team@|dora\+news@|postmaster@|abuse@/);
+    assert.match(stack.logs(), /"event":"provisioning-refused","address":"team@example\.test".*an alias or distribution list/);
+  });
 });

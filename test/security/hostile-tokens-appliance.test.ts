@@ -28,7 +28,8 @@ after(async () => stack?.stop());
 /** Everything a token meant for this mail server carries, for alice. */
 const valid = () => ({ aud: 'urn:idmail', email: ALICE, email_verified: true, sub: ALICE, client_id: 'mail-client', scope: 'openid email mail' });
 const minted = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) => stack.idp.mint({ ...claims, _header: header });
-const without = (name: string) => Object.fromEntries(Object.entries(valid()).filter(([key]) => key !== name));
+/** The valid claims without one (the test IdP would otherwise add its own subject and email_verified). */
+const without = (name: string) => ({ ...Object.fromEntries(Object.entries(valid()).filter(([key]) => key !== name)), _omit: [name] });
 
 async function idpPublicKey(): Promise<object> {
   const { keys } = (await (await fetch(`${stack.idp.url}/jwks`)).json()) as { keys: object[] };
@@ -94,7 +95,7 @@ describe('hostile tokens against the appliance', () => {
 
   it('gives each refusal its reason in the log', () => {
     for (const reason of ['token expired', 'claim nbf rejected', 'claim iss rejected', 'wrong audience', 'is not one of OAUTH2_ALLOWED_CLIENTS', 'an ID token \\(nonce claim\\)', 'a \\\\"ID\\\\" token', 'a \\\\"Refresh\\\\" token', 'a \\\\"logout\\+jwt\\\\" token', 'sender-constrained', 'email claim not verified', 'no sub claim', 'white space, control or non-ASCII', 'signed by a key the IdP does not publish', 'signature algorithm not allowed', 'too long']) {
-      assert.match(stack.logs(), new RegExp(`"outcome":"deny","reason":"[^"]*${reason}`), reason);
+      assert.match(stack.logs(), new RegExp(`"outcome":"deny","reason":"(?:[^"\\\\]|\\\\.)*${reason}`), reason);
     }
   });
 });

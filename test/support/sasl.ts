@@ -7,6 +7,10 @@ export const plain = (user: string, password: string) => Buffer.from(`\0${user}\
 export const oauthbearer = (user: string, token: string) =>
   Buffer.from(`n,a=${user},\x01auth=Bearer ${token}\x01\x01`).toString('base64');
 
+/** What readUntil returns after what was read when the server closed the connection, or did not answer in time. */
+export const CLOSED = '[closed]';
+export const TIMED_OUT = '[timed out]';
+
 /** A line-oriented protocol conversation (IMAP, ManageSieve) over TCP with optional STARTTLS. */
 export class LineClient {
   private socket: Socket | TLSSocket;
@@ -49,7 +53,8 @@ export class LineClient {
         this.buffer = lines.slice(index + 1).join('\r\n');
         return taken;
       }
-      if (this.socket.destroyed || Date.now() > deadline) return `${this.buffer}[closed or timed out]`;
+      if (this.socket.destroyed) return `${this.buffer}${CLOSED}`;
+      if (Date.now() > deadline) return `${this.buffer}${TIMED_OUT}`;
       await new Promise<void>((resolve) => {
         this.waiting = resolve;
         setTimeout(resolve, 200);

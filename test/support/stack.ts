@@ -37,8 +37,8 @@ export interface Stack {
   ldap: StartedTestContainer | undefined;
   mail: StartedTestContainer;
   logs: () => string;
-  /** Another appliance on the same network (same IdP and directory), stopped with the stack. */
-  startMail(env: Record<string, string>): Promise<Appliance>;
+  /** Another appliance on the same network (same IdP and directory), stopped with the stack; `ports` are published besides the mail ports. */
+  startMail(env: Record<string, string>, ports?: number[]): Promise<Appliance>;
   stop(): Promise<void>;
 }
 
@@ -91,9 +91,9 @@ export async function startStack(env: Record<string, string>, options: { ldap?: 
     const files = [{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }];
     if (ldap) files.push({ content: (await ldap.exec(['cat', '/etc/ldap/tls/ca.pem'])).output, target: LDAP_CA_FILE });
     let appliances = 0;
-    const startMail = async (mailEnv: Record<string, string>) => {
+    const startMail = async (mailEnv: Record<string, string>, ports: number[] = []) => {
       // Only the first appliance answers to MAIL_HOST; the others are reached through their mapped ports.
-      const appliance = await startAppliance(network, mailEnv, files, appliances++ === 0 ? [MAIL_HOST] : []);
+      const appliance = await startAppliance(network, mailEnv, files, appliances++ === 0 ? [MAIL_HOST] : [], ports);
       started.push(appliance.container);
       return appliance;
     };
@@ -117,14 +117,14 @@ export async function startDirectory(network: StartedNetwork): Promise<StartedTe
     .start();
 }
 
-async function startAppliance(network: StartedNetwork, env: Record<string, string>, files: { content: string; target: string }[], aliases: string[]): Promise<Appliance> {
+async function startAppliance(network: StartedNetwork, env: Record<string, string>, files: { content: string; target: string }[], aliases: string[], ports: number[]): Promise<Appliance> {
   let output = '';
   const container = await new GenericContainer(MAIL_IMAGE)
     .withNetwork(network)
     .withNetworkAliases(...aliases)
     .withEnvironment(env)
     .withCopyContentToContainer(files)
-    .withExposedPorts(...MAIL_PORTS)
+    .withExposedPorts(...MAIL_PORTS, ...ports)
     .withLogConsumer((stream) => stream.on('data', (chunk) => (output += chunk.toString())))
     .withWaitStrategy(Wait.forHealthCheck())
     .withStartupTimeout(120_000)

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadSettings } from '../../../src/config/settings.ts';
+import { renderPostfix } from '../../../src/render/postfix.ts';
 import { renderAll, writeRendered } from '../../../src/render/render-all.ts';
+import { mynetworks } from '../../../src/render/trusted-networks.ts';
 
 const oauthEnv = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org', ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_AUDIENCE: 'mail' };
 
@@ -102,5 +104,32 @@ describe('config rendering', () => {
     const written = await writeRendered(await renderAll(loadSettings(oauthEnv)), out);
     assert.ok(written.some((path) => path.endsWith('/etc/postfix/main.cf')));
     for (const path of written) assert.ok((await stat(path)).mtimeMs <= Date.now() - 1_000, path);
+  });
+
+  it("trusts no network to relay by default, loopback included; PERMIT_DOCKER adds docker-mailserver's networks", async () => {
+    assert.match((await rendered(oauthEnv))['/etc/postfix/main.cf']!, /^mynetworks = $/m);
+    const interfaces = { eth0: [{ address: '172.20.5.9', netmask: '255.255.0.0', family: 'IPv4', mac: '', internal: false, cidr: '172.20.5.9/16' }] } as never;
+    assert.deepEqual(mynetworks('none', interfaces), []);
+    assert.deepEqual(mynetworks('container', interfaces), ['127.0.0.0/8', '[::1]/128', '172.20.5.9/32']);
+    assert.deepEqual(mynetworks('host', interfaces), ['127.0.0.0/8', '[::1]/128', '172.20.0.0/16']);
+    assert.deepEqual(mynetworks('network', interfaces), ['127.0.0.0/8', '[::1]/128', '172.16.0.0/12']);
+    assert.deepEqual(mynetworks('connected-networks', interfaces), ['127.0.0.0/8', '[::1]/128', '172.20.0.0/16']);
+    const [main] = await renderPostfix(loadSettings({ ...oauthEnv, PERMIT_DOCKER: 'network' }), mynetworks('network', interfaces));
+    assert.match(main?.content ?? '', /^mynetworks = 127\.0\.0\.0\/8 \[::1\]\/128 172\.16\.0\.0\/12$/m);
+  });
+
+  it('adds PROXY-protocol listeners on port + 10000 with PROXY_PROTOCOL_NETWORKS, and passes webmail addresses on from LOGIN_TRUSTED_NETWORKS', async () => {
+    const plain = await rendered(oauthEnv);
+    assert.doesNotMatch(plain['/etc/dovecot/dovecot.conf']!, /haproxy|login_trusted_networks/);
+    assert.doesNotMatch(plain['/etc/postfix/master.cf']!, /proxy_protocol/);
+    const files = await rendered({ ...oauthEnv, PROXY_PROTOCOL_NETWORKS: '10.0.0.5', LOGIN_TRUSTED_NETWORKS: '172.18.0.0/16' });
+    const dovecot = files['/etc/dovecot/dovecot.conf']!;
+    assert.match(dovecot, /^haproxy_trusted_networks = 10\.0\.0\.5$/m);
+    assert.match(dovecot, /^login_trusted_networks = 172\.18\.0\.0\/16$/m);
+    assert.match(dovecot, /inet_listener imaps_proxied \{\n {4}port = 10993\n {4}ssl = yes\n {4}haproxy = yes\n {2}\}/);
+    for (const port of [10143, 10110, 10995, 14190]) assert.match(dovecot, new RegExp(`port = ${port}\\n(?: {4}ssl = yes\\n)? {4}haproxy = yes`));
+    const master = files['/etc/postfix/master.cf']!;
+    for (const port of [10025, 10587, 10465]) assert.match(master, new RegExp(`\\n${port} inet[^\\n]*\\n(?: {2}-o [^\\n]*\\n)*? {2}-o smtpd_upstream_proxy_protocol=haproxy\\n`));
+    assert.match(master, /\n10587 inet[^\n]*\n(?: {2}-o [^\n]*\n)*? {2}-o smtpd_tls_security_level=encrypt/);
   });
 });

@@ -22,4 +22,10 @@ describe('the accounts file', () => {
     const lines = Array.from({ length: 100_000 }, (_, index) => `  user${index}@example.org: {}`);
     assert.equal(parseAccounts(`accounts:\n${lines.join('\n')}\n`, 'f').accounts.size, 100_000);
   });
+
+  it('lowercases ASCII letters only: an address that Unicode case mapping would turn into another is refused, not folded', () => {
+    assert.throws(() => parseAccounts('accounts:\n  "\u212Aim@example.org": {}\n', 'f'), /is not a mail address/);
+    assert.throws(() => parseAccounts('accounts:\n  " kim@example.org": {}\n', 'f'), /is not a mail address/);
+    assert.deepEqual([...parseAccounts('accounts:\n  KIM@Example.ORG: {}\n', 'f').accounts.keys()], ['kim@example.org']);
+  });
 });

@@ -155,4 +155,31 @@ describe('LDAP directory', () => {
     await assert.rejects(directory.accountByAddress('alice@example.org'), DirectoryUnavailable);
     await assert.rejects(directory.aliasTargets('team@example.org'), DirectoryUnavailable);
   });
+
+  it("names a token's account exactly: by the address in the user filter, by the uid only as the whole uid, never by a login filter's looser match", async () => {
+    // A login filter as docker-mailserver users write them: the local part of any address matches the uid.
+    const loose = loadSettings({
+      OVERRIDE_HOSTNAME: 'mail.example.org',
+      MAIL_DOMAINS: 'example.org',
+      ACCOUNT_PROVISIONER: 'ldap',
+      LDAP_SCHEMA: 'postfix-book',
+      LDAP_SERVER_HOST: 'ldap',
+      LDAP_SEARCH_BASE: 'dc=example,dc=org',
+      LDAP_ATTRIBUTE_UID: 'uid',
+      LDAP_QUERY_FILTER_LOGIN: '(&(objectClass=PostfixBookMailAccount)(|(mail=%s)(uid=%u)))',
+    }).ldap!;
+    const fake = new FakeConnections();
+    const directory = new LdapDirectory(loose, fake, ['example.org'], silent);
+    const alice = person('alice', { uid: 'alice' });
+    // What slapd would answer: the login filter with %u = alice matches alice, whatever the domain.
+    fake.answers.set('(&(objectClass=PostfixBookMailAccount)(|(mail=alice@elsewhere.example)(uid=alice)))', [alice]);
+    fake.answers.set('(&(objectClass=PostfixBookMailAccount)(|(mail=alice)(uid=alice)))', [alice]);
+    fake.answers.set('(&(mail=alice@example.org)(mailEnabled=TRUE))', [alice]);
+    assert.equal((await directory.accountBySignInName('alice@elsewhere.example'))?.address, 'alice@example.org');
+    assert.equal(await directory.accountByTokenName('alice@elsewhere.example'), undefined);
+    assert.equal((await directory.accountByTokenName('alice@example.org'))?.address, 'alice@example.org');
+    assert.equal((await directory.accountByTokenName('alice'))?.address, 'alice@example.org');
+    fake.answers.set('(&(objectClass=PostfixBookMailAccount)(|(mail=ali)(uid=ali)))', [alice]);
+    assert.equal(await directory.accountByTokenName('ali'), undefined);
+  });
 });

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { readAccountsFile, writeAccountsFile } from '../../../src/auth/accounts/accounts-file.ts';
+import { openStateDatabase } from '../../../src/state/state-database.ts';
+
+describe('secrets on disk', () => {
+  it('keeps the state database (app password hashes, identities) to its owner: mode 0600', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'idmail-state-')), 'state', 'idmail.db');
+    openStateDatabase(path).close();
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.equal(statSync(join(path, '..')).mode & 0o777, 0o700);
+  });
+
+  it('writes the accounts file (password hashes) for its owner and the readers group only: mode 0640', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'idmail-accounts-')), 'accounts.yaml');
+    await writeAccountsFile(path, { accounts: new Map([['a@example.org', { address: 'a@example.org', passwordHash: undefined, disabled: false }]]), aliases: new Map() }, { gid: process.getgid?.() ?? 0 });
+    assert.equal(statSync(path).mode & 0o777, 0o640);
+    assert.equal((await readAccountsFile(path)).accounts.size, 1);
+  });
+});
