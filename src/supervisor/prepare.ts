@@ -6,6 +6,7 @@ import type { Settings } from '../config/settings.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
 import { copyTlsForHelper } from './privileges.ts';
+import { reconcileQueue } from './queue-reconciliation.ts';
 
 const run = promisify(execFile);
 
@@ -29,6 +30,7 @@ export async function prepare(settings: Settings): Promise<void> {
   if (settings.tls.selfSigned) await ensureSelfSignedCertificate(settings);
   if (settings.https !== undefined) await copyTlsForHelper(settings);
   await writeRendered(await renderAll(settings));
+  await reconcileQueue(settings);
 }
 
 async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {

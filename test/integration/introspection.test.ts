@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLIENT, ISSUER, USERS } from '../support/idp.ts';
-import { curlInside, type Stack, startStack } from '../support/stack.ts';
+import { assertLogged, curlInside, type Stack, startStack } from '../support/stack.ts';
 import { assertNoSecret } from '../support/secrets.ts';
 
 const base = { OVERRIDE_HOSTNAME: 'mail.example.test', MAIL_DOMAINS: 'example.test', ENABLE_OAUTH2: '1', OAUTH2_ALLOW_HTTP: '1' };
@@ -28,7 +28,7 @@ describe('opaque tokens by RFC 7662 introspection (issuer + client credentials)'
   it('refuses an opaque token the IdP issued for another audience, or for none', async () => {
     assert.equal((await imapLogin(stack, USERS.alice.address, await opaqueFor(USERS.alice, 'urn:other'))).exitCode, 67);
     assert.equal((await imapLogin(stack, USERS.alice.address, await stack.idp.token(USERS.alice))).exitCode, 67);
-    assert.match(stack.logs(), /"method":"token".*"outcome":"deny","reason":"wrong audience \(expected urn:idmail\)"/);
+    await assertLogged(stack.logs, /"method":"token".*"outcome":"deny","reason":"wrong audience \(expected urn:idmail\)"/);
   });
 
   it('still validates JWTs locally beside introspection', async () => {

@@ -7,7 +7,7 @@ import { ISSUER, USERS } from '../support/idp.ts';
 import { tokenSubmission } from '../support/mail-clients.ts';
 import { inboxReceives } from '../support/mailbox.ts';
 import { imapAuthenticate, LineClient, manageSieveAuthenticate, oauthbearer, xoauth2 } from '../support/sasl.ts';
-import { assertConfigsClean, CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
+import { assertConfigsClean, assertLogged, CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 import { assertNoSecret } from '../support/secrets.ts';
 
 /** The appliance with JWT access tokens validated locally against the test IdP's JWKS. */
@@ -210,7 +210,7 @@ describe('one account, one IdP identity', () => {
     assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await stack.idp.token(USERS.bob, 'urn:idmail'))).exitCode, 0);
     const stranger = await minted('the-next-bob');
     assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, stranger)).exitCode, 67);
-    assert.match(stack.logs(), /"event":"identity-mismatch","account":"bob@example.test","issuer":"http:\/\/idp:8080","subject":"the-next-bob","boundIssuer":"http:\/\/idp:8080","boundSubject":"bob@example.test"/);
+    await assertLogged(stack.logs, /"event":"identity-mismatch","account":"bob@example.test","issuer":"http:\/\/idp:8080","subject":"the-next-bob","boundIssuer":"http:\/\/idp:8080","boundSubject":"bob@example.test"/);
     const rebound = await stack.mail.exec(['idmail', 'account', 'rebind', USERS.bob.address]);
     assert.match(rebound.output, /no longer bound to bob@example\.test of http:\/\/idp:8080/);
     assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await minted('the-next-bob'))).exitCode, 0);

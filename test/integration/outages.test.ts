@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLIENT, USERS } from '../support/idp.ts';
 import { imapAuthenticate, plain, xoauth2 } from '../support/sasl.ts';
-import { CAROL_PASSWORD, eventually, JWT_ENV, nodeProcessIds, type Stack, startStack } from '../support/stack.ts';
+import { assertLogged, CAROL_PASSWORD, eventually, JWT_ENV, nodeProcessIds, type Stack, startStack } from '../support/stack.ts';
 
 /** The IdP, its key set and the helper failing under a running appliance: temporary failures, never a wrong success. */
 const ALICE = USERS.alice.address;
@@ -73,8 +73,8 @@ describe('outages and faults', () => {
     await stack.idpContainer.stop({ timeout: 1 });
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // past OAUTH2_CACHE_REVALIDATE: the helper asks the IdP again
     assert.match(await withToken(seen), OK);
-    assert.match(stack.logs(), /"method":"token".*"cached":true,"stale":true.*"outcome":"allow"/);
+    await assertLogged(stack.logs, /"method":"token".*"cached":true,"stale":true.*"outcome":"allow"/);
     assert.match(await withToken(unseen), REFUSED);
-    assert.match(stack.logs(), tempfailLogged(/IdP unreachable/));
+    await assertLogged(stack.logs, tempfailLogged(/IdP unreachable/));
   });
 });

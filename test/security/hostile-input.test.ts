@@ -4,7 +4,7 @@ import { USERS } from '../support/idp.ts';
 import { inboundCode, tokenSubmission } from '../support/mail-clients.ts';
 import { CLOSED, imapAuthenticate, LineClient, oauthbearer, plain, xoauth2 } from '../support/sasl.ts';
 import { assertNoSecret } from '../support/secrets.ts';
-import { CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
+import { assertLogged, CAROL_PASSWORD, curlInside, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
 /** Malformed SASL, hostile helper requests and mail-level abuse against the real appliance: each a clean refusal, the service up after. */
 let stack: Stack;
@@ -63,7 +63,7 @@ describe('hostile SASL payloads', () => {
     const started = Date.now();
     assert.equal(await imaps('XOAUTH2', xoauth2(USERS.alice.address, 'a'.repeat(60 * 1024))), CLOSED);
     assert.ok(Date.now() - started < 10_000, 'closed by the server, not after a wait');
-    assert.match(await eventually(async () => stack.logs(), (logs) => /Login aborted: Authentication response too large/.test(logs), 5_000), /Authentication response too large/);
+    await assertLogged(stack.logs, /Login aborted: Authentication response too large/);
     assert.match(await imaps('XOAUTH2', xoauth2(USERS.alice.address, aliceToken)), /^a1 OK/);
   });
 

@@ -164,3 +164,8 @@ export async function eventually<T>(attempt: () => Promise<T>, check: (value: T)
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+
+/** Waits until the log matches (lines reach the log a moment after the answer that caused them), then asserts it. */
+export async function assertLogged(logs: () => string, pattern: RegExp, timeoutMs = 5_000): Promise<void> {
+  assert.match(await eventually(async () => logs(), (text) => pattern.test(text), timeoutMs), pattern);
+}

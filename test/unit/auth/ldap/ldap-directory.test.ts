@@ -8,15 +8,15 @@ import { loadSettings } from '../../../../src/config/settings.ts';
 
 const silent = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
 
-const settings = loadSettings({
+const DIRECTORY_ENV = {
   OVERRIDE_HOSTNAME: 'mail.example.org',
   MAIL_DOMAINS: 'example.org',
   ACCOUNT_PROVISIONER: 'ldap',
   LDAP_SCHEMA: 'postfix-book',
   LDAP_SERVER_HOST: 'ldap',
   LDAP_SEARCH_BASE: 'dc=example,dc=org',
-  LDAP_CACHE_TTL: '60',
-}).ldap!;
+};
+const settings = loadSettings({ ...DIRECTORY_ENV, LDAP_CACHE_TTL: '60' }).ldap!;
 
 const person = (uid: string, extra: Partial<Entry> = {}): Entry => ({
   dn: `uid=${uid},dc=example,dc=org`,
@@ -158,16 +158,7 @@ describe('LDAP directory', () => {
 
   it("names a token's account exactly: by the address in the user filter, by the uid only as the whole uid, never by a login filter's looser match", async () => {
     // A login filter as docker-mailserver users write them: the local part of any address matches the uid.
-    const loose = loadSettings({
-      OVERRIDE_HOSTNAME: 'mail.example.org',
-      MAIL_DOMAINS: 'example.org',
-      ACCOUNT_PROVISIONER: 'ldap',
-      LDAP_SCHEMA: 'postfix-book',
-      LDAP_SERVER_HOST: 'ldap',
-      LDAP_SEARCH_BASE: 'dc=example,dc=org',
-      LDAP_ATTRIBUTE_UID: 'uid',
-      LDAP_QUERY_FILTER_LOGIN: '(&(objectClass=PostfixBookMailAccount)(|(mail=%s)(uid=%u)))',
-    }).ldap!;
+    const loose = loadSettings({ ...DIRECTORY_ENV, LDAP_ATTRIBUTE_UID: 'uid', LDAP_QUERY_FILTER_LOGIN: '(&(objectClass=PostfixBookMailAccount)(|(mail=%s)(uid=%u)))' }).ldap!;
     const fake = new FakeConnections();
     const directory = new LdapDirectory(loose, fake, ['example.org'], silent);
     const alice = person('alice', { uid: 'alice' });
