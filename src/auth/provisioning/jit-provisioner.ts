@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import { addressOrUndefined, domainOf, localPartOf } from '../../vocabulary/address.ts';
+import { addressOrUndefined, asciiLower, domainOf, localPartOf } from '../../vocabulary/address.ts';
 import type { Account, Directory } from '../directory.ts';
 import type { SignInPolicies } from '../policy/sign-in-policy.ts';
 import type { ProvisionedAccounts } from './provisioned-accounts.ts';
@@ -57,7 +57,7 @@ export class JitProvisioner {
   }
 
   private templateFor(name: string | undefined): ProvisioningTemplate {
-    const template = name === undefined ? undefined : this.templates.get(name.toLowerCase());
+    const template = name === undefined ? undefined : this.templates.get(asciiLower(name));
     if (name !== undefined && template === undefined) this.log.warn({ template: name }, 'token names an unknown template; default used');
     return template ?? (this.templates.get('default') as ProvisioningTemplate);
   }

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import { addressOrUndefined } from '../../../vocabulary/address.ts';
+import { addressOrUndefined, asciiLower } from '../../../vocabulary/address.ts';
 import type { Directory } from '../../directory.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicies, type SignInPolicy } from '../../policy/sign-in-policy.ts';
 import type { ProvisionedAccounts } from '../provisioned-accounts.ts';
@@ -202,7 +202,7 @@ export class ScimProvisioner {
 
   private templateOf(resource: Json): ProvisioningTemplate {
     const name = mailboxExtensionOf(resource)['template'] ?? 'default';
-    const template = typeof name === 'string' ? this.parts.templates.get(name.toLowerCase()) : undefined;
+    const template = typeof name === 'string' ? this.parts.templates.get(asciiLower(name)) : undefined;
     if (template === undefined) throw invalidValue(`template ${JSON.stringify(name)} is not one of PROVISIONING_TEMPLATES: ${[...this.parts.templates.keys()].join(', ')}`);
     return template;
   }

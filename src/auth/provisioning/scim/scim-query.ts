@@ -1,4 +1,5 @@
 import { type Filter, parse, Tester } from 'scim2-parse-filter';
+import { asciiLower } from '../../../vocabulary/address.ts';
 import { type Json, ScimError } from './scim-resources.ts';
 import type { ScimRecord } from './scim-store.ts';
 
@@ -11,10 +12,13 @@ export interface ListQuery {
 
 export const MAX_RESULTS = 200;
 
-/** Attribute values compare case-insensitively, as SCIM's default caseExact=false says (userName, emails, displayName). */
+/**
+ * Attribute values compare case-insensitively, as SCIM's default caseExact=false says (userName, emails,
+ * displayName): ASCII letters only, as every name here, so no Unicode case mapping makes two names one.
+ */
 class CaseInsensitiveTester extends Tester {
   override eq(value: unknown, expected: unknown): boolean {
-    return typeof value === 'string' && typeof expected === 'string' ? value.toLowerCase() === expected.toLowerCase() : value === expected;
+    return typeof value === 'string' && typeof expected === 'string' ? asciiLower(value) === asciiLower(expected) : value === expected;
   }
 
   override ne(value: unknown, expected: unknown): boolean {
@@ -36,7 +40,7 @@ function parsedFilter(text: string): Filter {
 function nameLookup(filter: Filter, nameAttribute: string): string | undefined {
   if (filter.op !== 'eq' || !('attrPath' in filter) || typeof filter.compValue !== 'string') return undefined;
   const path = filter.attrPath.slice(filter.attrPath.lastIndexOf(':') + 1);
-  return path.toLowerCase() === nameAttribute.toLowerCase() ? filter.compValue : undefined;
+  return asciiLower(path) === asciiLower(nameAttribute) ? filter.compValue : undefined;
 }
 
 /**
