@@ -30,7 +30,8 @@ export async function prepare(settings: Settings): Promise<void> {
   if (settings.tls.selfSigned) await ensureSelfSignedCertificate(settings);
   if (settings.https !== undefined) await copyTlsForHelper(settings);
   await writeRendered(await renderAll(settings));
-  await reconcileQueue(settings);
+  // Exactly once is the aim, the mail server running is the duty: a failed check costs at worst a duplicate.
+  await reconcileQueue(settings).catch((error: unknown) => console.error(`idmail: queue: not reconciled (${(error as Error).message}); a message in delivery at the last stop may come twice`));
 }
 
 async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {

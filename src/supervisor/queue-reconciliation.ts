@@ -1,11 +1,38 @@
-import { execFile } from 'node:child_process';
-import { open, readdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Settings } from '../config/settings.ts';
 import { domainOf, localPartOf } from '../vocabulary/address.ts';
 
-const run = promisify(execFile);
+/**
+ * Runs a Postfix command before Postfix runs. Its standard output must be a file or the container's
+ * own: with maillog_file = /dev/stdout, a Postfix command opens /dev/stdout to log, which fails on
+ * the socket Node would give it. What it prints goes to `output` when given.
+ */
+async function postfixCommand(command: string, args: string[], output?: string): Promise<void> {
+  const file = output === undefined ? undefined : await open(output, 'w');
+  try {
+    const child = spawn(command, args, { stdio: ['ignore', file?.fd ?? 'inherit', 'inherit'] });
+    const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
+    if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}`);
+  } finally {
+    await file?.close();
+  }
+}
+
+/** What `postcat -e -q ID` prints about a queue file (read through a file, see postfixCommand). */
+async function envelopeText(id: string, configDir: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'idmail-postcat-'));
+  try {
+    await postfixCommand('postcat', ['-c', configDir, '-e', '-q', id], join(dir, 'envelope'));
+    return await readFile(join(dir, 'envelope'), 'utf8');
+  } catch {
+    return '';
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /** What a queued message still has to do: its queue id, when it arrived, and the recipients not yet done. */
 export interface QueuedMessage {
@@ -68,12 +95,11 @@ export async function reconcileQueue(settings: Settings): Promise<string[]> {
   const ids = await readdir(join(postfixQueue, 'active')).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const id of ids.filter((name) => /^[0-9A-Za-z]+$/.test(name))) {
-    const { stdout } = await run('postcat', ['-c', postfixConfigDir, '-e', '-q', id]).catch(() => ({ stdout: '' }));
-    const message = parseEnvelope(id, stdout);
+    const message = parseEnvelope(id, await envelopeText(id, postfixConfigDir));
     if (message.recipients.length === 0) continue;
     const delivered = await Promise.all(message.recipients.map((recipient) => deliveredTo(mail, recipient, message)));
     if (!delivered.every(Boolean)) continue;
-    await run('postsuper', ['-c', postfixConfigDir, '-d', id, 'active']);
+    await postfixCommand('postsuper', ['-c', postfixConfigDir, '-d', id, 'active']);
     console.log(`idmail: queue: ${id} was delivered to ${message.recipients.join(', ')} before the last stop; removed so it is not delivered twice`);
     removed.push(id);
   }
