@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, chmod, chown, mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import type { Settings } from '../config/settings.ts';
@@ -7,6 +7,7 @@ import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
 import { copyTlsForHelper } from './privileges.ts';
 import { reconcileQueue } from './queue-reconciliation.ts';
+import { exists } from './file-exists.ts';
 
 const run = promisify(execFile);
 
@@ -46,5 +47,3 @@ async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {
   await chmod(keyPath, 0o600);
   console.log(`idmail: generated a self-signed certificate for ${settings.hostname} at ${certPath}`);
 }
-
-const exists = (path: string) => access(path).then(() => true, () => false);

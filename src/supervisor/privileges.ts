@@ -1,9 +1,8 @@
-import { access, chmod, chown, copyFile, mkdir, rename, stat } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Settings } from '../config/settings.ts';
 import { HELPER_USER, systemAccount } from '../system-accounts.ts';
-
-const exists = (path: string) => access(path).then(() => true, () => false);
+import { exists } from './file-exists.ts';
 
 /**
  * What the unprivileged helper needs before it starts, made by root: its state directory (0700)
