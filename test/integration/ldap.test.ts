@@ -248,6 +248,11 @@ describe('LDAP recipients, aliases, groups and senders', () => {
   });
 });
 
+/** The appliance's last warnings and errors, for a failure message. */
+function recentTrouble(): string {
+  return stack.logs().split('\n').filter((line) => /warning|error|fatal|"level":[456]0/i.test(line)).slice(-40).join('\n');
+}
+
 describe('LDAP outage', () => {
   it('answers a stopped directory with a temporary failure, then recovers when it returns', async () => {
     const runtime = await getContainerRuntimeClient();
@@ -262,10 +267,13 @@ describe('LDAP outage', () => {
     } finally {
       await runtime.container.start(container);
     }
+    // Back means answering again (the restarted container has a new address; the old connections never closed).
+    const answering = await eventually(() => ldap.exec(['ldapsearch', '-x', '-H', 'ldap://127.0.0.1:389', '-b', '', '-s', 'base', 'namingContexts']), (result) => result.exitCode === 0, 60_000);
+    assert.equal(answering.exitCode, 0, answering.output);
     const back = await eventually(() => imapLoginAnswer(PEOPLE.alice.address, PEOPLE.alice.password), (answer) => answer.startsWith('a1 OK'), 30_000);
-    assert.match(back, /^a1 OK/);
+    assert.match(back, /^a1 OK/, recentTrouble());
     const delivered = await eventually(() => sendInbound(PEOPLE.bob.address), (code) => code === 250, 30_000);
-    assert.equal(delivered, 250, stack.logs().split('\n').filter((line) => /warning|error|fatal|"level":[456]0/i.test(line)).slice(-40).join('\n'));
+    assert.equal(delivered, 250, recentTrouble());
   });
 });
 

@@ -57,7 +57,19 @@ export class LdapConnections {
   async passwordMatches(dn: string, password: string): Promise<boolean> {
     // An empty password is an unauthenticated bind (RFC 4513 5.1.2), which servers answer with success.
     if (password === '') return false;
-    const client = await this.borrowBinder();
+    try {
+      return await this.bindOn(await this.borrowBinder(true), dn, password);
+    } catch (error) {
+      if (!(error instanceof PooledConnectionLost)) throw error;
+      // A pooled connection can outlive its server's address (a restarted container answers at another
+      // one) without ever seeing it close. The other idle ones are as old: all make way for a new one.
+      this.dropIdleBinders();
+      return this.bindOn(await this.borrowBinder(false), dn, password);
+    }
+  }
+
+  private async bindOn(binder: { client: Client; pooled: boolean }, dn: string, password: string): Promise<boolean> {
+    const { client, pooled } = binder;
     let healthy = true;
     try {
       await client.bind(dn, password);
@@ -65,7 +77,7 @@ export class LdapConnections {
     } catch (error) {
       if (error instanceof InvalidCredentialsError) return false;
       healthy = false;
-      throw unavailable(error);
+      throw pooled && !(error instanceof ResultCodeError) ? new PooledConnectionLost(messageOf(error)) : unavailable(error);
     } finally {
       this.returnBinder(client, healthy);
     }
@@ -95,21 +107,26 @@ export class LdapConnections {
     void client?.then((found) => found.unbind()).catch(() => undefined);
   }
 
-  private async borrowBinder(): Promise<Client> {
+  /** An idle connection when `reuse` allows and one is left, else a new one (in an idle one's place); never more than `poolSize`. */
+  private async borrowBinder(reuse: boolean): Promise<{ client: Client; pooled: boolean }> {
     while (this.idleBinders.length === 0 && this.bindersInUse >= this.settings.poolSize) {
       await new Promise<void>((resolve) => this.waitingForBinder.push(resolve));
     }
     this.bindersInUse += 1;
     const idle = this.idleBinders.pop();
-    if (idle?.isConnected) return idle;
+    if (reuse && idle?.isConnected) return { client: idle, pooled: true };
     void idle?.unbind().catch(() => undefined);
     try {
-      return await this.open();
+      return { client: await this.open(), pooled: false };
     } catch (error) {
       this.bindersInUse -= 1;
       this.waitingForBinder.shift()?.();
       throw error;
     }
+  }
+
+  private dropIdleBinders(): void {
+    for (const client of this.idleBinders.splice(0)) void client.unbind().catch(() => undefined);
   }
 
   private returnBinder(client: Client, healthy: boolean): void {
@@ -170,6 +187,9 @@ function singleUseSocket(implicitTls: boolean): { createConnection?: typeof netC
     }) as T;
   return implicitTls ? { createSecureConnection: once(tlsConnect) } : { createConnection: once(netConnect) };
 }
+
+/** A pooled connection failed without an answer from the directory; a new connection may still get one. */
+class PooledConnectionLost extends DirectoryUnavailable {}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
