@@ -162,8 +162,8 @@ export async function buildDovecotLdapImage(): Promise<void> {
 export interface Memory {
   /** The helper (`idmail serve`): the lookup service. */
   helperMiB: number;
-  /** The supervisor (`idmail start`), which starts and watches the daemons. */
-  supervisorMiB: number;
+  /** s6-svscan and its s6-supervise processes, which start and watch the daemons. */
+  supervisionMiB: number;
   /** The whole container, as the engine reports it. */
   totalMiB: number;
 }
@@ -171,13 +171,18 @@ export interface Memory {
 const MiB = 1024 * 1024;
 const UNITS: Record<string, number> = { B: 1, KiB: 1024, kB: 1000, MiB, MB: 1e6, GiB: 1024 * MiB, GB: 1e9 };
 
-/** Resident memory of the helper and the supervisor, and the container's total. */
-export async function memoryOf(appliance: Appliance): Promise<Memory> {
+/** Resident memory of the helper and of the supervision tree, and the container's total. */
+export async function memoryOf(appliance: Pick<Appliance, 'container'>): Promise<Memory> {
   const rss = async (command: string) => {
     const [pid] = await nodeProcessIds(appliance.container, command);
     return Number((await appliance.container.exec(['awk', '/VmRSS/ {print $2}', `/proc/${pid}/status`])).output.trim()) / 1024;
   };
   const { stdout } = await run('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', appliance.container.getId()]);
   const [, amount, unit] = /^([\d.]+)\s*([A-Za-z]+)/.exec(stdout.trim()) ?? [];
-  return { helperMiB: await rss('cli.js serve'), supervisorMiB: await rss('idmail start'), totalMiB: (Number(amount) * (UNITS[unit ?? ''] ?? Number.NaN)) / MiB };
+  const supervision = await appliance.container.exec(['sh', '-c', "grep -l '^s6-sv' /proc/[0-9]*/comm | sed 's/comm$/status/' | xargs awk '/VmRSS/ {kB += $2} END {print kB}'"]);
+  return {
+    helperMiB: await rss('cli.js serve'),
+    supervisionMiB: Number(supervision.output.trim()) / 1024,
+    totalMiB: (Number(amount) * (UNITS[unit ?? ''] ?? Number.NaN)) / MiB,
+  };
 }

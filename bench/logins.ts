@@ -160,7 +160,7 @@ async function peakMemory(appliance: Appliance, load: () => Promise<unknown>): P
   // A sample taken under load may answer after the load ends: every one counts.
   const taken = await Promise.all(samples);
   const most = (pick: (memory: Memory) => number) => Math.max(0, ...taken.map(pick));
-  return { helperMiB: most((m) => m.helperMiB), supervisorMiB: most((m) => m.supervisorMiB), totalMiB: most((m) => m.totalMiB) };
+  return { helperMiB: most((m) => m.helperMiB), supervisionMiB: most((m) => m.supervisionMiB), totalMiB: most((m) => m.totalMiB) };
 }
 
 /** The ceiling and JWT sign-ins; then the JWT appliance's memory at rest and under the same load. */

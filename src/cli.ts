@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { fileURLToPath } from 'node:url';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { Command } from 'commander';
+import { environmentFromJson, resolveFileVariables } from './config/environment.ts';
 import { ConfigError, loadSettings, type Settings } from './config/settings.ts';
 import { accountCommands, aliasCommands } from './cli/account-commands.ts';
 import { appPasswordCommands } from './cli/app-password-commands.ts';
@@ -11,27 +12,37 @@ import { checkHealth } from './cli/health.ts';
 // The daemons' modules load only for the commands that run them: `idmail health` runs every few
 // seconds and should not pay for fastify, jose and the renderers.
 
-let settings: Settings | undefined;
-const currentSettings = (): Settings => (settings ??= loadSettings());
+const program = new Command('idmail')
+  .description('idmail: mail server appliance signing users in with their IdP')
+  .option('--environment-from-stdin', 'read the environment `idmail prepare` resolved from standard input (the helper and the purger)');
 
-const program = new Command('idmail').description('idmail: mail server appliance signing users in with their IdP');
+let settings: Settings | undefined;
+const currentSettings = (): Settings => (settings ??= loadSettings(program.opts().environmentFromStdin ? handedEnvironment() : process.env));
+
+function handedEnvironment(): Record<string, string> {
+  return environmentFromJson(readFileSync(0, 'utf8'));
+}
 
 program
-  .command('start')
-  .description('render configs and run Dovecot, Postfix and the helper (the container entrypoint)')
+  .command('prepare')
+  .description('as root, before the daemons: check the settings, make the certificate, configs and service tree (the entrypoint runs it)')
   .action(async () => {
-    const { supervise } = await import('./supervisor/supervisor.ts');
-    const { resolveFileVariables } = await import('./config/environment.ts');
-    await supervise(currentSettings(), [process.execPath, fileURLToPath(import.meta.url), 'serve'], resolveFileVariables(process.env).env);
+    const { prepare } = await import('./startup/prepare.ts');
+    await prepare(currentSettings(), resolveFileVariables(process.env).env);
   });
 
 program
   .command('serve')
-  .description('run the lookup helper only (started by "idmail start")')
-  .action(async () => {
+  .description('run the lookup helper (s6 starts it)')
+  .option('--ready-fd <fd>', 'write a line to this file descriptor once listening (s6 readiness notification)', Number)
+  .action(async (options: { readyFd?: number }) => {
     const { startHelper } = await import('./helper.ts');
     const helper = await startHelper(currentSettings());
     process.once('SIGTERM', () => void helper.close());
+    if (options.readyFd !== undefined) {
+      writeSync(options.readyFd, '\n');
+      closeSync(options.readyFd);
+    }
   });
 
 const config = program.command('config').description('inspect the configuration');

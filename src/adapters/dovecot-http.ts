@@ -3,24 +3,28 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authority, Decision, SignInContext } from '../auth/authority.ts';
 import type { Account } from '../auth/directory.ts';
+import {
+  DOVECOT_ROUTES,
+  INTROSPECTION_FIELDS,
+  type LuaRequest,
+  type PassdbResult,
+  PREFETCH_PREFIX,
+  USERDB_FIELDS,
+  type UserdbResult,
+} from '../vocabulary/wire-contract.ts';
 
 /**
- * Dovecot's delegated calls, translated to the authority and back:
- *  - POST /dovecot/introspect: Dovecot's oauth2 `introspection_mode = post` (form body token=…;
- *    headers X-Dovecot-Auth-Protocol and -Remote). Answers are flat JSON; a refusal is
+ * Dovecot's delegated calls (routes and words of the wire contract), translated to the authority and back:
+ *  - introspection: headers X-Dovecot-Auth-Protocol and -Remote. Answers are flat JSON; a refusal is
  *    {"active":false}; a temporary failure is HTTP 503
  *    (Dovecot then reports a temporary failure, never "invalid credentials").
- *  - POST /dovecot/passdb/verify | passdb/lookup | userdb/lookup: from auth.lua (JSON).
+ *  - passdb and userdb: from the Lua bridge (JSON), answered {result, fields}.
  */
-interface LuaRequest {
-  user?: unknown;
-  password?: unknown;
-  protocol?: unknown;
-  mechanism?: unknown;
-  remote_ip?: unknown;
-}
-
-const PASSDB_RESULT = { unknown_user: 'user_unknown', bad_credentials: 'password_mismatch', disabled: 'user_disabled' } as const;
+const PASSDB_REFUSAL: Record<'unknown_user' | 'bad_credentials' | 'disabled', PassdbResult> = {
+  unknown_user: 'user_unknown',
+  bad_credentials: 'password_mismatch',
+  disabled: 'user_disabled',
+};
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
@@ -46,18 +50,23 @@ function headerContext(request: FastifyRequest): SignInContext {
  * A sign-in's answer carries the user's settings as userdb_* fields, so Dovecot's prefetch userdb
  * takes them instead of asking again after the login (one helper call less per sign-in).
  */
-function passdbAnswer(decision: Decision) {
+function passdbAnswer(decision: Decision): { result: PassdbResult; fields?: Record<string, string> } {
   if (decision.outcome === 'allow') {
-    const prefetched = Object.entries(userdbFields(decision.account)).map(([name, value]) => [`userdb_${name}`, value]);
-    return { result: 'ok', fields: { user: decision.account.address, ...Object.fromEntries(prefetched) } };
+    const prefetched = Object.entries(userdbFields(decision.account)).map(([name, value]) => [`${PREFETCH_PREFIX}${name}`, value]);
+    return { result: 'ok', fields: { [USERDB_FIELDS.user]: decision.account.address, ...Object.fromEntries(prefetched) } };
   }
   if (decision.outcome === 'tempfail') return { result: 'tempfail' };
-  return { result: PASSDB_RESULT[decision.why] };
+  return { result: PASSDB_REFUSAL[decision.why] };
+}
+
+function userdbAnswer(decision: Decision): { result: UserdbResult; fields?: Record<string, string> } {
+  if (decision.outcome === 'tempfail') return { result: 'tempfail' };
+  return decision.outcome === 'allow' ? { result: 'ok', fields: userdbFields(decision.account) } : { result: 'user_unknown' };
 }
 
 /** The user's own settings for Dovecot: the canonical name, and the quota when the directory has one. */
 function userdbFields(account: Account): Record<string, string> {
-  return { user: account.address, ...(account.quota === undefined ? {} : { quota_storage_size: account.quota }) };
+  return { [USERDB_FIELDS.user]: account.address, ...(account.quota === undefined ? {} : { [USERDB_FIELDS.quota]: account.quota }) };
 }
 
 /**
@@ -66,34 +75,36 @@ function userdbFields(account: Account): Record<string, string> {
  * expansion never meets a missing field ("unlimited" is Dovecot's own default).
  */
 function introspectionAnswer(account: Account) {
-  return { active: true, username: account.address, quota_storage_size: account.quota ?? 'unlimited' };
+  return { [INTROSPECTION_FIELDS.active]: true, [INTROSPECTION_FIELDS.username]: account.address, [INTROSPECTION_FIELDS.quota]: account.quota ?? 'unlimited' };
 }
 
 const jsonBodySchema = { body: { type: 'object', properties: { user: { type: 'string', maxLength: 512 } }, required: ['user'] } };
 
-export async function dovecotRoutes(app: FastifyInstance, authority: Authority): Promise<void> {
+/** What Dovecot's calls need of the authority. */
+export type DovecotAuthority = Pick<Authority, 'signInWithToken' | 'signInWithPassword' | 'accountDecision'>;
+
+export async function dovecotRoutes(app: FastifyInstance, authority: DovecotAuthority): Promise<void> {
   await app.register(formbody, { bodyLimit: 64 * 1024 });
 
-  app.post<{ Body: { token?: unknown } }>('/dovecot/introspect', async (request, reply) => {
+  app.post<{ Body: { token?: unknown } }>(DOVECOT_ROUTES.introspect, async (request, reply) => {
     const token = text(request.body?.token) ?? '';
     const decision = await authority.signInWithToken(token, headerContext(request));
-    if (decision.outcome === 'tempfail') return reply.code(503).send({ active: false });
-    return decision.outcome === 'allow' ? introspectionAnswer(decision.account) : { active: false };
+    const inactive = { [INTROSPECTION_FIELDS.active]: false };
+    if (decision.outcome === 'tempfail') return reply.code(503).send(inactive);
+    return decision.outcome === 'allow' ? introspectionAnswer(decision.account) : inactive;
   });
 
-  app.post<{ Body: LuaRequest }>('/dovecot/passdb/verify', { schema: jsonBodySchema }, async (request) => {
+  app.post<{ Body: LuaRequest }>(DOVECOT_ROUTES.passwordVerify, { schema: jsonBodySchema }, async (request) => {
     const { user, password } = request.body;
     const decision = await authority.signInWithPassword(String(user), text(password) ?? '', luaContext(request.body));
     return passdbAnswer(decision);
   });
 
-  app.post<{ Body: LuaRequest }>('/dovecot/passdb/lookup', { schema: jsonBodySchema }, async (request) =>
+  app.post<{ Body: LuaRequest }>(DOVECOT_ROUTES.passdbLookup, { schema: jsonBodySchema }, async (request) =>
     passdbAnswer(await authority.accountDecision(String(request.body.user))),
   );
 
-  app.post<{ Body: LuaRequest }>('/dovecot/userdb/lookup', { schema: jsonBodySchema }, async (request) => {
-    const decision = await authority.accountDecision(String(request.body.user));
-    if (decision.outcome === 'tempfail') return { result: 'tempfail' };
-    return decision.outcome === 'allow' ? { result: 'ok', fields: userdbFields(decision.account) } : { result: 'user_unknown' };
-  });
+  app.post<{ Body: LuaRequest }>(DOVECOT_ROUTES.userdbLookup, { schema: jsonBodySchema }, async (request) =>
+    userdbAnswer(await authority.accountDecision(String(request.body.user))),
+  );
 }

@@ -4,16 +4,17 @@ import { dirname } from 'node:path';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { type Directory, hasMailbox } from '../auth/directory.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { type PostfixMap, SOCKETMAP_REPLIES } from '../vocabulary/wire-contract.ts';
 
 /**
- * Postfix socketmap tables (socketmap:unix:PATH:NAME) answered from the directory.
+ * Postfix socketmap tables (socketmap:unix:PATH:NAME, the contract's map names) answered from the directory.
  * Wire format: netstrings. Request "NAME key", reply "OK data" | "NOTFOUND " | "TEMP reason" | "PERM reason".
  */
 const MAX_REQUEST = 10_000;
 
 type MapLookup = (key: string) => Promise<string | undefined>;
 
-export function postfixMaps(directory: Directory): Record<string, MapLookup> {
+export function postfixMaps(directory: Directory): Record<PostfixMap, MapLookup> {
   return {
     domain: async (key) => ((await directory.servesDomain(key)) ? 'OK' : undefined),
     mailbox: async (key) => ((await hasMailbox(directory, key)) ? 'OK' : undefined),
@@ -62,12 +63,12 @@ export async function answerSocketmap(maps: Record<string, MapLookup>, request: 
   const name = request.slice(0, space);
   // Only the maps themselves: a name like "constructor" must not reach the object's prototype.
   const lookup = space > 0 && Object.hasOwn(maps, name) ? maps[name] : undefined;
-  if (lookup === undefined) return 'PERM unknown map';
+  if (lookup === undefined) return `${SOCKETMAP_REPLIES.permanent} unknown map`;
   try {
     const found = await lookup(request.slice(space + 1));
-    return found === undefined ? 'NOTFOUND ' : `OK ${found}`;
+    return found === undefined ? `${SOCKETMAP_REPLIES.notFound} ` : `${SOCKETMAP_REPLIES.found} ${found}`;
   } catch (error) {
-    return `TEMP ${(error as Error).message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200)}`;
+    return `${SOCKETMAP_REPLIES.temporary} ${(error as Error).message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200)}`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS } from '../auth/policy/sign-in-policy.ts';
+import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS } from '../vocabulary/sign-in.ts';
 import { MAX_RESULTS } from '../auth/provisioning/scim/scim-query.ts';
 import { type Json, SCHEMAS } from '../auth/provisioning/scim/scim-resources.ts';
 

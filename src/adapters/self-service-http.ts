@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AppPassword, type AppPasswordStore, TooManyAppPasswords } from '../auth/app-passwords/app-password-store.ts';
 import type { Authority } from '../auth/authority.ts';
-import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../auth/policy/sign-in-policy.ts';
+import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../vocabulary/sign-in.ts';
 
 /**
  * The self-service API, for a person managing their own app passwords with their IdP access token

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Logger } from '../vocabulary/logger.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAppPassword } from './app-passwords/app-password-secret.ts';
 import type { AppPassword, AppPasswordCheck, AppPasswordStore } from './app-passwords/app-password-store.ts';
@@ -6,7 +6,9 @@ import { type Attempt, type AttemptOutcome, type BruteForceGuard, type GuardTick
 import { type Account, type Directory, DirectoryUnavailable } from './directory.ts';
 import type { IdentityBindings } from './identity/identity-bindings.ts';
 import type { JitProvisioner } from './provisioning/jit-provisioner.ts';
-import { policyAllows, type SignInMethod, type SignInPolicies, signInProtocol } from './policy/sign-in-policy.ts';
+import { type SignInPolicies } from './policy/sign-in-policy.ts';
+import type { ReasonCode } from './reason-codes.ts';
+import { policyAllows, type SignInMethod, signInProtocol } from '../vocabulary/sign-in.ts';
 import type { TokenChecker } from './tokens/token-checker.ts';
 import type { TokenIdentity } from './tokens/verdict.ts';
 
@@ -17,10 +19,14 @@ export interface SignInContext {
   mechanism?: string | undefined;
 }
 
+/** How a refusal is told to Dovecot: an unknown or a disabled account as such, anything else as bad credentials. */
+type RefusalKind = 'unknown_user' | 'bad_credentials' | 'disabled';
+
+/** Refusals and temporary failures carry a stable code (reason-codes.ts) beside the reason, a text for people. */
 export type Decision =
   | { outcome: 'allow'; account: Account }
-  | { outcome: 'deny'; why: 'unknown_user' | 'bad_credentials' | 'disabled'; reason: string }
-  | { outcome: 'tempfail'; reason: string; /** Who could not answer. */ source: 'idp' | 'directory' };
+  | { outcome: 'deny'; why: RefusalKind; code: ReasonCode; reason: string }
+  | { outcome: 'tempfail'; code: ReasonCode; reason: string; /** Who could not answer. */ source: 'idp' | 'directory' };
 
 /** One sign-in decision as it is made: for metrics. */
 export interface DecisionEvent {
@@ -94,19 +100,21 @@ export class Authority {
     return this.guarded('token', { ip: context.remoteIp, account: undefined }, selfService, () =>
       this.tokenDecision(token, selfService, (decision) => {
         if (decision.outcome !== 'allow' || this.policies.for(decision.account.address).methods.includes('token')) return decision;
-        return deny('bad_credentials', "sign-in by token not allowed by the account's policy");
+        return deny('policy_denied', "sign-in by token not allowed by the account's policy");
       }),
     );
   }
 
   private async tokenDecision(token: string, context: SignInContext, permit: (decision: Decision) => Decision): Promise<Decision> {
-    if (this.tokens === undefined) return this.record('token', context, undefined, deny('bad_credentials', 'OAuth2 is not enabled'));
+    if (this.tokens === undefined) {
+      return this.record('token', context, undefined, deny('oauth2_disabled', 'OAuth2 is not enabled'));
+    }
     const verdict = await this.tokens.check(token);
     const extra = { token: verdict.fingerprint.slice(0, 12), cached: verdict.cached, ...(verdict.stale && { stale: true }) };
-    if (!verdict.valid) {
-      const decision: Decision = verdict.temporary
-        ? { outcome: 'tempfail', reason: verdict.reason, source: 'idp' }
-        : deny('bad_credentials', verdict.reason);
+    if (verdict.outcome !== 'valid') {
+      const { code, reason } = verdict;
+      const decision: Decision =
+        verdict.outcome === 'unavailable' ? { outcome: 'tempfail', code, reason, source: 'idp' } : deny(code, reason);
       return this.record('token', context, undefined, decision, extra);
     }
     const decision = await orTempfail(async () => {
@@ -127,7 +135,7 @@ export class Authority {
       { event: 'identity-mismatch', account: decision.account.address, ...identity, boundIssuer: check.bound.issuer, boundSubject: check.bound.subject },
       'token of another IdP identity than the one this account is bound to (rebind with "idmail account rebind" if intended)',
     );
-    return deny('bad_credentials', 'token subject is not the identity this account is bound to');
+    return deny('identity_mismatch', 'token subject is not the identity this account is bound to');
   }
 
   /** A password is an app password when it has their shape, else the account's own password. */
@@ -146,8 +154,11 @@ export class Authority {
   private async guarded(method: SignInMethod, attempt: Attempt, context: SignInContext, decide: () => Promise<Decision>): Promise<Decision> {
     const ticket: GuardTicket = this.guard?.begin(attempt) ?? UNGUARDED;
     const { verdict } = ticket;
-    if (verdict.action === 'refuse') return this.record(method, context, attempt.account, deny('bad_credentials', `refused by the brute-force defence: ${verdict.reason}`));
-    if (verdict.action === 'delay') await sleep(verdict.seconds * 1000);
+    if (verdict.outcome === 'refuse') {
+      const refusal = deny(verdict.code, `refused by the brute-force defence: ${verdict.reason}`);
+      return this.record(method, context, attempt.account, refusal);
+    }
+    if (verdict.outcome === 'delay') await sleep(verdict.seconds * 1000);
     let outcome: AttemptOutcome = 'neutral';
     let signedIn: string | undefined;
     try {
@@ -170,8 +181,8 @@ export class Authority {
     const decision = await orTempfail(async () => {
       const check = await this.directory.checkPassword(user, password);
       if (check.outcome === 'unknown_user') return deny('unknown_user', 'unknown user');
-      if (check.outcome === 'no_password') return deny('bad_credentials', 'account has no password (token-only)');
-      if (check.outcome === 'mismatch') return deny('bad_credentials', 'wrong password');
+      if (check.outcome === 'no_password') return deny('no_password', 'account has no password (token-only)');
+      if (check.outcome === 'mismatch') return deny('wrong_password', 'wrong password');
       return this.permitted(mayUse(check.account), 'password', context);
     });
     return this.record('password', context, user, decision);
@@ -183,16 +194,21 @@ export class Authority {
   }
 
   private async appPasswordDecision(user: string, check: AppPasswordCheck, context: SignInContext): Promise<Decision> {
-    if (check.outcome === 'mismatch') return deny('bad_credentials', 'wrong app password');
-    if (check.outcome === 'expired') return deny('bad_credentials', 'app password expired');
+    if (check.outcome === 'mismatch') return deny('wrong_app_password', 'wrong app password');
+    if (check.outcome === 'expired') return deny('app_password_expired', 'app password expired');
     const { appPassword } = check;
     // The login may be a uid or an alias of the address: what counts is the account it names.
     const account = await this.directory.accountBySignInName(user);
-    if (account?.address !== appPassword.account) return deny('bad_credentials', 'app password of another account');
-    if (this.suspended(appPassword)) return deny('bad_credentials', 'app password suspended: its owner has not signed in with a token for too long (APP_PASSWORD_SUSPEND_AFTER)');
+    if (account?.address !== appPassword.account) {
+      return deny('app_password_other_account', 'app password of another account');
+    }
+    if (this.suspended(appPassword)) {
+      const reason = 'app password suspended: its owner has not signed in with a token for too long';
+      return deny('app_password_suspended', `${reason} (APP_PASSWORD_SUSPEND_AFTER)`);
+    }
     const protocol = signInProtocol(context.protocol);
     if (protocol === undefined || !appPassword.protocols.includes(protocol)) {
-      return deny('bad_credentials', `app password not valid for ${context.protocol ?? 'this protocol'}`);
+      return deny('app_password_protocol', `app password not valid for ${context.protocol ?? 'this protocol'}`);
     }
     const decision = this.permitted(mayUse(account), 'app-password', context);
     if (decision.outcome === 'allow') this.appPasswords.recordUse(appPassword, context.remoteIp);
@@ -213,7 +229,8 @@ export class Authority {
   private permitted(decision: Decision, method: SignInMethod, context: SignInContext): Decision {
     if (decision.outcome !== 'allow') return decision;
     if (policyAllows(this.policies.for(decision.account.address), method, signInProtocol(context.protocol))) return decision;
-    return deny('bad_credentials', `sign-in by ${method} on ${context.protocol ?? 'an unknown protocol'} not allowed by the account's policy`);
+    const where = context.protocol ?? 'an unknown protocol';
+    return deny('policy_denied', `sign-in by ${method} on ${where} not allowed by the account's policy`);
   }
 
   private record(
@@ -240,7 +257,7 @@ function outcomeOf(decision: Decision): AttemptOutcome {
 
 function mayUse(account: Account | undefined): Decision {
   if (account === undefined) return deny('unknown_user', 'unknown user');
-  if (account.disabled) return deny('disabled', 'account disabled');
+  if (account.disabled) return deny('account_disabled', 'account disabled');
   return { outcome: 'allow', account };
 }
 
@@ -248,10 +265,26 @@ async function orTempfail(decide: () => Promise<Decision>): Promise<Decision> {
   try {
     return await decide();
   } catch (error) {
-    if (error instanceof DirectoryUnavailable) return { outcome: 'tempfail', reason: error.message, source: 'directory' };
+    if (error instanceof DirectoryUnavailable) {
+      return { outcome: 'tempfail', code: 'directory_unavailable', reason: error.message, source: 'directory' };
+    }
     throw error;
   }
 }
 
-const deny = (why: 'unknown_user' | 'bad_credentials' | 'disabled', reason: string): Decision => ({ outcome: 'deny', why, reason });
-const reasonOf = (decision: Decision) => (decision.outcome === 'allow' ? {} : { reason: decision.reason });
+/** The codes Dovecot hears more of than "bad credentials" (its answer to every other refusal). */
+const REFUSAL_KINDS: ReadonlyMap<ReasonCode, RefusalKind> = new Map([
+  ['unknown_user', 'unknown_user'],
+  ['account_disabled', 'disabled'],
+]);
+
+const deny = (code: ReasonCode, reason: string): Decision => ({
+  outcome: 'deny',
+  why: REFUSAL_KINDS.get(code) ?? 'bad_credentials',
+  code,
+  reason,
+});
+
+/** The code right after the reason: filters written for `"outcome":…,"reason":…` keep matching. */
+const reasonOf = (decision: Decision) =>
+  decision.outcome === 'allow' ? {} : { reason: decision.reason, code: decision.code };

@@ -1,14 +1,12 @@
-import type { DatabaseSync } from 'node:sqlite';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../vocabulary/logger.ts';
 import type { Settings } from '../config/settings.ts';
+import type { StateStores } from '../state/state-stores.ts';
 import { AccountStore } from './accounts/account-store.ts';
 import { FileDirectory } from './accounts/file-directory.ts';
 import type { Directory } from './directory.ts';
 import { LdapConnections } from './ldap/ldap-connections.ts';
 import { LdapDirectory } from './ldap/ldap-directory.ts';
-import { ProvisionedAccounts } from './provisioning/provisioned-accounts.ts';
 import { ProvisionedDirectory } from './provisioning/provisioned-directory.ts';
-import { ScimStore } from './provisioning/scim/scim-store.ts';
 
 export interface OpenDirectory {
   /** Every account: the source's, and those the IdP provisioned beside them. */
@@ -18,8 +16,11 @@ export interface OpenDirectory {
   close(): Promise<void>;
 }
 
-/** The accounts file (with the IdP-provisioned accounts beside it, when provisioning is on) or LDAP, as ACCOUNT_PROVISIONER says. */
-export async function openDirectory(settings: Settings, state: DatabaseSync, log: FastifyBaseLogger): Promise<OpenDirectory> {
+/**
+ * The accounts file (with the IdP-provisioned accounts beside it, when provisioning is on) or LDAP,
+ * as ACCOUNT_PROVISIONER says.
+ */
+export async function openDirectory(settings: Settings, stores: StateStores, log: Logger): Promise<OpenDirectory> {
   if (settings.ldap !== undefined) {
     const connections = new LdapConnections(settings.ldap, log);
     const directory = new LdapDirectory(settings.ldap, connections, settings.domains, log);
@@ -28,7 +29,7 @@ export async function openDirectory(settings: Settings, state: DatabaseSync, log
   const accounts = new AccountStore(settings.accountsFile, log);
   await accounts.current();
   const file = new FileDirectory(accounts, settings.domains);
-  const lists = settings.scim === undefined ? undefined : new ScimStore(state);
-  const directory = settings.provisioning === undefined ? file : new ProvisionedDirectory(file, new ProvisionedAccounts(state), lists);
+  const directory =
+    settings.provisioning === undefined ? file : new ProvisionedDirectory(file, stores.provisioned, stores.scim);
   return { directory, fixed: file, close: async () => undefined };
 }

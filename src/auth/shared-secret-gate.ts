@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Logger } from '../vocabulary/logger.ts';
 import { type BruteForceGuard, UNGUARDED } from './brute-force/brute-force-guard.ts';
+import type { ReasonCode } from './reason-codes.ts';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -26,18 +27,22 @@ export class SharedSecretGate {
   async admits(authorization: string | undefined, ip: string): Promise<boolean> {
     const ticket = this.guard?.begin({ ip, account: undefined }) ?? UNGUARDED;
     const { verdict } = ticket;
-    if (verdict.action === 'refuse') {
-      this.refused(ip, `refused by the brute-force defence: ${verdict.reason}`);
+    if (verdict.outcome === 'refuse') {
+      this.refused(ip, verdict.code, `refused by the brute-force defence: ${verdict.reason}`);
       return false;
     }
-    if (verdict.action === 'delay') await sleep(verdict.seconds * 1000);
+    if (verdict.outcome === 'delay') await sleep(verdict.seconds * 1000);
     const matches = timingSafeEqual(digest(authorization ?? ''), this.expected);
     ticket.settle(matches ? 'success' : 'failure');
-    if (!matches) this.refused(ip, authorization === undefined ? 'no bearer token' : 'wrong bearer token');
-    return matches;
+    if (matches) return true;
+    if (authorization === undefined) this.refused(ip, 'bearer_missing', 'no bearer token');
+    else this.refused(ip, 'bearer_wrong', 'wrong bearer token');
+    return false;
   }
 
-  private refused(ip: string, reason: string): void {
-    this.log.warn({ event: 'sign-in', method: this.method, remoteIp: ip, outcome: 'deny', reason }, 'sign-in refused');
+  /** The same sign-in line as the authority's, code after reason, so one fail2ban filter reads both. */
+  private refused(ip: string, code: ReasonCode, reason: string): void {
+    const line = { event: 'sign-in', method: this.method, remoteIp: ip, outcome: 'deny', reason, code };
+    this.log.warn(line, 'sign-in refused');
   }
 }

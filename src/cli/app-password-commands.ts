@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { AppPassword } from '../auth/app-passwords/app-password-store.ts';
-import { SIGN_IN_PROTOCOLS } from '../auth/policy/sign-in-policy.ts';
+import { SIGN_IN_PROTOCOLS } from '../vocabulary/sign-in.ts';
 import { parseChoiceList } from '../config/validators.ts';
 import { type OpenState, withState } from './with-state.ts';
 

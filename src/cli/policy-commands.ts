@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicy } from '../auth/policy/sign-in-policy.ts';
+import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicy } from '../vocabulary/sign-in.ts';
 import { parseChoiceList } from '../config/validators.ts';
 import { type OpenState, withState } from './with-state.ts';
 

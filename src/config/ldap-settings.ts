@@ -1,5 +1,5 @@
 import { type CleanedEnv, makeValidator, num, str } from 'envalid';
-import { checkFilterTemplate } from '../auth/ldap/ldap-filter.ts';
+import { checkFilterTemplate } from '../vocabulary/ldap-filter.ts';
 import { LDAP_PRESETS, type LdapAttributes, type LdapFilters, type LdapSchema } from './ldap-presets.ts';
 import { absolutePath, choice, flag, seconds } from './validators.ts';
 
@@ -67,32 +67,144 @@ const attributeName = makeValidator<string | false>((value) => {
   return name;
 });
 
-const poolSize = num({ default: 4, desc: 'Connections to the directory' });
+const poolSize = num({
+  default: 4,
+  desc: 'Connections for searches, and at most as many binds at once (1 to 64)',
+  example: '8',
+});
 
 export const ldapSpecs = {
-  ACCOUNT_PROVISIONER: choice<'file' | 'ldap'>(['file', 'ldap'])({ default: 'file' }),
-  LDAP_SERVER_HOST: ldapServerList({ default: undefined }),
-  LDAP_SEARCH_BASE: distinguishedName({ default: undefined }),
-  LDAP_BIND_DN: distinguishedName({ default: undefined }),
-  LDAP_BIND_PW: str({ default: undefined }),
-  LDAP_START_TLS: flag({ default: false }),
-  LDAP_TLS_CA_FILE: absolutePath({ default: undefined }),
-  LDAP_SCHEMA: choice<LdapSchema>(['inetorgperson', 'postfix-book', 'active-directory'])({ default: 'inetorgperson' }),
-  LDAP_QUERY_FILTER_USER: ldapFilter({ default: undefined }),
-  LDAP_QUERY_FILTER_LOGIN: ldapFilter({ default: undefined }),
-  LDAP_QUERY_FILTER_ALIAS: ldapFilter({ default: undefined }),
-  LDAP_QUERY_FILTER_GROUP: ldapFilter({ default: undefined }),
-  LDAP_QUERY_FILTER_DOMAIN: ldapFilter({ default: undefined }),
-  LDAP_QUERY_FILTER_SENDERS: ldapFilter({ default: undefined }),
-  LDAP_ATTRIBUTE_MAIL: attributeName({ default: undefined }),
-  LDAP_ATTRIBUTE_UID: attributeName({ default: undefined }),
-  LDAP_ATTRIBUTE_ALIASES: attributeName({ default: undefined }),
-  LDAP_ATTRIBUTE_QUOTA: attributeName({ default: undefined }),
-  LDAP_ATTRIBUTE_ENABLED: attributeName({ default: undefined }),
-  LDAP_ATTRIBUTE_MEMBER: attributeName({ default: undefined }),
-  LDAP_TIMEOUT: seconds({ default: 5 }),
+  ACCOUNT_PROVISIONER: choice<'file' | 'ldap'>(['file', 'ldap'])({
+    default: 'file',
+    desc: 'Where accounts come from: the accounts file, or an LDAP directory',
+    example: 'LDAP',
+  }),
+  LDAP_SERVER_HOST: ldapServerList({
+    default: undefined,
+    whenUnset: 'required with LDAP',
+    desc: 'Servers, tried in order (space or comma separated); without a scheme `ldap://`',
+    example: 'ldaps://ldap1.example.org ldap://ldap2.example.org:389',
+  }),
+  LDAP_SEARCH_BASE: distinguishedName({
+    default: undefined,
+    whenUnset: 'required with LDAP',
+    desc: 'Where every search starts (subtree)',
+    example: 'ou=people,dc=example,dc=org',
+  }),
+  LDAP_BIND_DN: distinguishedName({
+    default: undefined,
+    whenUnset: 'anonymous',
+    desc: 'The service account searches run as; give it read access, nothing more',
+    example: 'cn=idmail,ou=services,dc=example,dc=org',
+  }),
+  LDAP_BIND_PW: str({
+    default: undefined,
+    whenUnset: 'anonymous',
+    desc: 'Its password (set both or neither), best read from a file (`LDAP_BIND_PW__FILE`); never logged',
+  }),
+  LDAP_START_TLS: flag({
+    default: false,
+    desc: 'StartTLS on `ldap://` servers (not with `ldaps://`, which is TLS already)',
+    example: '1',
+  }),
+  LDAP_TLS_CA_FILE: absolutePath({
+    default: undefined,
+    whenUnset: 'system CAs',
+    desc:
+      "CA certificates (PEM) that signed the directory's certificate; the certificate is always verified, " +
+      'hostname included',
+    example: '/etc/idmail/ldap-ca.pem',
+  }),
+  LDAP_SCHEMA: choice<LdapSchema>(['inetorgperson', 'postfix-book', 'active-directory'])({
+    default: 'inetorgperson',
+    desc: "The preset of filters and attributes (`postfix-book` is docker-mailserver's schema)",
+    example: 'postfix-book',
+  }),
+  LDAP_QUERY_FILTER_USER: ldapFilter({
+    default: undefined,
+    whenUnset: 'preset',
+    desc: "The mailbox entry for an address (delivery, Dovecot's user lookup)",
+    example: '(&(mail=%s)(mailEnabled=TRUE))',
+  }),
+  LDAP_QUERY_FILTER_LOGIN: ldapFilter({
+    default: undefined,
+    whenUnset: 'preset, or your `LDAP_QUERY_FILTER_USER`',
+    desc: "The entry for a password sign-in name (a token's uid claim too, which must then equal the entry's uid)",
+    example: '(&(objectClass=person)(|(mail=%s)(uid=%s)))',
+  }),
+  LDAP_QUERY_FILTER_ALIAS: ldapFilter({
+    default: undefined,
+    whenUnset: 'preset',
+    desc: 'Entries whose mailboxes receive mail sent to an alias',
+    example: '(&(mailAlias=%s)(mailEnabled=TRUE))',
+  }),
+  LDAP_QUERY_FILTER_GROUP: ldapFilter({
+    default: undefined,
+    whenUnset: 'preset',
+    desc:
+      "Distribution lists for an address: a list entry's `member`s receive (lists in lists too, 3 deep), or an " +
+      'entry found directly receives',
+    example: '(&(objectClass=groupOfNames)(mail=%s))',
+  }),
+  LDAP_QUERY_FILTER_DOMAIN: ldapFilter({
+    default: undefined,
+    whenUnset: 'preset',
+    desc: 'Any match means the domain is served',
+    example: '(mail=*@%s)',
+  }),
+  LDAP_QUERY_FILTER_SENDERS: ldapFilter({
+    default: undefined,
+    whenUnset: 'preset',
+    desc: 'Whose mailboxes may send with an address as sender (with `SPOOF_PROTECTION=1`)',
+    example: '(|(mail=%s)(mailAlias=%s))',
+  }),
+  LDAP_ATTRIBUTE_MAIL: attributeName({
+    default: undefined,
+    whenUnset: 'preset: `mail`',
+    desc: 'The mailbox address',
+    example: 'userPrincipalName',
+  }),
+  LDAP_ATTRIBUTE_UID: attributeName({
+    default: undefined,
+    whenUnset: 'none: sign-in by address only',
+    desc: "A second sign-in name; the preset's login filter then accepts it too",
+    example: 'sAMAccountName',
+  }),
+  LDAP_ATTRIBUTE_ALIASES: attributeName({
+    default: undefined,
+    whenUnset: 'preset',
+    desc: 'Extra addresses of an entry; `none` switches them off',
+    example: 'mailLocalAddress',
+  }),
+  LDAP_ATTRIBUTE_QUOTA: attributeName({
+    default: undefined,
+    whenUnset: 'preset',
+    desc: 'Mailbox size limit (`1G`, `500M`, `2048k`, or bytes), shown to IMAP clients (QUOTA); `none` switches it off',
+    example: 'mailQuota',
+  }),
+  LDAP_ATTRIBUTE_ENABLED: attributeName({
+    default: undefined,
+    whenUnset: 'preset',
+    desc: 'A `TRUE`/`FALSE` switch: an entry with it not `TRUE` cannot sign in or receive; `none` switches it off',
+    example: 'mailEnabled',
+  }),
+  LDAP_ATTRIBUTE_MEMBER: attributeName({
+    default: undefined,
+    whenUnset: 'preset: `member`',
+    desc: "DNs of a list's members",
+    example: 'uniqueMember',
+  }),
+  LDAP_TIMEOUT: seconds({
+    default: 5,
+    desc: 'Seconds for a connection or an operation before the server counts as down',
+    example: '2',
+  }),
   LDAP_POOL_SIZE: poolSize,
-  LDAP_CACHE_TTL: seconds({ default: 60 }),
+  LDAP_CACHE_TTL: seconds({
+    default: 60,
+    desc: 'Seconds a lookup (the entry a login names too) is kept (`0`: never); passwords are never cached',
+    example: '10',
+  }),
 };
 
 type LdapEnv = CleanedEnv<typeof ldapSpecs>;
@@ -125,8 +237,9 @@ export function ldapProblems(env: LdapEnv): string[] {
 /**
  * docker-mailserver's own Dovecot/saslauthd LDAP settings, and where their meaning lives here.
  * A filter among them may keep people out; ignoring it quietly could let them in, so they stop the start.
+ * unreadDmsLdapProblems looks for them; docs/configuration.md lists them.
  */
-const DMS_DOVECOT_LDAP: Record<string, string> = {
+export const DMS_DOVECOT_LDAP: Record<string, string> = {
   DOVECOT_PASS_FILTER: 'LDAP_QUERY_FILTER_LOGIN',
   DOVECOT_USER_FILTER: 'LDAP_QUERY_FILTER_USER',
   SASLAUTHD_LDAP_FILTER: 'LDAP_QUERY_FILTER_LOGIN (SMTP signs in through the same check)',

@@ -32,23 +32,92 @@ export interface OAuth2Settings {
 }
 
 export const oauth2Specs = {
-  ENABLE_OAUTH2: flag({ default: false }),
-  OAUTH2_ISSUER: httpUrl({ default: undefined }),
-  OAUTH2_AUDIENCE: tokenList({ default: undefined }),
-  OAUTH2_ACCEPT_ANY_AUDIENCE: flag({ default: false }),
-  OAUTH2_ALLOWED_CLIENTS: tokenList({ default: undefined }),
-  OAUTH2_ALLOW_HTTP: flag({ default: false }),
-  OAUTH2_TLS_CA_FILE: readableFile({ default: undefined }),
-  OAUTH2_USERNAME_CLAIM: token({ default: 'email' }),
-  OAUTH2_TEMPLATE_CLAIM: token({ default: 'mail_template' }),
-  OAUTH2_REQUIRED_SCOPE: token({ default: undefined }),
-  OAUTH2_CLIENT_ID: token({ default: undefined }),
-  OAUTH2_CLIENT_SECRET: str({ default: undefined }),
-  OAUTH2_INTROSPECTION_URL: httpUrl({ default: undefined }),
-  OAUTH2_CLOCK_SKEW: seconds({ default: 30 }),
-  OAUTH2_CACHE_REVALIDATE: seconds({ default: 300 }),
-  OAUTH2_CACHE_MAX_TTL: seconds({ default: 86400 }),
-  OAUTH2_NEGATIVE_CACHE_TTL: seconds({ default: 5 }),
+  ENABLE_OAUTH2: flag({
+    default: false,
+    desc: 'Offer XOAUTH2 and OAUTHBEARER sign-in; needs `OAUTH2_ISSUER` or `OAUTH2_INTROSPECTION_URL`',
+    example: '1',
+  }),
+  OAUTH2_ISSUER: httpUrl({
+    default: undefined,
+    desc:
+      'The issuer, exactly as tokens carry it; its `/.well-known/openid-configuration` gives the keys (JWTs are ' +
+      'validated locally) and the introspection endpoint',
+    example: 'https://id.example.org/realms/mail',
+  }),
+  OAUTH2_AUDIENCE: tokenList({
+    default: undefined,
+    whenUnset: 'none; required with `OAUTH2_ISSUER` or `OAUTH2_CLIENT_ID`',
+    desc: 'The `aud` values a token must name one of to sign in here, comma-separated',
+    example: 'mail-server,webmail',
+  }),
+  OAUTH2_ACCEPT_ANY_AUDIENCE: flag({
+    default: false,
+    desc: 'Accept tokens of any audience (an explicit opt-out, warned about at every start)',
+    example: '1',
+  }),
+  OAUTH2_ALLOWED_CLIENTS: tokenList({
+    default: undefined,
+    whenUnset: 'any client',
+    desc: "When set, a token's `azp` (or `client_id`) must be one of these",
+    example: 'thunderbird,roundcube',
+  }),
+  OAUTH2_ALLOW_HTTP: flag({
+    default: false,
+    desc: 'Allow plain `http://` to the IdP (a private network only; warned about at every start)',
+    example: '1',
+  }),
+  OAUTH2_TLS_CA_FILE: readableFile({
+    default: undefined,
+    whenUnset: 'system CAs',
+    desc: "A CA (PEM) for an IdP behind a private CA, trusted besides the system's",
+    example: '/etc/idmail/idp-ca.pem',
+  }),
+  OAUTH2_USERNAME_CLAIM: token({
+    default: 'email',
+    desc:
+      'The claim that names the mailbox exactly (ASCII letters compared case-insensitively); with `email`, ' +
+      '`email_verified` must be true',
+    example: 'preferred_username',
+  }),
+  OAUTH2_TEMPLATE_CLAIM: token({
+    default: 'mail_template',
+    desc: 'The token claim naming a provisioning template',
+    example: 'mailbox_class',
+  }),
+  OAUTH2_REQUIRED_SCOPE: token({
+    default: undefined,
+    desc: 'A scope every token must carry (in `scope` or `scp`)',
+    example: 'mail',
+  }),
+  OAUTH2_CLIENT_ID: token({
+    default: undefined,
+    desc: 'The client for RFC 7662 introspection of opaque tokens; set together with `OAUTH2_CLIENT_SECRET`',
+    example: 'idmail',
+  }),
+  OAUTH2_CLIENT_SECRET: str({
+    default: undefined,
+    desc: 'Its secret, best read from a file (`OAUTH2_CLIENT_SECRET__FILE`)',
+  }),
+  OAUTH2_INTROSPECTION_URL: httpUrl({
+    default: undefined,
+    whenUnset: 'from discovery',
+    desc:
+      "With client credentials: the RFC 7662 endpoint; without: docker-mailserver's behaviour, a Bearer call to " +
+      'a userinfo-style endpoint (the audience cannot be checked; a warning says so)',
+    example: 'https://auth.example.org/application/o/userinfo/',
+  }),
+  OAUTH2_CLOCK_SKEW: seconds({ default: 30, desc: 'Seconds of clock leeway for `exp` and `nbf`', example: '5' }),
+  OAUTH2_CACHE_REVALIDATE: seconds({
+    default: 300,
+    desc: 'Seconds after which a cached valid token is checked again (kept if the IdP is then unreachable)',
+    example: '60',
+  }),
+  OAUTH2_CACHE_MAX_TTL: seconds({
+    default: 86400,
+    desc: 'Seconds a valid token is kept at most (otherwise until its own `exp`)',
+    example: '3600',
+  }),
+  OAUTH2_NEGATIVE_CACHE_TTL: seconds({ default: 5, desc: 'Seconds a refused token is remembered', example: '0' }),
 };
 
 type OAuth2Env = CleanedEnv<typeof oauth2Specs>;

@@ -3,14 +3,13 @@ import { type CleanedEnv, customCleanEnv, makeValidator, num } from 'envalid';
 import { resolveFileVariables } from './environment.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
 import { type OAuth2Settings, oauth2Problems, oauth2Settings, oauth2Specs, oauth2Warnings, userinfoMode } from './oauth2-settings.ts';
-import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInMethod, type SignInPolicy, type SignInProtocol } from '../auth/policy/sign-in-policy.ts';
-import { DEFAULT_TEMPLATES, parseTemplates, type ProvisioningTemplate } from '../auth/provisioning/provisioning-templates.ts';
+import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInMethod, type SignInPolicy, type SignInProtocol } from '../vocabulary/sign-in.ts';
+import { DEFAULT_TEMPLATES, parseTemplates, type ProvisioningTemplate } from './provisioning-templates.ts';
 import { absolutePath, choice, choiceList, cidrList, domainList, duration, flag, hostName, mailAddress, secret, token, wholeNumber } from './validators.ts';
-import type { BruteForceSettings } from '../auth/brute-force/brute-force-guard.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type LoginProcessMode = 'performance' | 'security';
-export const PERMIT_DOCKER_VALUES = ['none', 'container', 'host', 'network', 'connected-networks'] as const;
+const PERMIT_DOCKER_VALUES = ['none', 'container', 'host', 'network', 'connected-networks'] as const;
 export type PermitDocker = (typeof PERMIT_DOCKER_VALUES)[number];
 
 export interface Settings {
@@ -58,7 +57,7 @@ export interface Settings {
   helper: { port: number; url: string };
 }
 
-export interface ProvisioningSettings {
+interface ProvisioningSettings {
   /** OAUTH2_PROVISIONING=jit: an account is made at the first valid token. */
   jit: boolean;
   templates: ReadonlyMap<string, ProvisioningTemplate>;
@@ -66,7 +65,24 @@ export interface ProvisioningSettings {
   purgeAfterSeconds: number;
 }
 
-export const PATHS = {
+export interface BruteForceSettings {
+  /** Failures count for this long. */
+  windowSeconds: number;
+  /** From this many failures in the window (per IP or per account), each answer is delayed. */
+  delayAfter: number;
+  /** This many failures from one IP in the window ban the IP. */
+  banAfter: number;
+  /** This many failures for one account in the window lock it to the networks it signed in from before (0: never). */
+  accountBanAfter: number;
+  /** The first ban's length; each repeat within a day doubles it, up to a day. */
+  banSeconds: number;
+  /** Networks never counted, delayed or banned as IPs (CIDR); their guesses still count against the account. */
+  allowlist: readonly string[];
+  /** IPv6 clients are counted per network of this prefix length. */
+  ipv6Prefix: number;
+}
+
+const PATHS = {
   mail: '/var/mail',
   state: '/var/mail-state',
   selfSignedDir: '/var/mail-state/tls',
@@ -76,7 +92,8 @@ export const PATHS = {
   dovecotConfig: '/etc/dovecot/dovecot.conf',
   dovecotBaseDir: '/run/dovecot',
   postfixConfigDir: '/etc/postfix',
-  luaScript: '/usr/share/idmail/dovecot/auth.lua',
+  /** The Lua bridge, rendered with the wire contract's names. */
+  luaScript: '/etc/dovecot/idmail-auth.lua',
   /** Sieve before every user's filters: drops a message delivered again after a crash (compiled at image build). */
   deduplicateSieve: '/usr/share/idmail/sieve/deduplicate.sieve',
   socketmap: '/run/idmail/postfix-maps.sock',
@@ -89,6 +106,13 @@ export const PATHS = {
   /** The helper's copy of the certificate and key for its HTTPS listener (it cannot read root's key). */
   helperTls: '/run/idmail/tls',
   templates: '/usr/share/idmail/templates',
+  /** The image's s6 service tree, copied to `services` (s6-svscan's scan directory) at every start. */
+  serviceTemplates: '/usr/share/idmail/services',
+  services: '/run/idmail/service',
+  /** Made by the stop script: a daemon ending now is no news. */
+  stoppingMarker: '/run/idmail/stopping',
+  /** The environment prepare resolved, handed to the helper and the purger on standard input (root's alone). */
+  handedEnvironment: '/run/idmail/environment.json',
 } as const;
 
 const HELPER_PORT = 8800;
@@ -107,46 +131,207 @@ export class ConfigError extends Error {
 
 const provisioningTemplates = makeValidator<Map<string, ProvisioningTemplate>>(parseTemplates);
 
-const specs = {
-  OVERRIDE_HOSTNAME: hostName({ default: undefined, desc: 'Fully qualified host name of the mail server' }),
-  MAIL_DOMAINS: domainList({ default: [], desc: 'Domains this server receives mail for' }),
-  POSTMASTER_ADDRESS: mailAddress({ default: undefined }),
-  SSL_CERT_PATH: absolutePath({ default: undefined }),
-  SSL_KEY_PATH: absolutePath({ default: undefined }),
-  ALLOW_PLAINTEXT_AUTH: flag({ default: false }),
-  LOGIN_PROCESS_MODE: choice<LoginProcessMode>(['performance', 'security'])({ default: 'performance' }),
-  ENABLE_POP3: flag({ default: true }),
-  ENABLE_MANAGESIEVE: flag({ default: true }),
-  SPOOF_PROTECTION: flag({ default: true }),
-  LOG_LEVEL: choice<LogLevel>(['error', 'warn', 'info', 'debug', 'trace'])({ default: 'info' }),
-  ACCOUNTS_FILE: absolutePath({ default: '/etc/idmail/accounts.yaml' }),
-  OAUTH2_PROVISIONING: choice<'off' | 'jit'>(['off', 'jit'])({ default: 'off' }),
-  PROVISIONING_TEMPLATES: provisioningTemplates({ default: parseTemplates(DEFAULT_TEMPLATES) }),
-  ENABLE_SELF_SERVICE: flag({ default: undefined }),
-  HTTPS_PORT: num({ default: 8443 }),
-  SCIM_TOKEN: secret({ default: undefined }),
-  PROVISIONING_PURGE_AFTER: duration({ default: 30 * 86_400 }),
-  SELF_SERVICE_CLIENT_ID: token({ default: undefined }),
-  METRICS_PORT: num({ default: undefined }),
-  BRUTE_FORCE_PROTECTION: flag({ default: true }),
-  BRUTE_FORCE_WINDOW: duration({ default: 15 * 60 }),
-  BRUTE_FORCE_DELAY_AFTER: wholeNumber({ default: 5 }),
-  BRUTE_FORCE_BAN_AFTER: wholeNumber({ default: 20 }),
-  BRUTE_FORCE_ACCOUNT_BAN_AFTER: wholeNumber({ default: 100 }),
-  BRUTE_FORCE_BAN_TIME: duration({ default: 15 * 60 }),
-  BRUTE_FORCE_ALLOWLIST: cidrList({ default: ['127.0.0.0/8', '::1'] }),
-  BRUTE_FORCE_IPV6_PREFIX: wholeNumber({ default: 64 }),
-  APP_PASSWORD_SUSPEND_AFTER: duration({ default: 30 * 86_400 }),
-  PERMIT_DOCKER: choice<PermitDocker>(PERMIT_DOCKER_VALUES)({ default: 'none' }),
-  PROXY_PROTOCOL_NETWORKS: cidrList({ default: [] }),
-  LOGIN_TRUSTED_NETWORKS: cidrList({ default: [] }),
-  AUTH_METHODS: choiceList<SignInMethod>(SIGN_IN_METHODS)({ default: [...SIGN_IN_METHODS] }),
-  AUTH_PROTOCOLS: choiceList<SignInProtocol>(SIGN_IN_PROTOCOLS)({ default: [...SIGN_IN_PROTOCOLS] }),
+/**
+ * Every variable idmail reads (with oauth2Specs and ldapSpecs), and what the docs say of it:
+ * docs/configuration.md is generated from desc, example, defaultText and whenUnset.
+ */
+export const variableSpecs = {
+  OVERRIDE_HOSTNAME: hostName({
+    default: undefined,
+    whenUnset: "the container's hostname",
+    desc: "The server's name: HELO, banners, the self-signed certificate",
+    example: 'mail.example.org',
+  }),
+  MAIL_DOMAINS: domainList({
+    default: [],
+    desc:
+      'Domains this server receives mail for, comma or space separated; the domains of accounts and aliases are ' +
+      'served too (with LDAP: those the domain filter finds)',
+    example: 'example.org, example.net',
+  }),
+  POSTMASTER_ADDRESS: mailAddress({
+    default: undefined,
+    whenUnset: "postmaster at the first of `MAIL_DOMAINS`, else at the hostname's domain",
+    desc: "Dovecot's postmaster address",
+    example: 'admin@example.org',
+  }),
+  SSL_CERT_PATH: absolutePath({
+    default: undefined,
+    whenUnset: 'self-signed',
+    desc: 'Certificate chain (PEM) of the mail ports and the HTTPS listener; set together with `SSL_KEY_PATH`',
+    example: '/certs/fullchain.pem',
+  }),
+  SSL_KEY_PATH: absolutePath({
+    default: undefined,
+    whenUnset: 'self-signed',
+    desc: 'Its private key (PEM)',
+    example: '/certs/privkey.pem',
+  }),
+  ALLOW_PLAINTEXT_AUTH: flag({
+    default: false,
+    desc:
+      'Allow IMAP, POP3 and ManageSieve sign-in without TLS from non-local clients (not recommended; SMTP ' +
+      'submission always needs TLS)',
+    example: '1',
+  }),
+  LOGIN_PROCESS_MODE: choice<LoginProcessMode>(['performance', 'security'])({
+    default: 'performance',
+    desc:
+      'Dovecot login processes: `performance` reuses them (about 10× more sign-ins per second), `security` starts ' +
+      'one per connection',
+    example: 'security',
+  }),
+  ENABLE_POP3: flag({ default: true, desc: 'POP3 on ports 110 and 995', example: '0' }),
+  ENABLE_MANAGESIEVE: flag({ default: true, desc: 'ManageSieve on port 4190', example: '0' }),
+  SPOOF_PROTECTION: flag({
+    default: true,
+    desc: 'A signed-in user may send only as their own addresses and aliases',
+    example: '0',
+  }),
+  LOG_LEVEL: choice<LogLevel>(['error', 'warn', 'info', 'debug', 'trace'])({
+    default: 'info',
+    desc: "How much is logged; `debug` and `trace` add Dovecot's auth_verbose (never auth_debug, which logs tokens)",
+    example: 'debug',
+  }),
+  ACCOUNTS_FILE: absolutePath({
+    default: '/etc/idmail/accounts.yaml',
+    desc: 'Local accounts and aliases (with `ACCOUNT_PROVISIONER=FILE`)',
+    example: '/etc/idmail/users.yaml',
+  }),
+  OAUTH2_PROVISIONING: choice<'off' | 'jit'>(['off', 'jit'])({
+    default: 'off',
+    desc: 'Create an account at its first valid token (`jit`); needs `ENABLE_OAUTH2=1` and `ACCOUNT_PROVISIONER=FILE`',
+    example: 'jit',
+  }),
+  PROVISIONING_TEMPLATES: provisioningTemplates({
+    default: parseTemplates(DEFAULT_TEMPLATES),
+    defaultText: DEFAULT_TEMPLATES,
+    desc:
+      'What provisioned accounts get: `name:quota:protocols` entries separated by `;`, the quota `unlimited` or ' +
+      'a size (`500M`, `5G`); one named `default` is required',
+    example: 'default:5G:imap,smtp;staff:20G:imap,pop3,smtp,sieve',
+  }),
+  ENABLE_SELF_SERVICE: flag({
+    default: undefined,
+    whenUnset: 'on with `ENABLE_OAUTH2=1`, except with a userinfo `OAUTH2_INTROSPECTION_URL`',
+    desc: 'The HTTPS page and API where people manage their own app passwords; needs `ENABLE_OAUTH2=1`',
+    example: '0',
+  }),
+  HTTPS_PORT: num({
+    default: 8443,
+    desc: 'The HTTPS port of the self-service page and API and of SCIM (open when either is on)',
+    example: '9443',
+  }),
+  SCIM_TOKEN: secret({
+    default: undefined,
+    whenUnset: 'SCIM off',
+    desc:
+      "Bearer token of the IdP's SCIM client, 32 to 512 printable characters (`openssl rand -hex 32`), best read " +
+      'from a file (`SCIM_TOKEN__FILE`); turns on SCIM 2.0 at `https://<host>:<HTTPS_PORT>/scim/v2`; needs ' +
+      '`ACCOUNT_PROVISIONER=FILE`',
+  }),
+  PROVISIONING_PURGE_AFTER: duration({
+    default: 30 * 86_400,
+    defaultText: '30d',
+    desc: 'How long the mail of an account the IdP deleted is kept before it is purged',
+    example: '90d',
+  }),
+  SELF_SERVICE_CLIENT_ID: token({
+    default: undefined,
+    whenUnset: 'none: the API works, the page says it is not configured',
+    desc: "The self-service page's public client at the IdP",
+    example: 'idmail-self-service',
+  }),
+  METRICS_PORT: num({
+    default: undefined,
+    whenUnset: 'loopback only',
+    desc: 'Also serve `/metrics` on this port on all interfaces (plain HTTP)',
+    example: '9100',
+  }),
+  BRUTE_FORCE_PROTECTION: flag({
+    default: true,
+    desc: 'The defence against password guessing as a whole',
+    example: '0',
+  }),
+  BRUTE_FORCE_WINDOW: duration({
+    default: 15 * 60,
+    defaultText: '15m',
+    desc: 'How long a failed sign-in counts',
+    example: '1h',
+  }),
+  BRUTE_FORCE_DELAY_AFTER: wholeNumber({
+    default: 5,
+    desc: 'Failures (per network or account) from which each answer is delayed',
+    example: '3',
+  }),
+  BRUTE_FORCE_BAN_AFTER: wholeNumber({
+    default: 20,
+    desc: 'Failures from one network that ban it (at least 1)',
+    example: '10',
+  }),
+  BRUTE_FORCE_ACCOUNT_BAN_AFTER: wholeNumber({
+    default: 100,
+    desc: 'Failures for one account that lock it to the networks it signed in from before; `0`: never',
+    example: '0',
+  }),
+  BRUTE_FORCE_BAN_TIME: duration({
+    default: 15 * 60,
+    defaultText: '15m',
+    desc: "The first ban's length; doubled on each repeat within a day, at most a day",
+    example: '1h',
+  }),
+  BRUTE_FORCE_ALLOWLIST: cidrList({
+    default: ['127.0.0.0/8', '::1'],
+    desc: 'Networks (CIDR) never delayed or banned as networks; their guesses still count against accounts',
+    example: '127.0.0.0/8,::1,192.168.10.0/24',
+  }),
+  BRUTE_FORCE_IPV6_PREFIX: wholeNumber({
+    default: 64,
+    desc: 'IPv6 clients are counted per network of this prefix length (1 to 128)',
+    example: '56',
+  }),
+  APP_PASSWORD_SUSPEND_AFTER: duration({
+    default: 30 * 86_400,
+    defaultText: '30d',
+    desc:
+      'An app password made through self-service stops working when its owner has had no token sign-in for this ' +
+      'long, and works again after the next (1h to 365d)',
+    example: '90d',
+  }),
+  PERMIT_DOCKER: choice<PermitDocker>(PERMIT_DOCKER_VALUES)({
+    default: 'none',
+    desc:
+      "Networks that relay mail without signing in (docker-mailserver's values); any but `none` is warned about " +
+      'at every start',
+    example: 'network',
+  }),
+  PROXY_PROTOCOL_NETWORKS: cidrList({
+    default: [],
+    desc: 'Proxies whose PROXY header Dovecot accepts; turns on the PROXY ports (each mail port + 10000)',
+    example: '172.18.0.10',
+  }),
+  LOGIN_TRUSTED_NETWORKS: cidrList({
+    default: [],
+    desc: 'Webmails and proxies whose IMAP ID `x-originating-ip` Dovecot takes as the client address',
+    example: '172.18.0.0/16',
+  }),
+  AUTH_METHODS: choiceList<SignInMethod>(SIGN_IN_METHODS)({
+    default: [...SIGN_IN_METHODS],
+    desc:
+      "How anyone may sign in: `token` (an OAuth2 access token), `app-password`, `password` (the account's own, " +
+      'in the accounts file or the directory); `idmail policy` sets other ones per account',
+    example: 'token,app-password',
+  }),
+  AUTH_PROTOCOLS: choiceList<SignInProtocol>(SIGN_IN_PROTOCOLS)({
+    default: [...SIGN_IN_PROTOCOLS],
+    desc: 'Where anyone may sign in at all: `smtp` is submission (587, 465), `sieve` ManageSieve',
+    example: 'imap,smtp',
+  }),
   ...oauth2Specs,
   ...ldapSpecs,
 };
 
-type CleanEnv = CleanedEnv<typeof specs>;
+type CleanEnv = CleanedEnv<typeof variableSpecs>;
 
 /** Reads and validates the environment once; every problem is reported, none is guessed around. */
 export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Settings {
@@ -154,7 +339,7 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
   let env: CleanEnv | undefined;
   try {
     // customCleanEnv without middleware: no strict proxy, so values that failed read as undefined.
-    env = customCleanEnv(raw, specs, (cleaned) => cleaned, {
+    env = customCleanEnv(raw, variableSpecs, (cleaned) => cleaned, {
       reporter: ({ errors }) => {
         for (const [name, error] of Object.entries(errors)) {
           if (error) problems.push(`${name}: ${error.message}`);

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { makeValidator } from 'envalid';
+import { makeValidator, type RequiredValidatorSpec, type Spec } from 'envalid';
 import { parseAddress, parseDomain } from '../vocabulary/address.ts';
 import { parseNetwork } from '../vocabulary/networks.ts';
 
@@ -8,6 +8,16 @@ import { parseNetwork } from '../vocabulary/networks.ts';
  * Each one refuses anything that could break out of a config line or value
  * (newlines, quotes, braces, Dovecot's %{} and Postfix's $ expansion).
  */
+
+// The docs (docs/configuration.md) are generated from the specs; these say what a default alone cannot.
+declare module 'envalid/dist/types.js' {
+  interface Spec<T> {
+    /** The default as written in the environment, where the parsed value reads otherwise (15m for 900 seconds). */
+    defaultText?: string;
+    /** What an unset variable without a default means, where it is more than nothing (the container's hostname). */
+    whenUnset?: string;
+  }
+}
 
 const CONFIG_BREAKERS = /[\r\n"'{}$%\\`;#\s]/;
 
@@ -20,8 +30,6 @@ function refuseConfigBreakers(value: string): string {
 }
 
 // Environment values may carry spaces around them (compose files); inside, an address is exact.
-export const domainName = makeValidator<string>((value) => parseDomain(value.trim()));
-
 export const mailAddress = makeValidator<string>((value) => parseAddress(value.trim()));
 
 export const domainList = makeValidator<string[]>((value) =>
@@ -135,13 +143,15 @@ export const flag = makeValidator<boolean>((value) => {
 });
 
 export function choice<T extends string>(allowed: readonly T[]) {
-  return makeValidator<T>((value) => {
+  const validator = makeValidator<T>((value) => {
     const word = value.trim().toLowerCase();
     if (!(allowed as readonly string[]).includes(word)) {
       throw new Error(`"${value}" is not one of the choices; allowed: ${allowed.join(', ')}`);
     }
     return word as T;
   });
+  // Also envalid's `choices`, where the docs read them (envalid's own check of them always passes).
+  return (spec: Spec<T> & { default: T }): RequiredValidatorSpec<T> => validator({ ...spec, choices: allowed });
 }
 
 /** A comma or space separated list of choices, each at most once; empty is refused (it would lock everyone out). */

@@ -1,4 +1,5 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { fastifyApp } from '../web/fastify-app.ts';
 import type { Metrics } from './metrics.ts';
 
 /** GET /metrics in Prometheus' text format. */
@@ -17,7 +18,7 @@ export function timeRequests(app: FastifyInstance, metrics: Metrics): void {
 
 /** METRICS_PORT: /metrics alone on all interfaces, for a Prometheus outside the container. */
 export async function startMetricsServer(port: number, metrics: Metrics, log: FastifyBaseLogger): Promise<{ close(): Promise<void> }> {
-  const app = Fastify({ loggerInstance: log.child({ server: 'metrics' }), logController: new LogController({ disableRequestLogging: true }) });
+  const app = fastifyApp(log.child({ server: 'metrics' }), { bodyLimit: 1024 });
   metricsRoute(app, metrics);
   await app.listen({ host: '0.0.0.0', port });
   return { close: () => app.close() };

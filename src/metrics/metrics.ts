@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { DecisionEvent } from '../auth/authority.ts';
 import type { GuardEvent } from '../auth/brute-force/brute-force-guard.ts';
-import { signInProtocol } from '../auth/policy/sign-in-policy.ts';
+import { signInProtocol } from '../vocabulary/sign-in.ts';
 
 /**
  * Prometheus metrics of the helper (prom-client): sign-ins by method, protocol and result, how long

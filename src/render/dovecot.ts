@@ -1,6 +1,16 @@
 import type { Settings } from '../config/settings.ts';
 import { PROXIED_PORT_OFFSET } from './smtpd-services.ts';
 import { renderTemplate, type RenderedFile } from './templates.ts';
+import {
+  DOVECOT_ROUTES,
+  INTROSPECTION_FIELDS,
+  LUA_PASSWORD_FIELD,
+  LUA_REQUEST_FIELDS,
+  PASSDB_RESULTS,
+  PREFETCH_PREFIX,
+  USERDB_FIELDS,
+  USERDB_RESULTS,
+} from '../vocabulary/wire-contract.ts';
 
 interface Listener {
   name: string;
@@ -21,6 +31,28 @@ const PROXIED_LISTENERS: Record<string, Listener[]> = {
   managesieve: [{ name: 'sieve_proxied', port: 4190 + PROXIED_PORT_OFFSET, ssl: false }],
 };
 
+/** The Lua bridge, with the contract's routes, request fields and result words. */
+function luaBridgeView() {
+  const results = (words: Record<string, string>) => Object.entries(words).map(([word, constant]) => ({ word, constant }));
+  return {
+    routes: DOVECOT_ROUTES,
+    requestFields: LUA_REQUEST_FIELDS,
+    passwordField: LUA_PASSWORD_FIELD,
+    passdbResults: results(PASSDB_RESULTS),
+    userdbResults: results(USERDB_RESULTS),
+  };
+}
+
+/** Dovecot's oauth2 block: where to ask, and which answer fields become which userdb fields. */
+function introspectionView() {
+  const field = (userdb: string, answer: string) => ({ name: `${PREFETCH_PREFIX}${userdb}`, value: `%{oauth2:${answer}}` });
+  return {
+    route: DOVECOT_ROUTES.introspect,
+    ...INTROSPECTION_FIELDS,
+    fields: { user: field(USERDB_FIELDS.user, INTROSPECTION_FIELDS.username), quota: field(USERDB_FIELDS.quota, INTROSPECTION_FIELDS.quota) },
+  };
+}
+
 export async function renderDovecot(settings: Settings): Promise<RenderedFile[]> {
   const { oauth2, paths } = settings;
   const proxied = settings.proxyProtocolNetworks.length > 0;
@@ -35,6 +67,7 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     helperUrl: settings.helper.url,
     baseDir: paths.dovecotBaseDir,
     luaScript: paths.luaScript,
+    introspection: introspectionView(),
     deduplicateSieve: paths.deduplicateSieve,
     mailRoot: paths.mail,
     postfixSpool: paths.postfixQueue,
@@ -49,5 +82,8 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
         ? false
         : { openidConfigurationUrl: oauth2.discoveryUrl ?? false },
   };
-  return [{ path: paths.dovecotConfig, content: await renderTemplate('dovecot/dovecot.conf.hbs', view) }];
+  return [
+    { path: paths.dovecotConfig, content: await renderTemplate('dovecot/dovecot.conf.hbs', view) },
+    { path: paths.luaScript, content: await renderTemplate('dovecot/auth.lua.hbs', luaBridgeView()) },
+  ];
 }

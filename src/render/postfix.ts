@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings.ts';
+import { POSTFIX_MAPS } from '../vocabulary/wire-contract.ts';
 import { smtpdServices } from './smtpd-services.ts';
 import { renderTemplate, type RenderedFile } from './templates.ts';
 import { mynetworks } from './trusted-networks.ts';
@@ -10,7 +11,7 @@ export async function renderPostfix(settings: Settings, networks: string[] = myn
     postmaster: settings.postmaster,
     postfixSpool: paths.postfixQueue,
     postfixData: `${paths.state}/postfix-data`,
-    socketmap: paths.socketmap,
+    maps: Object.fromEntries(POSTFIX_MAPS.map((name) => [name, `socketmap:unix:${paths.socketmap}:${name}`])),
     mynetworks: networks.join(' '),
     smtpd: smtpdServices(settings),
     tls: settings.tls,

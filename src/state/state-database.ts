@@ -1,9 +1,11 @@
 import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { inTransaction } from './transaction.ts';
 
 /**
- * The helper's own state (app passwords, sign-in policies, identity bindings, provisioned accounts, SCIM resources) in SQLite on the state volume.
+ * The helper's own state (app passwords, sign-in policies, identity bindings, provisioned accounts, SCIM
+ * resources) in SQLite on the state volume.
  * Each migration runs once, in order, in a transaction; PRAGMA user_version records how far it got.
  */
 const MIGRATIONS: string[] = [
@@ -84,27 +86,28 @@ export function openStateDatabase(path: string, owner?: { uid: number; gid: numb
     if (owner !== undefined) chownSync(path, owner.uid, owner.gid);
   }
   // WAL: the helper reads while the CLI writes. FULL: a committed change survives a crash or power loss.
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+  db.exec(`PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = FULL;
+    PRAGMA busy_timeout = 5000;
+    PRAGMA foreign_keys = ON;`);
   migrate(db);
   return db;
 }
 
 function migrate(db: DatabaseSync): void {
-  for (;;) {
-    // The version is read inside the write lock: the CLI and the helper may open the file at once.
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
-      const migration = MIGRATIONS[version];
-      if (migration !== undefined) {
-        db.exec(migration);
-        db.exec(`PRAGMA user_version = ${version + 1}`);
-      }
-      db.exec('COMMIT');
-      if (migration === undefined) return;
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
+  // One transaction per migration, reading the version under its write lock (the CLI and the helper may open the
+  // file at once): a failed migration leaves the database, user_version included, as the previous one left it.
+  while (inTransaction(db, () => applyNextMigration(db))) {
+    // Applied one; on to the next.
   }
+}
+
+/** Applies the migration after the database's version; false when there is none. */
+function applyNextMigration(db: DatabaseSync): boolean {
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+  const migration = MIGRATIONS[version];
+  if (migration === undefined) return false;
+  db.exec(migration);
+  db.exec(`PRAGMA user_version = ${version + 1}`);
+  return true;
 }

@@ -1,5 +1,5 @@
-import { access, readFile } from 'node:fs/promises';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { readFile } from 'node:fs/promises';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { SCIM_PREFIX, scimRoutes } from '../adapters/scim-http.ts';
 import { selfServiceRoutes } from '../adapters/self-service-http.ts';
 import type { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
@@ -8,21 +8,13 @@ import type { BruteForceGuard } from '../auth/brute-force/brute-force-guard.ts';
 import { SharedSecretGate } from '../auth/shared-secret-gate.ts';
 import type { ScimProvisioner } from '../auth/provisioning/scim/scim-provisioner.ts';
 import type { Settings } from '../config/settings.ts';
+import { fastifyApp } from './fastify-app.ts';
 
 const PAGE_ROOT = new URL('../../rootfs/usr/share/idmail/web/', import.meta.url);
 const PAGES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js' };
 const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8' };
 // The page loads nothing from elsewhere and talks only to the IdP and this API.
 const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' https: http:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
-
-/** The certificate (the helper's copy) is made at start beside the helper; the HTTPS listener waits for it. */
-async function waitForFile(path: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await access(path).then(() => true, () => false))) {
-    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 export interface HttpsParts {
   authority: Authority;
@@ -39,17 +31,9 @@ export async function startHttpsServer(settings: Settings, parts: HttpsParts): P
   const { port } = settings.https as NonNullable<Settings['https']>;
   const keyPath = `${settings.paths.helperTls}/key.pem`;
   const certPath = `${settings.paths.helperTls}/cert.pem`;
-  await waitForFile(keyPath);
-  await waitForFile(certPath);
-  const app = Fastify({
-    loggerInstance: parts.log.child({ server: 'https' }),
-    logController: new LogController({ disableRequestLogging: true }),
-    https: { key: await readFile(keyPath), cert: await readFile(certPath) },
-    bodyLimit: 16 * 1024,
-    trustProxy: false,
-    // Refuse what the schemas do not allow, rather than quietly dropping or converting it.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
-  });
+  // `idmail prepare` copied them before s6 started the helper.
+  const tls = { key: await readFile(keyPath), cert: await readFile(certPath) };
+  const app = fastifyApp(parts.log.child({ server: 'https' }), { bodyLimit: 16 * 1024, tls });
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('strict-transport-security', 'max-age=31536000');
   });

@@ -73,7 +73,7 @@ describe('stopping', () => {
     assert.match(logs.stdout + logs.stderr, /idmail: stopping postfix, dovecot, helper[\s\S]*idmail: stopped/);
     assert.ok(stopSeconds < 10, `stop took ${stopSeconds} s`);
 
-    // /run survives the restart; a stale Dovecot pid naming a live process (tini, PID 1) must not
+    // /run survives the restart; a stale Dovecot pid naming a live process (s6-svscan, PID 1) must not
     // keep Dovecot from starting. Dovecot then recreates its socket and the message is delivered, once.
     const stalePid = join(mkdtempSync(join(tmpdir(), 'idmail-pid-')), 'master.pid');
     writeFileSync(stalePid, '1\n');

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Logger } from '../../vocabulary/logger.ts';
 import { type Account, type AccountsData, readAccountsFile } from './accounts-file.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
 

@@ -82,7 +82,7 @@ function asRecord(value: unknown, where: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-export function serializeAccounts(data: AccountsData): string {
+function serializeAccounts(data: AccountsData): string {
   const accounts: Record<string, Record<string, unknown>> = {};
   for (const account of [...data.accounts.values()].sort((a, b) => a.address.localeCompare(b.address))) {
     accounts[account.address] = {

@@ -1,10 +1,11 @@
 import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
-import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../policy/sign-in-policy.ts';
+import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../../vocabulary/sign-in.ts';
 import { hashSecret, newAppPasswordSecret, parseAppPassword, secretMatches } from './app-password-secret.ts';
+import { inTransaction } from '../../state/transaction.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
 
 /** Who made an app password: its owner through the self-service API (with a token), or an admin with the CLI. */
-export type AppPasswordMaker = 'self-service' | 'admin';
+type AppPasswordMaker = 'self-service' | 'admin';
 
 export interface AppPassword {
   id: string;
@@ -16,6 +17,13 @@ export interface AppPassword {
   expiresAt: Date | undefined;
   lastUsedAt: Date | undefined;
   lastUsedIp: string | undefined;
+}
+
+interface NewAppPassword {
+  name: string;
+  protocols: readonly SignInProtocol[];
+  expiresAt?: Date | undefined;
+  madeBy: AppPasswordMaker;
 }
 
 export type AppPasswordCheck =
@@ -37,7 +45,7 @@ interface Row {
 }
 
 /** Enough for every device a person owns; a leaked self-service token cannot fill the database. */
-export const MAX_APP_PASSWORDS_PER_ACCOUNT = 50;
+const MAX_APP_PASSWORDS_PER_ACCOUNT = 50;
 
 export class TooManyAppPasswords extends Error {}
 
@@ -53,25 +61,21 @@ export class AppPasswordStore {
     this.sql = db.createTagStore();
   }
 
-  create(account: string, options: { name: string; protocols: readonly SignInProtocol[]; expiresAt?: Date | undefined; madeBy: AppPasswordMaker }): { appPassword: AppPassword; password: string } {
-    if (this.list(account).length >= MAX_APP_PASSWORDS_PER_ACCOUNT) {
-      throw new TooManyAppPasswords(`${account} has ${MAX_APP_PASSWORDS_PER_ACCOUNT} app passwords already; revoke one first`);
-    }
-    const secret = newAppPasswordSecret();
-    const now = Date.now();
-    this.sql.run`INSERT INTO app_passwords (id, account, name, secret_hash, protocols, created_at, expires_at, made_by)
-      VALUES (${secret.id}, ${asciiLower(account)}, ${options.name}, ${hashSecret(secret.secret)}, ${options.protocols.join(',')}, ${now}, ${options.expiresAt?.getTime() ?? null}, ${options.madeBy})`;
-    return { appPassword: this.byId(secret.id) as AppPassword, password: secret.text };
+  create(account: string, options: NewAppPassword): { appPassword: AppPassword; password: string } {
+    // Counted and inserted in one transaction: the CLI and self-service creating at once cannot pass the limit.
+    return inTransaction(this.sql.db, () => this.insertBelowLimit(account, options));
   }
 
   list(account: string): AppPassword[] {
-    const rows = this.sql.all`SELECT * FROM app_passwords WHERE account = ${asciiLower(account)} ORDER BY created_at, id` as unknown as Row[];
-    return rows.map(toAppPassword);
+    const rows = this.sql.all`SELECT * FROM app_passwords WHERE account = ${asciiLower(account)}
+      ORDER BY created_at, id`;
+    return (rows as unknown as Row[]).map(toAppPassword);
   }
 
   /** True when the account had this app password (and now has not). */
   revoke(account: string, id: string): boolean {
-    return Number(this.sql.run`DELETE FROM app_passwords WHERE account = ${asciiLower(account)} AND id = ${id}`.changes) > 0;
+    const deleted = this.sql.run`DELETE FROM app_passwords WHERE account = ${asciiLower(account)} AND id = ${id}`;
+    return Number(deleted.changes) > 0;
   }
 
   /** Revokes every app password of the account; how many there were. */
@@ -83,7 +87,7 @@ export class AppPasswordStore {
   check(password: string, now = new Date()): AppPasswordCheck | undefined {
     const parsed = parseAppPassword(password);
     if (parsed === undefined) return undefined;
-    const row = this.sql.get`SELECT * FROM app_passwords WHERE id = ${parsed.id}` as Row | undefined;
+    const row = this.row(parsed.id);
     if (row === undefined || !secretMatches(parsed.secret, row.secret_hash)) return { outcome: 'mismatch' };
     const appPassword = toAppPassword(row);
     if (appPassword.expiresAt !== undefined && appPassword.expiresAt <= now) return { outcome: 'expired', appPassword };
@@ -93,12 +97,25 @@ export class AppPasswordStore {
   recordUse(appPassword: AppPassword, remoteIp: string | undefined, now = new Date()): void {
     const last = appPassword.lastUsedAt?.getTime() ?? 0;
     if (now.getTime() - last < LAST_USED_RESOLUTION_MS && appPassword.lastUsedIp === remoteIp) return;
-    this.sql.run`UPDATE app_passwords SET last_used_at = ${now.getTime()}, last_used_ip = ${remoteIp ?? null} WHERE id = ${appPassword.id}`;
+    this.sql.run`UPDATE app_passwords SET last_used_at = ${now.getTime()}, last_used_ip = ${remoteIp ?? null}
+      WHERE id = ${appPassword.id}`;
   }
 
-  private byId(id: string): AppPassword | undefined {
-    const row = this.sql.get`SELECT * FROM app_passwords WHERE id = ${id}` as Row | undefined;
-    return row && toAppPassword(row);
+  private insertBelowLimit(account: string, options: NewAppPassword): { appPassword: AppPassword; password: string } {
+    const limit = MAX_APP_PASSWORDS_PER_ACCOUNT;
+    if (this.list(account).length >= limit) {
+      throw new TooManyAppPasswords(`${account} has ${limit} app passwords already; revoke one first`);
+    }
+    const { name, protocols, expiresAt, madeBy } = options;
+    const secret = newAppPasswordSecret();
+    this.sql.run`INSERT INTO app_passwords (id, account, name, secret_hash, protocols, created_at, expires_at, made_by)
+      VALUES (${secret.id}, ${asciiLower(account)}, ${name}, ${hashSecret(secret.secret)}, ${protocols.join(',')},
+        ${Date.now()}, ${expiresAt?.getTime() ?? null}, ${madeBy})`;
+    return { appPassword: toAppPassword(this.row(secret.id) as Row), password: secret.text };
+  }
+
+  private row(id: string): Row | undefined {
+    return this.sql.get`SELECT * FROM app_passwords WHERE id = ${id}` as Row | undefined;
   }
 }
 
@@ -108,10 +125,14 @@ function toAppPassword(row: Row): AppPassword {
     madeBy: row.made_by === 'admin' ? 'admin' : 'self-service',
     account: row.account,
     name: row.name,
-    protocols: row.protocols.split(',').filter((item): item is SignInProtocol => (SIGN_IN_PROTOCOLS as readonly string[]).includes(item)),
+    protocols: row.protocols.split(',').filter(isSignInProtocol),
     createdAt: new Date(row.created_at),
     expiresAt: row.expires_at === null ? undefined : new Date(row.expires_at),
     lastUsedAt: row.last_used_at === null ? undefined : new Date(row.last_used_at),
     lastUsedIp: row.last_used_ip ?? undefined,
   };
+}
+
+function isSignInProtocol(item: string): item is SignInProtocol {
+  return (SIGN_IN_PROTOCOLS as readonly string[]).includes(item);
 }

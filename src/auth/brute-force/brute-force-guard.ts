@@ -1,26 +1,18 @@
-import type { FastifyBaseLogger as Logger } from 'fastify';
-import { LRUCache } from 'lru-cache';
+import type { BruteForceSettings } from '../../config/settings.ts';
+import type { Logger } from '../../vocabulary/logger.ts';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../bounded-cache.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
 import { clientNetwork, type NetworkList, networkList } from '../../vocabulary/networks.ts';
+import type { ReasonCode } from '../reason-codes.ts';
 
-export interface BruteForceSettings {
-  /** Failures count for this long. */
-  windowSeconds: number;
-  /** From this many failures in the window (per IP or per account), each answer is delayed. */
-  delayAfter: number;
-  /** This many failures from one IP in the window ban the IP. */
-  banAfter: number;
-  /** This many failures for one account in the window lock it to the networks it signed in from before (0: never). */
-  accountBanAfter: number;
-  /** The first ban's length; each repeat within a day doubles it, up to a day. */
-  banSeconds: number;
-  /** Networks never counted, delayed or banned as IPs (CIDR); their guesses still count against the account. */
-  allowlist: readonly string[];
-  /** IPv6 clients are counted per network of this prefix length. */
-  ipv6Prefix: number;
-}
+export type GuardVerdict =
+  | { outcome: 'allow' }
+  | { outcome: 'delay'; seconds: number }
+  | { outcome: 'refuse'; until: Date; reason: string; code: ReasonCode };
 
-export type GuardVerdict = { action: 'allow' } | { action: 'delay'; seconds: number } | { action: 'refuse'; until: Date; reason: string };
+/** A verdict the guard logs and counts: it did something. */
+type GuardAction = Exclude<GuardVerdict, { outcome: 'allow' }>;
 
 export interface Attempt {
   ip: string | undefined;
@@ -78,10 +70,10 @@ export class BruteForceGuard {
     this.onEvent = onEvent;
     this.allowlist = networkList(settings.allowlist);
     this.log = log;
-    this.failures = new LRUCache({ max: MAX_TRACKED, ttl: settings.windowSeconds * 1000 });
-    this.bans = new LRUCache({ max: MAX_TRACKED, ttl: DAY_MS + settings.banSeconds * 1000 });
-    this.knownGood = new LRUCache({ max: MAX_TRACKED, ttl: KNOWN_GOOD_MS });
-    this.locked = new LRUCache({ max: MAX_TRACKED, ttl: settings.windowSeconds * 1000 });
+    this.failures = boundedCache(MAX_TRACKED, { ttl: settings.windowSeconds * 1000 });
+    this.bans = boundedCache(MAX_TRACKED, { ttl: DAY_MS + settings.banSeconds * 1000 });
+    this.knownGood = boundedCache(MAX_TRACKED, { ttl: KNOWN_GOOD_MS });
+    this.locked = boundedCache(MAX_TRACKED, { ttl: settings.windowSeconds * 1000 });
   }
 
   /** Before the credentials are checked: go ahead (counted as a failure until settled), wait, or refuse (even the right password). */
@@ -89,7 +81,7 @@ export class BruteForceGuard {
     const network = this.networkKey(attempt.ip);
     const account = attempt.account === undefined || attempt.account === '' ? undefined : `account:${asciiLower(attempt.account)}`;
     const verdict = this.decide(attempt, network, account, now);
-    if (verdict.action === 'refuse') return { verdict, settle: () => undefined };
+    if (verdict.outcome === 'refuse') return { verdict, settle: () => undefined };
     const counted = [network, account].filter((key) => key !== undefined);
     for (const key of counted) this.failures.set(key, [...this.recent(key, now), now]);
     let settled = false;
@@ -105,18 +97,23 @@ export class BruteForceGuard {
 
   private decide(attempt: Attempt, network: string | undefined, account: string | undefined, now: number): GuardVerdict {
     const ban = network === undefined ? undefined : this.bans.get(network);
-    if (ban !== undefined && ban.until > now) return this.decided(attempt, 'ip', { action: 'refuse', until: new Date(ban.until), reason: 'ip banned' });
+    if (ban !== undefined && ban.until > now) return this.decided(attempt, 'ip', ipBanned(ban.until));
     const networkFailures = network === undefined ? 0 : this.recent(network, now).length;
-    if (networkFailures >= this.settings.banAfter) return this.decided(attempt, 'ip', { action: 'refuse', until: new Date(now + this.settings.banSeconds * 1000), reason: 'ip banned' });
+    if (networkFailures >= this.settings.banAfter) {
+      return this.decided(attempt, 'ip', ipBanned(now + this.settings.banSeconds * 1000));
+    }
     const trusted = account !== undefined && network !== undefined && this.knownGood.has(`${account} ${network}`);
     const accountFailures = account === undefined || trusted ? 0 : this.recent(account, now).length;
     if (this.settings.accountBanAfter > 0 && accountFailures >= this.settings.accountBanAfter) {
-      return this.decided(attempt, 'account', { action: 'refuse', until: new Date(now + this.settings.windowSeconds * 1000), reason: 'account locked to the networks it signed in from' });
+      const until = new Date(now + this.settings.windowSeconds * 1000);
+      const reason = 'account locked to the networks it signed in from';
+      return this.decided(attempt, 'account', { outcome: 'refuse', until, reason, code: 'account_locked' });
     }
     const worst = Math.max(networkFailures, accountFailures);
-    if (worst < this.settings.delayAfter) return { action: 'allow' };
+    if (worst < this.settings.delayAfter) return { outcome: 'allow' };
     const kind = networkFailures >= accountFailures ? 'ip' : 'account';
-    return this.decided(attempt, kind, { action: 'delay', seconds: Math.min(worst - this.settings.delayAfter + 1, MAX_DELAY_SECONDS) });
+    const seconds = Math.min(worst - this.settings.delayAfter + 1, MAX_DELAY_SECONDS);
+    return this.decided(attempt, kind, { outcome: 'delay', seconds });
   }
 
   private settle(counted: string[], startedAt: number, outcome: AttemptOutcome, network: string | undefined, account: string | undefined): void {
@@ -162,9 +159,12 @@ export class BruteForceGuard {
     this.onEvent({ action: 'ban', kind: 'ip' });
   }
 
-  private decided(attempt: Attempt, kind: GuardEvent['kind'], verdict: GuardVerdict & { action: 'delay' | 'refuse' }): GuardVerdict {
-    this.log.info({ event: 'brute-force', ip: attempt.ip, account: attempt.account, ...verdict }, `brute force: ${verdict.action}`);
-    this.onEvent({ action: verdict.action, kind });
+  private decided(attempt: Attempt, kind: GuardEvent['kind'], verdict: GuardAction): GuardVerdict {
+    // The log line keeps its documented word "action", which fail2ban filters may match.
+    const { outcome: action, ...details } = verdict;
+    const line = { event: 'brute-force', ip: attempt.ip, account: attempt.account, action, ...details };
+    this.log.info(line, `brute force: ${action}`);
+    this.onEvent({ action, kind });
     return verdict;
   }
 
@@ -181,4 +181,12 @@ export class BruteForceGuard {
 }
 
 /** The ticket of an attempt when the defence is off (BRUTE_FORCE_PROTECTION=0). */
-export const UNGUARDED: GuardTicket = { verdict: { action: 'allow' }, settle: () => undefined };
+export const UNGUARDED: GuardTicket = { verdict: { outcome: 'allow' }, settle: () => undefined };
+
+/** A banned network is refused every sign-in until the ban ends. */
+const ipBanned = (until: number): GuardAction => ({
+  outcome: 'refuse',
+  until: new Date(until),
+  reason: 'ip banned',
+  code: 'ip_banned',
+});

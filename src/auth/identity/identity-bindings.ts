@@ -38,24 +38,29 @@ export class IdentityBindings {
   /** Binds an unbound account to this identity; tells whether the identity is the one bound. */
   check(account: string, identity: TokenIdentity, now = Date.now()): BindingCheck {
     const key = asciiLower(account);
-    const known = this.sql.get`SELECT * FROM identity_bindings WHERE account = ${key}` as Row | undefined;
+    const known = this.row(key);
     if (known !== undefined) return this.compare(known, identity, now);
     const inserted = this.sql.run`INSERT INTO identity_bindings (account, issuer, subject, bound_at, last_token_at)
       VALUES (${key}, ${identity.issuer}, ${identity.subject}, ${now}, ${now}) ON CONFLICT (account) DO NOTHING`;
     if (Number(inserted.changes) === 1) return { outcome: 'bound' };
     // Two first sign-ins at once: the row written first decides.
-    return this.compare(this.sql.get`SELECT * FROM identity_bindings WHERE account = ${key}` as unknown as Row, identity, now);
+    return this.compare(this.row(key) as Row, identity, now);
   }
 
   private compare(row: Row, identity: TokenIdentity, now: number): BindingCheck {
-    if (row.issuer !== identity.issuer || row.subject !== identity.subject) return { outcome: 'mismatch', bound: { issuer: row.issuer, subject: row.subject } };
-    if (now - row.last_token_at >= LAST_TOKEN_RESOLUTION_MS) this.sql.run`UPDATE identity_bindings SET last_token_at = ${now} WHERE account = ${row.account}`;
+    const { issuer, subject } = row;
+    if (issuer !== identity.issuer || subject !== identity.subject) {
+      return { outcome: 'mismatch', bound: { issuer, subject } };
+    }
+    if (now - row.last_token_at >= LAST_TOKEN_RESOLUTION_MS) {
+      this.sql.run`UPDATE identity_bindings SET last_token_at = ${now} WHERE account = ${row.account}`;
+    }
     return { outcome: 'match' };
   }
 
   get(account: string): IdentityBinding | undefined {
-    const row = this.sql.get`SELECT * FROM identity_bindings WHERE account = ${asciiLower(account)}` as Row | undefined;
-    return row && { account: row.account, issuer: row.issuer, subject: row.subject, boundAt: new Date(row.bound_at), lastTokenAt: new Date(row.last_token_at) };
+    const row = this.row(asciiLower(account));
+    return row && toBinding(row);
   }
 
   /** Forgets the binding (the next token sign-in binds anew); the binding there was. */
@@ -64,4 +69,13 @@ export class IdentityBindings {
     if (binding !== undefined) this.sql.run`DELETE FROM identity_bindings WHERE account = ${asciiLower(account)}`;
     return binding;
   }
+
+  private row(key: string): Row | undefined {
+    return this.sql.get`SELECT * FROM identity_bindings WHERE account = ${key}` as Row | undefined;
+  }
+}
+
+function toBinding(row: Row): IdentityBinding {
+  const { account, issuer, subject } = row;
+  return { account, issuer, subject, boundAt: new Date(row.bound_at), lastTokenAt: new Date(row.last_token_at) };
 }

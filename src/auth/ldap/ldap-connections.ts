@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Logger } from '../../vocabulary/logger.ts';
 import { Client, type Entry, InvalidCredentialsError, ResultCodeError, type SearchOptions } from 'ldapts';
 import type { LdapSettings } from '../../config/ldap-settings.ts';
 import { DirectoryUnavailable } from '../directory.ts';

@@ -1,9 +1,10 @@
 import type { Entry } from 'ldapts';
-import { LRUCache } from 'lru-cache';
-import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../bounded-cache.ts';
+import type { Logger } from '../../vocabulary/logger.ts';
 import type { LdapSettings } from '../../config/ldap-settings.ts';
 import { type Account, type Directory, DirectoryUnavailable, type PasswordCheck } from '../directory.ts';
-import { fillFilter } from './ldap-filter.ts';
+import { fillFilter } from '../../vocabulary/ldap-filter.ts';
 import type { LdapConnections } from './ldap-connections.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
 
@@ -41,7 +42,7 @@ export class LdapDirectory implements Directory {
     this.configuredDomains = new Set(domains);
     this.log = log;
     // Every entry gets its own ttl in remember(); this default only satisfies the cache's construction.
-    this.cache = new LRUCache({ max: 50_000, ttl: MAX_NEGATIVE_SECONDS * 1000 });
+    this.cache = boundedCache(50_000, { ttl: MAX_NEGATIVE_SECONDS * 1000 });
   }
 
   accountByAddress(address: string): Promise<Account | undefined> {

@@ -1,9 +1,9 @@
-import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Logger } from '../../vocabulary/logger.ts';
 import { addressOrUndefined, asciiLower, domainOf, localPartOf } from '../../vocabulary/address.ts';
 import type { Account, Directory } from '../directory.ts';
 import type { SignInPolicies } from '../policy/sign-in-policy.ts';
 import type { ProvisionedAccounts } from './provisioned-accounts.ts';
-import type { ProvisioningTemplate } from './provisioning-templates.ts';
+import type { ProvisioningTemplate } from '../../config/provisioning-templates.ts';
 
 /** Postfix's recipient_delimiter: alice+news@ is alice's mailbox, never one of its own. */
 const RECIPIENT_DELIMITER = '+';

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Logger } from '../../vocabulary/logger.ts';
 import type { AppPasswordStore } from '../app-passwords/app-password-store.ts';
 import type { Directory } from '../directory.ts';
 import type { IdentityBindings } from '../identity/identity-bindings.ts';

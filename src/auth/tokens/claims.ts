@@ -28,7 +28,7 @@ const ACCESS_TOKEN_TYPES = new Set(['bearer', 'access_token', 'urn:ietf:params:o
  * such a token passes only when nothing marks it as an ID token (nonce, at_hash, c_hash), a refresh or
  * offline token (payload typ), a logout token (events) or a sender-constrained one (cnf: it needs a proof IMAP cannot carry).
  */
-export function notAnAccessToken(claims: Claims, headerType: string | undefined): string | undefined {
+function notAnAccessToken(claims: Claims, headerType: string | undefined): string | undefined {
   const header = headerType === undefined ? undefined : asciiLower(headerType);
   if (header !== undefined && !ACCESS_TOKEN_HEADER_TYPES.has(header) && !PLAIN_HEADER_TYPES.has(header)) return `a "${headerType}" token, not an access token`;
   if (own(claims, 'events') !== undefined) return 'a logout token (events claim), not an access token';
@@ -75,18 +75,18 @@ export interface ClaimChecks {
  */
 export function verdictFromClaims(claims: Claims, settings: OAuth2Settings, expiresAt: number, checks: ClaimChecks): TokenVerdict {
   const refusal = checks.token === undefined ? undefined : tokenRefusal(claims, settings, checks.token.headerType);
-  if (refusal !== undefined) return invalid(refusal);
+  if (refusal !== undefined) return refusal;
   const named = nameOf(own(claims, settings.usernameClaim), settings.usernameClaim);
-  if ('problem' in named) return invalid(named.problem);
+  if ('problem' in named) return invalid('token_username_claim', named.problem);
   if (settings.usernameClaim === 'email' && own(claims, 'email_verified') !== true && own(claims, 'email_verified') !== 'true') {
-    return invalid('email claim not verified (email_verified is not true)');
+    return invalid('token_email_unverified', 'email claim not verified (email_verified is not true)');
   }
   const subject = subjectOf(claims);
-  if (subject === undefined) return invalid('no sub claim: the token names no identity');
+  if (subject === undefined) return invalid('token_no_subject', 'no sub claim: the token names no identity');
   const iss = own(claims, 'iss');
   const template = own(claims, settings.templateClaim);
   return {
-    valid: true,
+    outcome: 'valid',
     username: named.name,
     expiresAt,
     identity: { issuer: typeof iss === 'string' ? iss : checks.issuer, subject },
@@ -94,16 +94,25 @@ export function verdictFromClaims(claims: Claims, settings: OAuth2Settings, expi
   };
 }
 
-function tokenRefusal(claims: Claims, settings: OAuth2Settings, headerType: string | undefined): string | undefined {
+/** The refusal of a token that is no access token meant for us (kind, audience, client, scope), else undefined. */
+function tokenRefusal(
+  claims: Claims,
+  settings: OAuth2Settings,
+  headerType: string | undefined,
+): TokenVerdict | undefined {
   const kind = notAnAccessToken(claims, headerType);
-  if (kind !== undefined) return kind;
+  if (kind !== undefined) return invalid('token_not_access_token', kind);
   if (!settings.acceptAnyAudience && !audiencesOf(claims).some((audience) => settings.audiences.includes(audience))) {
-    return `wrong audience (expected ${settings.audiences.join(' or ')})`;
+    return invalid('token_audience', `wrong audience (expected ${settings.audiences.join(' or ')})`);
   }
   if (settings.allowedClients !== undefined) {
     const client = own(claims, 'azp') ?? own(claims, 'client_id');
-    if (typeof client !== 'string' || !settings.allowedClients.includes(client)) return `client ${JSON.stringify(client ?? null)} is not one of OAUTH2_ALLOWED_CLIENTS`;
+    if (typeof client !== 'string' || !settings.allowedClients.includes(client)) {
+      return invalid('token_client', `client ${JSON.stringify(client ?? null)} is not one of OAUTH2_ALLOWED_CLIENTS`);
+    }
   }
-  if (settings.requiredScope !== undefined && !scopesOf(claims).has(settings.requiredScope)) return `missing scope ${settings.requiredScope}`;
+  if (settings.requiredScope !== undefined && !scopesOf(claims).has(settings.requiredScope)) {
+    return invalid('token_scope', `missing scope ${settings.requiredScope}`);
+  }
   return undefined;
 }

@@ -30,20 +30,23 @@ export class IntrospectionVerifier implements TokenVerifier {
         },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
       });
-      if (!response.ok) return unavailable(`introspection answered HTTP ${response.status} (check OAUTH2_CLIENT_ID/SECRET)`);
+      if (!response.ok) {
+        const reason = `introspection answered HTTP ${response.status} (check OAUTH2_CLIENT_ID/SECRET)`;
+        return unavailable('idp_unexpected_answer', reason);
+      }
       return this.judge(await jsonObject(response, 'introspection answer'), endpoint);
     } catch (error) {
-      if (error instanceof IdpUnavailableError) return unavailable(error.message);
+      if (error instanceof IdpUnavailableError) return unavailable('idp_unavailable', error.message);
       throw error;
     }
   }
 
   private judge(claims: Record<string, unknown>, endpoint: string): TokenVerdict {
-    if (claims.active !== true) return invalid('IdP says the token is not active');
+    if (claims.active !== true) return invalid('token_inactive', 'IdP says the token is not active');
     const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Date.now() + this.settings.revalidateAfterSeconds * 1000;
-    if (exp + this.settings.clockSkewSeconds * 1000 < Date.now()) return invalid('token expired');
+    if (exp + this.settings.clockSkewSeconds * 1000 < Date.now()) return invalid('token_expired', 'token expired');
     if (this.settings.issuer !== undefined && claims.iss !== undefined && claims.iss !== this.settings.issuer) {
-      return invalid(`claim iss rejected: unexpected "iss" claim value`);
+      return invalid('token_issuer', `claim iss rejected: unexpected "iss" claim value`);
     }
     // An introspection answer carries the token's claims: every check of a token applies (no header: no typ).
     return verdictFromClaims(claims, this.settings, exp, { issuer: this.settings.issuer ?? new URL(endpoint).origin, token: { headerType: undefined } });

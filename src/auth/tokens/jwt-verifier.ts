@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { OAuth2Settings } from '../../config/oauth2-settings.ts';
+import type { ReasonCode } from '../reason-codes.ts';
 import { verdictFromClaims } from './claims.ts';
 import type { Discovery } from './discovery.ts';
 import type { IdpHttp } from './http.ts';
@@ -72,13 +73,24 @@ function keyLookupError(error: unknown): unknown {
   return new JwksUnavailable(`IdP JWKS unavailable: ${(error as Error).message}`);
 }
 
+/** Claims whose refusal an admin fixes in a setting of their own (OAUTH2_ISSUER, clocks) have their own codes. */
+const CLAIM_CODES = new Map<string, ReasonCode>([
+  ['iss', 'token_issuer'],
+  ['nbf', 'token_not_yet_valid'],
+]);
+
 function explain(error: unknown): TokenVerdict {
-  if (error instanceof errors.JWTExpired) return invalid('token expired');
-  if (error instanceof errors.JWTClaimValidationFailed) return invalid(`claim ${error.claim} rejected: ${error.reason}`);
-  if (error instanceof errors.JWSSignatureVerificationFailed) return invalid('bad signature');
-  if (error instanceof errors.JWKSNoMatchingKey) return invalid('signed by a key the IdP does not publish');
-  if (error instanceof errors.JOSEAlgNotAllowed) return invalid('signature algorithm not allowed');
-  if (error instanceof JwksUnavailable) return unavailable(error.message);
-  if (error instanceof errors.JOSEError) return invalid(`malformed token (${error.code})`);
-  return unavailable(`IdP unavailable: ${(error as Error).message}`);
+  if (error instanceof errors.JWTExpired) return invalid('token_expired', 'token expired');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const code = CLAIM_CODES.get(error.claim) ?? 'token_claim_rejected';
+    return invalid(code, `claim ${error.claim} rejected: ${error.reason}`);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return invalid('token_signature', 'bad signature');
+  if (error instanceof errors.JWKSNoMatchingKey) {
+    return invalid('token_unknown_key', 'signed by a key the IdP does not publish');
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return invalid('token_algorithm', 'signature algorithm not allowed');
+  if (error instanceof JwksUnavailable) return unavailable('jwks_unavailable', error.message);
+  if (error instanceof errors.JOSEError) return invalid('token_malformed', `malformed token (${error.code})`);
+  return unavailable('idp_unavailable', `IdP unavailable: ${(error as Error).message}`);
 }

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../bounded-cache.ts';
 import type { TokenVerdict } from './verdict.ts';
 
 export interface CachedVerdict {
@@ -26,7 +27,7 @@ export class TokenCache {
   constructor(limits: TokenCacheLimits, now: () => number = Date.now) {
     this.limits = limits;
     this.now = now;
-    this.entries = new LRUCache({ max: limits.maxEntries, ttlResolution: 0, perf: { now } });
+    this.entries = boundedCache(limits.maxEntries, { ttlResolution: 0, perf: { now } });
   }
 
   get(fingerprint: string): CachedVerdict | undefined {
@@ -35,11 +36,11 @@ export class TokenCache {
 
   remember(fingerprint: string, verdict: TokenVerdict): void {
     const now = this.now();
-    if (verdict.valid) {
+    if (verdict.outcome === 'valid') {
       const ttl = Math.min(verdict.expiresAt - now, this.limits.maxSeconds * 1000);
       if (ttl <= 0) return;
       this.entries.set(fingerprint, { verdict, revalidateAt: now + this.limits.revalidateAfterSeconds * 1000 }, { ttl });
-    } else if (!verdict.temporary && this.limits.negativeSeconds > 0) {
+    } else if (verdict.outcome === 'invalid' && this.limits.negativeSeconds > 0) {
       this.entries.set(fingerprint, { verdict, revalidateAt: Infinity }, { ttl: this.limits.negativeSeconds * 1000 });
     }
   }

@@ -47,13 +47,15 @@ export class TokenChecker {
 
   async check(token: string): Promise<CheckedToken> {
     const key = fingerprint(token);
-    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return { ...invalid('token empty or too long'), cached: false, fingerprint: key };
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+      return { ...invalid('token_length', 'token empty or too long'), cached: false, fingerprint: key };
+    }
     const cached = this.cache.get(key);
-    if (cached !== undefined && (!cached.verdict.valid || Date.now() < cached.revalidateAt)) {
+    if (cached !== undefined && (cached.verdict.outcome !== 'valid' || Date.now() < cached.revalidateAt)) {
       return { ...cached.verdict, cached: true, fingerprint: key };
     }
     const fresh = await this.verifyOnce(key, token);
-    if (!fresh.valid && fresh.temporary && cached?.verdict.valid) {
+    if (fresh.outcome === 'unavailable' && cached?.verdict.outcome === 'valid') {
       // The IdP is down but this token was valid and has not expired: keep the user signed in.
       return { ...cached.verdict, cached: true, stale: true, fingerprint: key };
     }
@@ -72,8 +74,12 @@ export class TokenChecker {
 
   private route(token: string): Promise<TokenVerdict> {
     const verifier = this.jwt !== undefined && JWT_SHAPE.test(token) ? this.jwt : this.opaque;
-    if (verifier === undefined) return Promise.resolve(invalid('opaque token, but no introspection is configured'));
-    return verifier.verify(token).catch((error: unknown) => unavailable(`token check failed: ${(error as Error).message}`));
+    if (verifier === undefined) {
+      return Promise.resolve(invalid('opaque_token_unchecked', 'opaque token, but no introspection is configured'));
+    }
+    return verifier
+      .verify(token)
+      .catch((error: unknown) => unavailable('token_check_failed', `token check failed: ${(error as Error).message}`));
   }
 }
 

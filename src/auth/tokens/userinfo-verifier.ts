@@ -22,14 +22,16 @@ export class UserinfoVerifier implements TokenVerifier {
   async verify(token: string): Promise<TokenVerdict> {
     try {
       const response = await this.http.call(this.url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
-      if (response.status === 401 || response.status === 403) return invalid(`IdP refused the token (HTTP ${response.status})`);
-      if (!response.ok) return unavailable(`userinfo answered HTTP ${response.status}`);
+      if (response.status === 401 || response.status === 403) {
+        return invalid('token_inactive', `IdP refused the token (HTTP ${response.status})`);
+      }
+      if (!response.ok) return unavailable('idp_unexpected_answer', `userinfo answered HTTP ${response.status}`);
       const claims = await jsonObject(response, 'userinfo answer');
       const expiresAt = Date.now() + this.settings.revalidateAfterSeconds * 1000;
       // Userinfo answers describe the user, not the token: its kind, audience, client and scope cannot be checked here.
       return verdictFromClaims(claims, this.settings, expiresAt, { issuer: this.settings.issuer ?? new URL(this.url).origin, token: undefined });
     } catch (error) {
-      if (error instanceof IdpUnavailableError) return unavailable(error.message);
+      if (error instanceof IdpUnavailableError) return unavailable('idp_unavailable', error.message);
       throw error;
     }
   }

@@ -18,7 +18,9 @@ import type { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
 import { openStateDatabase } from '../../../src/state/state-database.ts';
 
 const silent = { info() {}, warn() {}, error() {}, child: () => silent } as unknown as FastifyBaseLogger;
-const refusingTokens = { check: async () => ({ valid: false, reason: 'bad token', temporary: false, cached: false, fingerprint: 'f' }) } as unknown as TokenChecker;
+const refusingTokens = {
+  check: async () => ({ outcome: 'invalid', code: 'token_malformed', reason: 'bad token', cached: false, fingerprint: 'f' }),
+} as unknown as TokenChecker;
 
 /** The reason of each refusal the authority decided, in order. */
 async function helper() {

@@ -7,7 +7,8 @@ import { Authority } from '../../../src/auth/authority.ts';
 import { BruteForceGuard } from '../../../src/auth/brute-force/brute-force-guard.ts';
 import { IdentityBindings } from '../../../src/auth/identity/identity-bindings.ts';
 import { type Account, type Directory, DirectoryUnavailable, type PasswordCheck } from '../../../src/auth/directory.ts';
-import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, SignInPolicies, type SignInPolicy } from '../../../src/auth/policy/sign-in-policy.ts';
+import { SignInPolicies } from '../../../src/auth/policy/sign-in-policy.ts';
+import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicy } from '../../../src/vocabulary/sign-in.ts';
 import type { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
 import { openStateDatabase } from '../../../src/state/state-database.ts';
 
@@ -52,9 +53,11 @@ const fakeTokens = {
   async check(token: string) {
     const [, username, subject] = /^token-for-(.+?)(?:-as-(.+))?$/.exec(token) ?? [];
     const checked = { cached: false, fingerprint: `fingerprint-of-${token}` };
-    if (username === undefined) return { valid: false as const, reason: 'bad token', temporary: false, ...checked };
+    if (username === undefined) {
+      return { outcome: 'invalid' as const, code: 'token_malformed' as const, reason: 'bad token', ...checked };
+    }
     const identity = { issuer: 'https://idp.example', subject: subject ?? username };
-    return { valid: true as const, username, identity, expiresAt: Date.now() + 60_000, ...checked };
+    return { outcome: 'valid' as const, username, identity, expiresAt: Date.now() + 60_000, ...checked };
   },
 } as unknown as TokenChecker;
 
@@ -62,14 +65,14 @@ const fakeTokens = {
 const databases = new WeakMap<AppPasswordStore, DatabaseSync>();
 const appPasswordDatabase = (store: AppPasswordStore) => ({ db: databases.get(store) as DatabaseSync });
 
-function setup(defaults = everything, guard?: BruteForceGuard) {
+function setup(defaults = everything, guard?: BruteForceGuard, log = silent) {
   const db = openStateDatabase(':memory:');
   const directory = new FakeDirectory();
   const appPasswords = new AppPasswordStore(db);
   databases.set(appPasswords, db);
   const policies = new SignInPolicies(db, defaults);
   const bindings = new IdentityBindings(db);
-  const authority = new Authority({ directory, tokens: fakeTokens, appPasswords, policies, bindings, appPasswordSuspendAfterSeconds: 30 * 86_400, guard, log: silent });
+  const authority = new Authority({ directory, tokens: fakeTokens, appPasswords, policies, bindings, appPasswordSuspendAfterSeconds: 30 * 86_400, guard, log });
   return { directory, appPasswords, policies, bindings, authority };
 }
 
@@ -92,7 +95,12 @@ describe('sign-in with app passwords and policies', () => {
     const { directory, appPasswords, authority } = setup();
     const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'], madeBy: 'admin' });
     directory.accounts.set('alice@example.org', { address: 'alice@example.org', disabled: true });
-    assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), { outcome: 'deny', why: 'disabled', reason: 'account disabled' });
+    assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), {
+      outcome: 'deny',
+      why: 'disabled',
+      code: 'account_disabled',
+      reason: 'account disabled',
+    });
   });
 
   it('with AUTH_METHODS=token,app-password refuses the account password but takes an app password', async () => {
@@ -121,9 +129,19 @@ describe('sign-in with app passwords and policies', () => {
     const { appPasswords, authority } = setup();
     const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'], expiresAt: new Date(Date.now() + 50), madeBy: 'admin' });
     await new Promise((resolve) => setTimeout(resolve, 60));
-    assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), { outcome: 'deny', why: 'bad_credentials', reason: 'app password expired' });
+    assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), {
+      outcome: 'deny',
+      why: 'bad_credentials',
+      code: 'app_password_expired',
+      reason: 'app password expired',
+    });
     const forged = `idmail_${'0'.repeat(16)}_${'0'.repeat(40)}`;
-    assert.deepEqual(await authority.signInWithPassword('alice@example.org', forged, imap), { outcome: 'deny', why: 'bad_credentials', reason: 'wrong app password' });
+    assert.deepEqual(await authority.signInWithPassword('alice@example.org', forged, imap), {
+      outcome: 'deny',
+      why: 'bad_credentials',
+      code: 'wrong_app_password',
+      reason: 'wrong app password',
+    });
   });
 
   it('lets a token holder manage their app passwords on any protocol, unless their policy forbids tokens', async () => {
@@ -189,7 +207,12 @@ describe('one token, one exact identity', () => {
     const { authority, bindings } = setup();
     assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org-as-subject-1', imap)), 'allow');
     const other = await authority.signInWithToken('token-for-alice@example.org-as-subject-2', imap);
-    assert.deepEqual(other, { outcome: 'deny', why: 'bad_credentials', reason: 'token subject is not the identity this account is bound to' });
+    assert.deepEqual(other, {
+      outcome: 'deny',
+      why: 'bad_credentials',
+      code: 'identity_mismatch',
+      reason: 'token subject is not the identity this account is bound to',
+    });
     assert.equal(await outcome(authority.tokenHolder('token-for-alice@example.org-as-subject-2', imap)), 'deny');
     assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org-as-subject-1', imap)), 'allow');
     assert.equal(bindings.unbind('alice@example.org')?.subject, 'subject-1');
@@ -240,5 +263,38 @@ describe('the brute-force defence covers the self-service API', () => {
     for (let i = 0; i < 3; i++) assert.equal(await outcome(authority.tokenHolder('forged', web)), 'deny');
     const refused = await authority.tokenHolder('token-for-alice@example.org', web);
     assert.match(refused.outcome === 'deny' ? refused.reason : '', /refused by the brute-force defence/);
+  });
+});
+
+describe('the sign-in log line', () => {
+  /** A logger that keeps each line as the JSON pino would write of its fields. */
+  function recordingLogger() {
+    const lines: string[] = [];
+    const keep = (fields: object) => void lines.push(JSON.stringify(fields));
+    return { log: { info: keep, warn: keep, error: keep } as unknown as FastifyBaseLogger, lines };
+  }
+
+  it('carries the code of each refusal and temporary failure right after its reason (fail2ban matches on it)', async () => {
+    const { log, lines } = recordingLogger();
+    const { authority, directory } = setup(everything, undefined, log);
+    await authority.signInWithPassword('alice@example.org', 'guess', imap);
+    await authority.signInWithPassword('nobody@example.org', 'guess', imap);
+    await authority.signInWithToken('forged', imap);
+    directory.checkPassword = async () => {
+      throw new DirectoryUnavailable('directory down');
+    };
+    await authority.signInWithPassword('alice@example.org', 'alice-pw', imap);
+    const signIns = lines.filter((line) => line.includes('"event":"sign-in"'));
+    assert.equal(signIns.length, 4);
+    assert.match(signIns[0] ?? '', /"outcome":"deny","reason":"wrong password","code":"wrong_password"}$/);
+    assert.match(signIns[1] ?? '', /"outcome":"deny","reason":"unknown user","code":"unknown_user"}$/);
+    assert.match(signIns[2] ?? '', /"outcome":"deny","reason":"bad token","code":"token_malformed"}$/);
+    assert.match(signIns[3] ?? '', /"outcome":"tempfail","reason":"directory down","code":"directory_unavailable"}$/);
+  });
+
+  it('carries no code for a sign-in allowed', async () => {
+    const { log, lines } = recordingLogger();
+    await setup(everything, undefined, log).authority.signInWithPassword('alice@example.org', 'alice-pw', imap);
+    assert.match(lines.find((line) => line.includes('"event":"sign-in"')) ?? '', /"outcome":"allow"}$/);
   });
 });

@@ -13,9 +13,9 @@ describe('token cache', () => {
   it('keeps a valid verdict until the token expires, not after', () => {
     const { now, advance } = clock();
     const cache = new TokenCache(limits, now);
-    cache.remember('t', { valid: true, username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() + 60_000 });
+    cache.remember('t', { outcome: 'valid', username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() + 60_000 });
     advance(59_000);
-    assert.equal(cache.get('t')?.verdict.valid, true);
+    assert.equal(cache.get('t')?.verdict.outcome, 'valid');
     advance(2_000);
     assert.equal(cache.get('t'), undefined);
   });
@@ -23,7 +23,7 @@ describe('token cache', () => {
   it('bounds a long-lived token by the maximum TTL', () => {
     const { now, advance } = clock();
     const cache = new TokenCache({ ...limits, maxSeconds: 10 }, now);
-    cache.remember('t', { valid: true, username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() + 86_400_000 });
+    cache.remember('t', { outcome: 'valid', username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() + 86_400_000 });
     advance(11_000);
     assert.equal(cache.get('t'), undefined);
   });
@@ -31,16 +31,16 @@ describe('token cache', () => {
   it('marks a valid verdict for revalidation after the revalidation period', () => {
     const { now } = clock();
     const cache = new TokenCache(limits, now);
-    cache.remember('t', { valid: true, username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() + 3_600_000 });
+    cache.remember('t', { outcome: 'valid', username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() + 3_600_000 });
     assert.equal(cache.get('t')?.revalidateAt, now() + 300_000);
   });
 
   it('keeps a refusal only briefly', () => {
     const { now, advance } = clock();
     const cache = new TokenCache(limits, now);
-    cache.remember('t', { valid: false, reason: 'bad signature', temporary: false });
+    cache.remember('t', { outcome: 'invalid', code: 'token_signature', reason: 'bad signature' });
     advance(4_000);
-    assert.equal(cache.get('t')?.verdict.valid, false);
+    assert.equal(cache.get('t')?.verdict.outcome, 'invalid');
     advance(2_000);
     assert.equal(cache.get('t'), undefined);
   });
@@ -48,8 +48,8 @@ describe('token cache', () => {
   it('never keeps a temporary failure or an already expired token', () => {
     const { now } = clock();
     const cache = new TokenCache(limits, now);
-    cache.remember('down', { valid: false, reason: 'IdP unreachable', temporary: true });
-    cache.remember('old', { valid: true, username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() - 1 });
+    cache.remember('down', { outcome: 'unavailable', code: 'idp_unavailable', reason: 'IdP unreachable' });
+    cache.remember('old', { outcome: 'valid', username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() - 1 });
     assert.equal(cache.size, 0);
   });
 });

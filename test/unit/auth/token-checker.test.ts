@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWTPayload, type CryptoKey } from 'jose';
 import type { OAuth2Settings } from '../../../src/config/oauth2-settings.ts';
+import type { ReasonCode } from '../../../src/auth/reason-codes.ts';
 import { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
-import { FakeIdp } from '../../support/fake-idp.ts';
+import { FakeIdp, now } from '../../support/fake-idp.ts';
 
 let idp: FakeIdp;
 before(async () => {
@@ -22,41 +23,41 @@ const token = (claims: JWTPayload, options: { key?: CryptoKey; kid?: string } = 
 describe('token checks (JWT against the JWKS)', () => {
   it('accepts a good token and names its user in lower case', async () => {
     const verdict = await new TokenChecker(settings()).check(await token({}));
-    assert.deepEqual({ valid: verdict.valid, username: verdict.valid && verdict.username }, { valid: true, username: 'alice@example.org' });
+    assert.deepEqual({ outcome: verdict.outcome, username: verdict.outcome === 'valid' && verdict.username }, { outcome: 'valid', username: 'alice@example.org' });
   });
 
   it('requires the configured scope', async () => {
     const checker = new TokenChecker(settings({ requiredScope: 'mail' }));
-    assert.equal((await checker.check(await token({ scope: 'openid email' }))).valid, false);
-    assert.equal((await checker.check(await token({ scope: 'openid mail' }))).valid, true);
-    assert.equal((await checker.check(await token({ scp: ['mail'] }))).valid, true);
+    assert.equal((await checker.check(await token({ scope: 'openid email' }))).outcome, 'invalid');
+    assert.equal((await checker.check(await token({ scope: 'openid mail' }))).outcome, 'valid');
+    assert.equal((await checker.check(await token({ scp: ['mail'] }))).outcome, 'valid');
   });
 
   it('uses a configured username claim', async () => {
     const verdict = await new TokenChecker(settings({ usernameClaim: 'upn' })).check(await token({ upn: 'Bob@Example.org' }));
-    assert.equal(verdict.valid && verdict.username, 'bob@example.org');
+    assert.equal(verdict.outcome === 'valid' && verdict.username, 'bob@example.org');
   });
 
   it('picks up a rotated key with one JWKS refetch', async () => {
     const checker = new TokenChecker(settings());
-    assert.equal((await checker.check(await token({}))).valid, true);
+    assert.equal((await checker.check(await token({}))).outcome, 'valid');
     const rotated = await generateKeyPair('ES256', { extractable: true });
     idp.published.push({ ...(await exportJWK(rotated.publicKey)), kid: 'k2', alg: 'ES256', use: 'sig' });
     const before = idp.jwksRequests;
     await new Promise((resolve) => setTimeout(resolve, 5_100)); // the refetch cooldown
-    assert.equal((await checker.check(await token({}, { key: rotated.privateKey, kid: 'k2' }))).valid, true);
+    assert.equal((await checker.check(await token({}, { key: rotated.privateKey, kid: 'k2' }))).outcome, 'valid');
     assert.equal(idp.jwksRequests - before, 1);
   });
 
   it('keeps the keys it has when the JWKS turns to garbage, and fails an unknown key temporarily', async () => {
     const checker = new TokenChecker(settings());
-    assert.equal((await checker.check(await token({ jti: 'first' }))).valid, true);
+    assert.equal((await checker.check(await token({ jti: 'first' }))).outcome, 'valid');
     idp.garbageJwks = true;
     try {
       await new Promise((resolve) => setTimeout(resolve, 5_100)); // the refetch cooldown
       const unknownKey = await checker.check(await token({}, { kid: 'k-unknown', key: idp.otherKey }));
-      assert.deepEqual([unknownKey.valid, !unknownKey.valid && unknownKey.temporary], [false, true], JSON.stringify(unknownKey));
-      assert.equal((await checker.check(await token({ jti: 'second' }))).valid, true);
+      assert.equal(unknownKey.outcome, 'unavailable', JSON.stringify(unknownKey));
+      assert.equal((await checker.check(await token({ jti: 'second' }))).outcome, 'valid');
     } finally {
       idp.garbageJwks = false;
     }
@@ -64,8 +65,8 @@ describe('token checks (JWT against the JWKS)', () => {
 
   it('answers a temporary failure when the IdP cannot be reached', async () => {
     const verdict = await new TokenChecker(settings({ issuer: 'http://127.0.0.1:9' })).check(await token({}));
-    assert.equal(verdict.valid, false);
-    assert.equal(!verdict.valid && verdict.temporary, true);
+    assert.notEqual(verdict.outcome, 'valid');
+    assert.equal(verdict.outcome, 'unavailable');
   });
 });
 
@@ -86,14 +87,14 @@ describe('how the helper reaches the IdP', () => {
     const tlsIdp = await FakeIdp.start({ tls: ca });
     try {
       const withoutCa = await new TokenChecker(tlsIdp.settings({ allowHttp: false })).check(await tlsIdp.token({}));
-      assert.deepEqual([withoutCa.valid, !withoutCa.valid && withoutCa.temporary], [false, true], JSON.stringify(withoutCa));
-      assert.match(withoutCa.valid ? '' : withoutCa.reason, /certificate/);
+      assert.equal(withoutCa.outcome, 'unavailable', JSON.stringify(withoutCa));
+      assert.match(withoutCa.reason, /certificate/);
       const withCa = await new TokenChecker(tlsIdp.settings({ allowHttp: false, caFile: ca.caFile })).check(await tlsIdp.token({ jti: 'another' }));
-      assert.equal(withCa.valid ? withCa.username : withCa.reason, 'alice@example.org');
+      assert.equal(withCa.outcome === 'valid' ? withCa.username : withCa.reason, 'alice@example.org');
       // The discovery document may name plain http for the keys; that is refused all the same.
       tlsIdp.jwksUri = `${idp.issuer}/jwks`;
       const downgraded = await new TokenChecker(tlsIdp.settings({ allowHttp: false, caFile: ca.caFile })).check(await tlsIdp.token({ jti: 'third' }));
-      assert.match(downgraded.valid ? '' : downgraded.reason, /refusing http:\/\/ to the IdP/);
+      assert.match(downgraded.outcome === 'valid' ? '' : downgraded.reason, /refusing http:\/\/ to the IdP/);
     } finally {
       tlsIdp.close();
     }
@@ -101,7 +102,38 @@ describe('how the helper reaches the IdP', () => {
 
   it('refuses plain http to the IdP unless OAUTH2_ALLOW_HTTP, also where the discovery document names it', async () => {
     const refused = await new TokenChecker(settings({ allowHttp: false })).check(await token({ jti: 'plain' }));
-    assert.match(refused.valid ? '' : refused.reason, /refusing http:\/\/ to the IdP/);
-    assert.equal((await new TokenChecker(settings({ allowHttp: true })).check(await token({ jti: 'plain' }))).valid, true);
+    assert.match(refused.outcome === 'valid' ? '' : refused.reason, /refusing http:\/\/ to the IdP/);
+    assert.equal((await new TokenChecker(settings({ allowHttp: true })).check(await token({ jti: 'plain' }))).outcome, 'valid');
+  });
+});
+
+describe('the code of each token refusal', () => {
+  const cases: [string, () => Promise<string>, ReasonCode, Partial<OAuth2Settings>?][] = [
+    ['empty', async () => '', 'token_length'],
+    ['opaque, with no introspection configured', async () => 'opaque-token', 'opaque_token_unchecked'],
+    ['shaped like a JWT but none', async () => 'a.b.c', 'token_malformed'],
+    ['signed by another key under a published kid', () => token({}, { key: idp.otherKey }), 'token_signature'],
+    ['signed by an unpublished key', () => token({}, { key: idp.otherKey, kid: 'k-unknown' }), 'token_unknown_key'],
+    ['expired', () => token({ iat: now() - 7200, exp: now() - 3600 }), 'token_expired'],
+    ['not valid yet', () => token({ nbf: now() + 3600 }), 'token_not_yet_valid'],
+    ['from another issuer', () => token({ iss: 'https://evil.example' }), 'token_issuer'],
+    ['that is an ID token', () => token({ nonce: 'n-0S6' }), 'token_not_access_token'],
+    ['for another audience', () => token({ aud: 'other' }), 'token_audience'],
+    ['from a client not allowed', () => token({ azp: 'rogue' }), 'token_client', { allowedClients: ['mail-client'] }],
+    ['without the required scope', () => token({ scope: 'openid' }), 'token_scope', { requiredScope: 'mail' }],
+    ['naming no address this server can serve', () => token({ email: 'alice@@example.org' }), 'token_username_claim'],
+    ['with an unverified email', () => token({ email_verified: false }), 'token_email_unverified'],
+    ['without a subject', () => token({ sub: undefined }), 'token_no_subject'],
+  ];
+  for (const [name, make, code, overrides] of cases) {
+    it(`refuses a token ${name} as ${code}`, async () => {
+      const verdict = await new TokenChecker(settings(overrides)).check(await make());
+      assert.deepEqual(verdict.outcome === 'invalid' && verdict.code, code, JSON.stringify(verdict));
+    });
+  }
+
+  it('fails a token temporarily as idp_unavailable when the IdP cannot be reached', async () => {
+    const verdict = await new TokenChecker(settings({ issuer: 'http://127.0.0.1:9' })).check(await token({}));
+    assert.deepEqual(verdict.outcome === 'unavailable' && verdict.code, 'idp_unavailable', JSON.stringify(verdict));
   });
 });

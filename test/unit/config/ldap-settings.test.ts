@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadSettings } from '../../../src/config/settings.ts';
 import { problemsOf } from '../../support/config.ts';
-import { fillFilter } from '../../../src/auth/ldap/ldap-filter.ts';
+import { fillFilter } from '../../../src/vocabulary/ldap-filter.ts';
 
 const base = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org' };
 const ldap = { ...base, ACCOUNT_PROVISIONER: 'LDAP', LDAP_SERVER_HOST: 'ldap.example.org', LDAP_SEARCH_BASE: 'ou=people,dc=example,dc=org' };

@@ -12,8 +12,10 @@ describe('metrics', () => {
     const context = { protocol: 'imap', remoteIp: '203.0.113.9' };
     metrics.decided({ method: 'token', context, decision: { outcome: 'allow', account }, cached: true });
     metrics.decided({ method: 'token', context, decision: { outcome: 'allow', account }, cached: false });
-    metrics.decided({ method: 'password', context: { protocol: 'managesieve' }, decision: { outcome: 'deny', why: 'bad_credentials', reason: 'wrong password' } });
-    metrics.decided({ method: 'token', context, decision: { outcome: 'tempfail', reason: 'IdP unreachable', source: 'idp' } });
+    const wrongPassword = { outcome: 'deny', why: 'bad_credentials', code: 'wrong_password', reason: 'wrong password' } as const;
+    metrics.decided({ method: 'password', context: { protocol: 'managesieve' }, decision: wrongPassword });
+    const idpDown = { outcome: 'tempfail', code: 'idp_unavailable', reason: 'IdP unreachable', source: 'idp' } as const;
+    metrics.decided({ method: 'token', context, decision: idpDown });
     metrics.guarded({ action: 'ban', kind: 'ip' });
     await metrics.timed('postfix-mailbox', async () => undefined);
     const app = Fastify();

@@ -15,8 +15,9 @@ async function rendered(env: Record<string, string>): Promise<Record<string, str
 }
 
 describe('config rendering', () => {
-  it('renders dovecot.conf, main.cf and master.cf', async () => {
-    assert.deepEqual(Object.keys(await rendered(oauthEnv)).sort(), ['/etc/dovecot/dovecot.conf', '/etc/postfix/main.cf', '/etc/postfix/master.cf']);
+  it('renders dovecot.conf, the Lua bridge, main.cf and master.cf', async () => {
+    const paths = ['/etc/dovecot/dovecot.conf', '/etc/dovecot/idmail-auth.lua', '/etc/postfix/main.cf', '/etc/postfix/master.cf'];
+    assert.deepEqual(Object.keys(await rendered(oauthEnv)).sort(), paths);
   });
 
   it('points Dovecot oauth2 at the helper with the discovery URL', async () => {

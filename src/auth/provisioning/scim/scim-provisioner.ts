@@ -1,9 +1,12 @@
-import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { DatabaseSync } from 'node:sqlite';
+import type { Logger } from '../../../vocabulary/logger.ts';
+import { inTransaction, type Synchronous } from '../../../state/transaction.ts';
 import { addressOrUndefined, asciiLower } from '../../../vocabulary/address.ts';
 import type { Directory } from '../../directory.ts';
-import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicies, type SignInPolicy } from '../../policy/sign-in-policy.ts';
+import { type SignInPolicies } from '../../policy/sign-in-policy.ts';
+import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicy } from '../../../vocabulary/sign-in.ts';
 import type { ProvisionedAccounts } from '../provisioned-accounts.ts';
-import type { ProvisioningTemplate } from '../provisioning-templates.ts';
+import type { ProvisioningTemplate } from '../../../config/provisioning-templates.ts';
 import { patched } from './scim-patch.ts';
 import { type ListQuery, matching } from './scim-query.ts';
 import {
@@ -20,6 +23,8 @@ import {
 import type { ScimRecord, ScimStore } from './scim-store.ts';
 
 export interface ScimProvisionerParts {
+  /** The database the store, accounts and policies write to: each SCIM request changes it in one transaction. */
+  state: DatabaseSync;
   store: ScimStore;
   accounts: ProvisionedAccounts;
   /** The whole directory (accounts file and provisioned accounts): served domains and taken addresses. */
@@ -221,9 +226,9 @@ export class ScimProvisioner {
     this.parts.log.info({ event: 'deprovisioned', address, source: 'scim', purgeAt }, 'account deleted by SCIM; its mail is kept until the purge');
   }
 
-  private write<T>(work: () => T): T {
+  private write<T>(work: () => Synchronous<T>): T {
     try {
-      return this.parts.store.transaction(work);
+      return inTransaction(this.parts.state, work);
     } catch (error) {
       // Two concurrent creates of one name: the database's unique index decides.
       if ((error as { code?: string }).code === 'ERR_SQLITE_ERROR' && /UNIQUE/.test((error as Error).message)) throw taken('the name or address is taken');

@@ -74,7 +74,7 @@ export function clientResource(body: unknown, type: ScimResourceType): Json {
 }
 
 /** Entra ID sends "True"/"False" strings for active; anything else that is not a boolean is refused. */
-export function normalizeActive(resource: Json): void {
+function normalizeActive(resource: Json): void {
   const active = own(resource, 'active');
   if (active === undefined || typeof active === 'boolean') return;
   if (typeof active === 'string' && /^(true|false)$/i.test(active)) {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
 import type { Json, ScimResourceType, StoredResource } from './scim-resources.ts';
 import { asciiLower } from '../../../vocabulary/address.ts';
 
-/** A stored User or Group: its resource plus the columns lookups need (userName or displayName, and its mail address). */
+/** A stored User or Group: its resource plus the columns lookups need (userName or displayName, and its address). */
 export interface ScimRecord extends StoredResource {
   /** userName of a User, displayName of a Group. */
   name: string;
@@ -19,10 +19,38 @@ interface Row {
   modified_at: number;
 }
 
+/** What a new User or Group is stored with. */
+interface NewResource {
+  name: string;
+  address: string;
+  resource: Json;
+}
+
 const TABLES = {
   User: { table: 'scim_users', name: 'user_name' },
   Group: { table: 'scim_groups', name: 'display_name' },
 } as const;
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * One resource type's statements, prepared once. SQL binds values, not table or column names, so these
+ * cannot go through the tag store the fixed statements use: the names are spliced in, from TABLES only.
+ */
+function prepareStatements(db: DatabaseSync, { table, name }: (typeof TABLES)[ScimResourceType]) {
+  const columns = `id, ${name} AS name, address, resource, created_at, modified_at`;
+  return {
+    byId: db.prepare(`SELECT ${columns} FROM ${table} WHERE id = ?`),
+    byName: db.prepare(`SELECT ${columns} FROM ${table} WHERE ${name} = ?`),
+    byAddress: db.prepare(`SELECT ${columns} FROM ${table} WHERE address = ?`),
+    // rowid breaks ties within a millisecond, so pages stay in creation order.
+    all: db.prepare(`SELECT ${columns} FROM ${table} ORDER BY created_at, rowid`),
+    insert: db.prepare(`INSERT INTO ${table} (id, ${name}, address, resource, created_at, modified_at)
+      VALUES (?, ?, ?, ?, ?, ?)`),
+    update: db.prepare(`UPDATE ${table} SET ${name} = ?, resource = ?, modified_at = ? WHERE id = ?`),
+    delete: db.prepare(`DELETE FROM ${table} WHERE id = ?`),
+  };
+}
 
 const toRecord = (row: Row): ScimRecord => ({
   id: row.id,
@@ -35,88 +63,71 @@ const toRecord = (row: Row): ScimRecord => ({
 
 /** SCIM Users and Groups in the state database, and which users each group has. */
 export class ScimStore {
-  private readonly db: DatabaseSync;
+  // Statements prepared once and reused (Postfix looks a list's members up here for each message to it).
+  private readonly statements: Record<ScimResourceType, Statements>;
+  private readonly sql: SQLTagStore;
 
   constructor(db: DatabaseSync) {
-    this.db = db;
+    this.statements = { User: prepareStatements(db, TABLES.User), Group: prepareStatements(db, TABLES.Group) };
+    this.sql = db.createTagStore();
   }
 
   get(type: ScimResourceType, id: string): ScimRecord | undefined {
-    return this.one(type, 'id = ?', id);
+    return recordOf(this.statements[type].byId.get(id));
   }
 
   byName(type: ScimResourceType, name: string): ScimRecord | undefined {
-    return this.one(type, `${TABLES[type].name} = ?`, name);
+    return recordOf(this.statements[type].byName.get(name));
   }
 
   byAddress(type: ScimResourceType, address: string): ScimRecord | undefined {
-    return this.one(type, 'address = ?', asciiLower(address));
+    return recordOf(this.statements[type].byAddress.get(asciiLower(address)));
   }
 
   all(type: ScimResourceType): ScimRecord[] {
-    const { table, name } = TABLES[type];
-    // rowid breaks ties within a millisecond, so pages stay in creation order.
-    const rows = this.db.prepare(`SELECT id, ${name} AS name, address, resource, created_at, modified_at FROM ${table} ORDER BY created_at, rowid`).all();
-    return (rows as unknown as Row[]).map(toRecord);
+    return (this.statements[type].all.all() as unknown as Row[]).map(toRecord);
   }
 
-  insert(type: ScimResourceType, values: { name: string; address: string; resource: Json }, now = Date.now()): ScimRecord {
-    const { table, name } = TABLES[type];
+  insert(type: ScimResourceType, values: NewResource, now = Date.now()): ScimRecord {
     const id = randomUUID();
-    this.db
-      .prepare(`INSERT INTO ${table} (id, ${name}, address, resource, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(id, values.name, asciiLower(values.address), JSON.stringify(values.resource), now, now);
+    const { name, address, resource } = values;
+    this.statements[type].insert.run(id, name, asciiLower(address), JSON.stringify(resource), now, now);
     return this.get(type, id) as ScimRecord;
   }
 
-  update(type: ScimResourceType, id: string, values: { name: string; resource: Json }, now = Date.now()): ScimRecord {
-    const { table, name } = TABLES[type];
-    this.db.prepare(`UPDATE ${table} SET ${name} = ?, resource = ?, modified_at = ? WHERE id = ?`).run(values.name, JSON.stringify(values.resource), now, id);
+  update(type: ScimResourceType, id: string, values: Omit<NewResource, 'address'>, now = Date.now()): ScimRecord {
+    this.statements[type].update.run(values.name, JSON.stringify(values.resource), now, id);
     return this.get(type, id) as ScimRecord;
   }
 
   delete(type: ScimResourceType, id: string): boolean {
-    return Number(this.db.prepare(`DELETE FROM ${TABLES[type].table} WHERE id = ?`).run(id).changes) > 0;
+    return Number(this.statements[type].delete.run(id).changes) > 0;
   }
 
+  /** Several statements: run it inside the caller's transaction (inTransaction), as the SCIM provisioner does. */
   setMembers(groupId: string, userIds: readonly string[]): void {
-    this.db.prepare('DELETE FROM scim_group_members WHERE group_id = ?').run(groupId);
-    const insert = this.db.prepare('INSERT INTO scim_group_members (group_id, user_id) VALUES (?, ?)');
-    for (const userId of userIds) insert.run(groupId, userId);
+    this.sql.run`DELETE FROM scim_group_members WHERE group_id = ${groupId}`;
+    for (const userId of userIds) {
+      this.sql.run`INSERT INTO scim_group_members (group_id, user_id) VALUES (${groupId}, ${userId})`;
+    }
   }
 
   /** The groups a user is a member of. */
   groupsOf(userId: string): ScimRecord[] {
-    const ids = this.db.prepare('SELECT group_id FROM scim_group_members WHERE user_id = ?').all(userId) as unknown as { group_id: string }[];
-    return ids.map((row) => this.get('Group', row.group_id) as ScimRecord);
+    const rows = this.sql.all`SELECT group_id FROM scim_group_members WHERE user_id = ${userId}`;
+    return (rows as unknown as { group_id: string }[]).map((row) => this.get('Group', row.group_id) as ScimRecord);
   }
 
   /** Mail addresses of a group's members. */
   memberAddresses(groupAddress: string): string[] | undefined {
     const group = this.byAddress('Group', groupAddress);
     if (group === undefined) return undefined;
-    const rows = this.db
-      .prepare('SELECT u.address FROM scim_group_members m JOIN scim_users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.address')
-      .all(group.id) as unknown as { address: string }[];
+    const rows = this.sql.all`SELECT u.address FROM scim_group_members m JOIN scim_users u ON u.id = m.user_id
+      WHERE m.group_id = ${group.id} ORDER BY u.address` as unknown as { address: string }[];
     return rows.map((row) => row.address);
   }
+}
 
-  /** Runs the changes as one: a crash or a refusal half-way leaves nothing half-written. */
-  transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-
-  private one(type: ScimResourceType, where: string, value: string): ScimRecord | undefined {
-    const { table, name } = TABLES[type];
-    const row = this.db.prepare(`SELECT id, ${name} AS name, address, resource, created_at, modified_at FROM ${table} WHERE ${where}`).get(value) as Row | undefined;
-    return row && toRecord(row);
-  }
+function recordOf(row: unknown): ScimRecord | undefined {
+  return row === undefined ? undefined : toRecord(row as Row);
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
-import { type Attempt, BruteForceGuard, type BruteForceSettings } from '../../../../src/auth/brute-force/brute-force-guard.ts';
+import { type Attempt, BruteForceGuard } from '../../../../src/auth/brute-force/brute-force-guard.ts';
+import type { BruteForceSettings } from '../../../../src/config/settings.ts';
 
 const SETTINGS: BruteForceSettings = { windowSeconds: 600, delayAfter: 3, banAfter: 6, accountBanAfter: 10, banSeconds: 60, allowlist: ['127.0.0.0/8', '10.1.0.0/16'], ipv6Prefix: 64 };
 
@@ -29,20 +30,20 @@ describe('brute-force guard', () => {
   it('allows, then delays past the delay threshold, growing to at most 5 s', () => {
     const { guard } = guardWithLog({ banAfter: 100, accountBanAfter: 0 });
     fail(guard, attacker, 2);
-    assert.deepEqual(verdictFor(guard, attacker, T0 + 10), { action: 'allow' });
+    assert.deepEqual(verdictFor(guard, attacker, T0 + 10), { outcome: 'allow' });
     fail(guard, attacker, 1, T0 + 20);
-    assert.deepEqual(verdictFor(guard, attacker, T0 + 30), { action: 'delay', seconds: 1 });
+    assert.deepEqual(verdictFor(guard, attacker, T0 + 30), { outcome: 'delay', seconds: 1 });
     fail(guard, attacker, 20, T0 + 40);
-    assert.deepEqual(verdictFor(guard, attacker, T0 + 100), { action: 'delay', seconds: 5 });
+    assert.deepEqual(verdictFor(guard, attacker, T0 + 100), { outcome: 'delay', seconds: 5 });
   });
 
   it('bans an IP past the ban threshold, even for another account, and lets it go when the ban ends', () => {
     const { guard, lines } = guardWithLog();
     fail(guard, attacker, 6);
     const verdict = verdictFor(guard, { ip: attacker.ip, account: 'bob@example.org' }, T0 + 100);
-    assert.equal(verdict.action, 'refuse');
-    assert.equal(verdictFor(guard, { ip: '198.51.100.7', account: 'bob@example.org' }, T0 + 100).action, 'allow');
-    assert.equal(verdictFor(guard, { ip: attacker.ip, account: 'bob@example.org' }, T0 + 61_000).action, 'allow');
+    assert.equal(verdict.outcome, 'refuse');
+    assert.equal(verdictFor(guard, { ip: '198.51.100.7', account: 'bob@example.org' }, T0 + 100).outcome, 'allow');
+    assert.equal(verdictFor(guard, { ip: attacker.ip, account: 'bob@example.org' }, T0 + 61_000).outcome, 'allow');
     assert.ok(lines.some((line) => line['event'] === 'brute-force-ban' && line['ip'] === attacker.ip && line['seconds'] === 60));
   });
 
@@ -50,33 +51,33 @@ describe('brute-force guard', () => {
     const { guard, lines } = guardWithLog({ accountBanAfter: 0 });
     fail(guard, attacker, 6);
     fail(guard, attacker, 6, T0 + 120_000);
-    assert.equal(verdictFor(guard, attacker, T0 + 120_000 + 90_000).action, 'refuse');
-    assert.equal(verdictFor(guard, { ip: attacker.ip, account: 'zed@example.org' }, T0 + 120_000 + 121_000).action, 'allow');
+    assert.equal(verdictFor(guard, attacker, T0 + 120_000 + 90_000).outcome, 'refuse');
+    assert.equal(verdictFor(guard, { ip: attacker.ip, account: 'zed@example.org' }, T0 + 120_000 + 121_000).outcome, 'allow');
     assert.deepEqual(lines.filter((line) => line['event'] === 'brute-force-ban' && line['ip'] === attacker.ip).map((line) => line['seconds']), [60, 120]);
   });
 
   it('counts an attempt from its start: of 50 parallel guesses only as many as the ban threshold get through', () => {
     const { guard } = guardWithLog({ delayAfter: 100 });
     const tickets = Array.from({ length: 50 }, () => guard.begin(attacker, T0));
-    const through = tickets.filter((ticket) => ticket.verdict.action !== 'refuse');
+    const through = tickets.filter((ticket) => ticket.verdict.outcome !== 'refuse');
     assert.equal(through.length, SETTINGS.banAfter);
     for (const ticket of through) ticket.settle('failure');
-    assert.equal(verdictFor(guard, attacker, T0 + 1).action, 'refuse');
+    assert.equal(verdictFor(guard, attacker, T0 + 1).outcome, 'refuse');
   });
 
   it('takes back a success or a temporary failure: neither is a guess', () => {
     const { guard } = guardWithLog({ delayAfter: 100 });
     for (let i = 0; i < 20; i++) guard.begin(attacker, T0 + i).settle(i % 2 === 0 ? 'neutral' : 'success');
-    assert.deepEqual(verdictFor(guard, attacker, T0 + 100), { action: 'allow' });
+    assert.deepEqual(verdictFor(guard, attacker, T0 + 100), { outcome: 'allow' });
   });
 
   it('counts an IPv6 client by its /64, and IPv4-mapped IPv6 as the IPv4 address', () => {
     const { guard } = guardWithLog();
     for (let i = 0; i < 6; i++) guard.begin({ ip: `2001:db8:1:2::${i + 1}`, account: `user${i}@example.org` }, T0 + i).settle('failure');
-    assert.equal(verdictFor(guard, { ip: '2001:db8:1:2:ffff::9', account: 'x@example.org' }, T0 + 10).action, 'refuse');
-    assert.equal(verdictFor(guard, { ip: '2001:db8:1:3::1', account: 'x@example.org' }, T0 + 10).action, 'allow');
+    assert.equal(verdictFor(guard, { ip: '2001:db8:1:2:ffff::9', account: 'x@example.org' }, T0 + 10).outcome, 'refuse');
+    assert.equal(verdictFor(guard, { ip: '2001:db8:1:3::1', account: 'x@example.org' }, T0 + 10).outcome, 'allow');
     fail(guard, { ip: '::ffff:198.51.100.20', account: 'y@example.org' }, 6);
-    assert.equal(verdictFor(guard, { ip: '198.51.100.20', account: 'z@example.org' }, T0 + 10).action, 'refuse');
+    assert.equal(verdictFor(guard, { ip: '198.51.100.20', account: 'z@example.org' }, T0 + 10).outcome, 'refuse');
   });
 
   it('locks an account guessed at from many IPs to the networks it signed in from, so its owner keeps access', () => {
@@ -85,8 +86,8 @@ describe('brute-force guard', () => {
     guard.begin(owner, T0).settle('success');
     for (let i = 0; i < 10; i++) guard.begin({ ip: `198.51.100.${i}`, account: 'Carol@example.org' }, T0 + 1 + i).settle('failure');
     const stranger = verdictFor(guard, { ip: '203.0.113.50', account: 'carol@example.org' }, T0 + 100);
-    assert.equal(stranger.action, 'refuse');
-    assert.deepEqual(verdictFor(guard, owner, T0 + 100), { action: 'allow' });
+    assert.equal(stranger.outcome, 'refuse');
+    assert.deepEqual(verdictFor(guard, owner, T0 + 100), { outcome: 'allow' });
     assert.ok(lines.some((line) => line['event'] === 'brute-force-account-locked' && line['account'] === 'carol@example.org'));
   });
 
@@ -95,22 +96,22 @@ describe('brute-force guard', () => {
     const other = { ip: '192.0.2.50', account: 'dave@example.org' };
     fail(guard, other, 4);
     guard.begin(other, T0 + 10).settle('success');
-    assert.deepEqual(verdictFor(guard, { ip: '192.0.2.51', account: 'dave@example.org' }, T0 + 20), { action: 'allow' });
-    assert.equal(verdictFor(guard, { ip: other.ip, account: 'erin@example.org' }, T0 + 20).action, 'delay');
+    assert.deepEqual(verdictFor(guard, { ip: '192.0.2.51', account: 'dave@example.org' }, T0 + 20), { outcome: 'allow' });
+    assert.equal(verdictFor(guard, { ip: other.ip, account: 'erin@example.org' }, T0 + 20).outcome, 'delay');
   });
 
   it('exempts allowlisted networks from the IP count and ban, not from the account count', () => {
     const { guard } = guardWithLog({ delayAfter: 100 });
     fail(guard, { ip: '10.1.2.3', account: 'frank@example.org' }, 50);
-    assert.deepEqual(verdictFor(guard, { ip: '10.1.2.3', account: 'grace@example.org' }, T0 + 100), { action: 'allow' });
-    assert.equal(verdictFor(guard, { ip: '10.1.2.3', account: 'frank@example.org' }, T0 + 100).action, 'refuse');
-    assert.deepEqual(verdictFor(guard, { ip: '127.0.0.1', account: 'x' }, T0), { action: 'allow' });
+    assert.deepEqual(verdictFor(guard, { ip: '10.1.2.3', account: 'grace@example.org' }, T0 + 100), { outcome: 'allow' });
+    assert.equal(verdictFor(guard, { ip: '10.1.2.3', account: 'frank@example.org' }, T0 + 100).outcome, 'refuse');
+    assert.deepEqual(verdictFor(guard, { ip: '127.0.0.1', account: 'x' }, T0), { outcome: 'allow' });
   });
 
   it('counts failures only within the window', () => {
     const { guard } = guardWithLog();
     fail(guard, attacker, 5);
     fail(guard, attacker, 1, T0 + 601_000);
-    assert.deepEqual(verdictFor(guard, attacker, T0 + 601_001), { action: 'allow' });
+    assert.deepEqual(verdictFor(guard, attacker, T0 + 601_001), { outcome: 'allow' });
   });
 });

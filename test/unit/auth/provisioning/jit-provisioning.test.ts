@@ -10,7 +10,7 @@ import { SignInPolicies } from '../../../../src/auth/policy/sign-in-policy.ts';
 import { JitProvisioner } from '../../../../src/auth/provisioning/jit-provisioner.ts';
 import { ProvisionedAccounts } from '../../../../src/auth/provisioning/provisioned-accounts.ts';
 import { ProvisionedDirectory } from '../../../../src/auth/provisioning/provisioned-directory.ts';
-import { DEFAULT_TEMPLATES, parseTemplates } from '../../../../src/auth/provisioning/provisioning-templates.ts';
+import { DEFAULT_TEMPLATES, parseTemplates } from '../../../../src/config/provisioning-templates.ts';
 import { openStateDatabase } from '../../../../src/state/state-database.ts';
 
 const silent = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;

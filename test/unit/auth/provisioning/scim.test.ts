@@ -13,7 +13,7 @@ import { SignInPolicies } from '../../../../src/auth/policy/sign-in-policy.ts';
 import { MailboxPurger, mailboxPath } from '../../../../src/auth/provisioning/mailbox-purger.ts';
 import { ProvisionedAccounts } from '../../../../src/auth/provisioning/provisioned-accounts.ts';
 import { ProvisionedDirectory } from '../../../../src/auth/provisioning/provisioned-directory.ts';
-import { parseTemplates } from '../../../../src/auth/provisioning/provisioning-templates.ts';
+import { parseTemplates } from '../../../../src/config/provisioning-templates.ts';
 import { ScimProvisioner } from '../../../../src/auth/provisioning/scim/scim-provisioner.ts';
 import { ScimStore } from '../../../../src/auth/provisioning/scim/scim-store.ts';
 import { IdentityBindings } from '../../../../src/auth/identity/identity-bindings.ts';
@@ -61,7 +61,7 @@ async function setup(options: { guard?: BruteForceGuard } = {}) {
   const policies = new SignInPolicies(db, { methods: ['token', 'app-password', 'password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] });
   const appPasswords = new AppPasswordStore(db);
   const templates = parseTemplates('default:5G:imap,smtp;staff:20G:imap,pop3,smtp,sieve');
-  const provisioner = new ScimProvisioner({ store, accounts, directory, fixed, policies, templates, domains: ['example.com'], purgeAfterSeconds: 30 * DAY, log: silent });
+  const provisioner = new ScimProvisioner({ state: db, store, accounts, directory, fixed, policies, templates, domains: ['example.com'], purgeAfterSeconds: 30 * DAY, log: silent });
   const app = Fastify();
   const gate = new SharedSecretGate({ authorization: `Bearer ${TOKEN}`, method: 'scim-token', guard: options.guard, log: silent });
   await app.register(scimRoutes(provisioner, gate), { prefix: SCIM_PREFIX });

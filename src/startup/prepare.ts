@@ -5,14 +5,27 @@ import { promisify } from 'node:util';
 import type { Settings } from '../config/settings.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
-import { copyTlsForHelper } from './privileges.ts';
+import { copyTlsForHelper, prepareHelperFiles } from './privileges.ts';
 import { reconcileQueue } from './queue-reconciliation.ts';
 import { exists } from './file-exists.ts';
+import { assembleServiceTree, writeHandedEnvironment } from './service-tree.ts';
 
 const run = promisify(execFile);
 
-/** Everything that must exist before the daemons start: directories, a certificate, config files. */
-export async function prepare(settings: Settings): Promise<void> {
+/**
+ * `idmail prepare`, as root, before s6 starts anything: directories, a certificate, config files, the queue
+ * reconciled, and the service tree with the helper's environment. A daemon's listener never waits for a file.
+ */
+export async function prepare(settings: Settings, environment: Record<string, string>): Promise<void> {
+  for (const warning of settings.warnings) console.warn(`idmail: warning: ${warning}`);
+  await prepareHelperFiles(settings);
+  await prepareDaemonFiles(settings);
+  await assembleServiceTree(settings);
+  await writeHandedEnvironment(settings, environment);
+  console.log(`idmail: prepared helper, dovecot, postfix for ${settings.hostname}`);
+}
+
+async function prepareDaemonFiles(settings: Settings): Promise<void> {
   const { paths } = settings;
   const [vmail, postfix] = await Promise.all([systemAccount('vmail'), systemAccount('postfix')]);
   await mkdir(paths.mail, { recursive: true });

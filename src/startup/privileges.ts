@@ -53,27 +53,14 @@ async function readableAccountsFile(path: string, helperGid: number): Promise<vo
   }
 }
 
-/**
- * The helper's command line: its own user and group and no supplementary groups, with no capability
- * but binding low ports (HTTPS_PORT may be 443), prototype mutation disabled (`__proto__` throws).
- */
-export function unprivilegedCommand(command: string[]): string[] {
-  const [node = process.execPath, ...args] = command;
-  return [
-    'setpriv', `--reuid=${HELPER_USER}`, `--regid=${HELPER_USER}`, '--clear-groups',
-    '--inh-caps=-all,+net_bind_service', '--ambient-caps=-all,+net_bind_service', '--bounding-set=-all,+net_bind_service',
-    '--', node, '--disable-proto=throw', ...args,
-  ];
-}
-
 /** The helper's copy of the certificate and key for its HTTPS listener: root's key file is not its to read. */
 export async function copyTlsForHelper(settings: Settings): Promise<void> {
   const { certPath, keyPath } = settings.tls;
   const target = settings.paths.helperTls;
   const helper = await systemAccount(HELPER_USER);
   await ownedDirectory(target, helper, 0o700);
-  // Written aside and renamed: the listener, waiting for them, never reads half a file.
   for (const [from, to] of [[certPath, `${target}/cert.pem`], [keyPath, `${target}/key.pem`]] as const) {
+    // Written aside and renamed: a listener reading them never reads half a file.
     await copyFile(from, `${to}.tmp`);
     await chown(`${to}.tmp`, helper.uid, helper.gid);
     await chmod(`${to}.tmp`, 0o600);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { deliveredTo, parseEnvelope } from '../../../src/supervisor/queue-reconciliation.ts';
+import { deliveredTo, parseEnvelope } from '../../../src/startup/queue-reconciliation.ts';
 
 /** What `postcat -e -q` printed for a message to two recipients, bob's delivery done already. */
 const POSTCAT = `*** ENVELOPE RECORDS active/28042192F37 ***

@@ -1,5 +1,5 @@
-import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../policy/sign-in-policy.ts';
-import { parseChoiceList } from '../../config/validators.ts';
+import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../vocabulary/sign-in.ts';
+import { parseChoiceList } from './validators.ts';
 
 /** What a provisioned account gets: a quota and the protocols it may sign in on. */
 export interface ProvisioningTemplate {

@@ -20,7 +20,7 @@ export function fillFilter(template: string, key: string): string {
   return template.replace(PLACEHOLDER, (_, name: string) => (name === '%' ? '%' : escapeFilterValue(parts[name] ?? '')));
 }
 
-export function escapeFilterValue(value: string): string {
+function escapeFilterValue(value: string): string {
   return EqualityFilter.escape(value);
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type AndFilter, type EqualityFilter, FilterParser } from 'ldapts';
-import { checkFilterTemplate, fillFilter } from '../../../../src/auth/ldap/ldap-filter.ts';
+import { checkFilterTemplate, fillFilter } from '../../../src/vocabulary/ldap-filter.ts';
 
 describe('LDAP filter templates', () => {
   it('fills %s, %u, %d and %%', () => {
