@@ -160,7 +160,7 @@ export async function buildDovecotLdapImage(): Promise<void> {
 }
 
 export interface Memory {
-  /** The helper (`idmail serve`): the lookup service. */
+  /** The helper (`idmail serve`). */
   helperMiB: number;
   /** s6-svscan and its s6-supervise processes, which start and watch the daemons. */
   supervisionMiB: number;

@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { dovecotRoutes } from '../src/adapters/dovecot-http.ts';
-import { AccountStore } from '../src/auth/accounts/account-store.ts';
+import { AccountsFileStore } from '../src/auth/accounts/accounts-file-store.ts';
 import { FileDirectory } from '../src/auth/accounts/file-directory.ts';
 import { AppPasswordStore } from '../src/auth/app-passwords/app-password-store.ts';
 import { Authority } from '../src/auth/authority.ts';
@@ -34,7 +34,7 @@ writeFileSync(file, `accounts:\n  alice@example.org:\n    password: '${await has
 const state = openStateDatabase(':memory:');
 const guardSettings = { windowSeconds: 600, delayAfter: 5, banAfter: 20, accountBanAfter: 0, banSeconds: 60, allowlist: [], ipv6Prefix: 64 };
 const authority = new Authority({
-  directory: new FileDirectory(new AccountStore(file, silent), ['example.org']),
+  directory: new FileDirectory(new AccountsFileStore(file, silent), ['example.org']),
   tokens: new TokenChecker(idp.settings()),
   appPasswords: new AppPasswordStore(state),
   policies: new SignInPolicies(state, { methods: ['token', 'password', 'app-password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] }),

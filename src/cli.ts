@@ -33,7 +33,7 @@ program
 
 program
   .command('serve')
-  .description('run the lookup helper (s6 starts it)')
+  .description('run the helper Dovecot and Postfix ask (s6 starts it)')
   .option('--ready-fd <fd>', 'write a line to this file descriptor once listening (s6 readiness notification)', Number)
   .action(async (options: { readyFd?: number }) => {
     const { startHelper } = await import('./helper.ts');

@@ -7,16 +7,15 @@ import { Authority } from './auth/authority.ts';
 import { BruteForceGuard } from './auth/brute-force/brute-force-guard.ts';
 import { type OpenDirectory, openDirectory } from './auth/open-directory.ts';
 import { JitProvisioner } from './auth/provisioning/jit-provisioner.ts';
-import { TokenChecker } from './auth/tokens/token-checker.ts';
 import { openStateDatabase } from './state/state-database.ts';
 import { openStores, type StateStores } from './state/state-stores.ts';
-import { ScimProvisioner } from './auth/provisioning/scim/scim-provisioner.ts';
+import type { ScimProvisioner } from './auth/provisioning/scim/scim-provisioner.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { metricsRoute, startMetricsServer, timeRequests } from './metrics/metrics-http.ts';
 import { fastifyApp, helperLog } from './web/fastify-app.ts';
 import { startHttpsServer } from './web/https-server.ts';
 
-/** The lookup service Dovecot and Postfix delegate to: HTTP on loopback, socketmap on a unix socket. */
+/** The helper Dovecot and Postfix delegate to: HTTP on loopback, socketmap on a unix socket. */
 export async function startHelper(settings: Settings): Promise<{ close(): Promise<void> }> {
   const app = fastifyApp(helperLog(settings.logLevel), { bodyLimit: 64 * 1024 });
   const state = openStateDatabase(settings.paths.stateDatabase);
@@ -24,12 +23,16 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
   const { appPasswords, policies, bindings, provisioned: accounts } = stores;
   const directories = await openDirectory(settings, stores, app.log);
   const { directory } = directories;
-  const tokens = settings.oauth2 === undefined ? undefined : new TokenChecker(settings.oauth2);
+  // What the configuration does not use is not loaded (jose, undici, ldapts, the SCIM libraries): memory at rest.
+  const tokens =
+    settings.oauth2 === undefined
+      ? undefined
+      : new (await import('./auth/tokens/token-checker.ts')).TokenChecker(settings.oauth2);
   const { provisioning } = settings;
   const provisioner = provisioning?.jit
     ? new JitProvisioner({ directory, accounts, policies, templates: provisioning.templates, log: app.log })
     : undefined;
-  const scim = scimProvisioner(settings, state, stores, directories, app.log);
+  const scim = await scimProvisioner(settings, state, stores, directories, app.log);
   const metrics = new Metrics();
   const { bruteForce, metricsPort } = settings;
   const guard = bruteForce === undefined ? undefined : new BruteForceGuard(bruteForce, app.log, metrics.guarded);
@@ -71,15 +74,16 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
 }
 
 /** SCIM provisioning, when SCIM_TOKEN is set (which turns provisioning on). */
-function scimProvisioner(
+async function scimProvisioner(
   settings: Settings,
   state: DatabaseSync,
   stores: StateStores,
   { directory, fixed }: OpenDirectory,
   log: Logger,
-): ScimProvisioner | undefined {
+): Promise<ScimProvisioner | undefined> {
   const { provisioning } = settings;
   if (stores.scim === undefined || provisioning === undefined) return undefined;
+  const { ScimProvisioner } = await import('./auth/provisioning/scim/scim-provisioner.ts');
   return new ScimProvisioner({
     state,
     store: stores.scim,

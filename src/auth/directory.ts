@@ -1,6 +1,7 @@
 /**
  * Who exists, how they prove it with a password, and where mail for an address goes.
- * Two sources implement it: the accounts file (accounts/file-directory.ts) and LDAP (ldap/ldap-directory.ts).
+ * Two account sources implement it: the accounts file (accounts/file-directory.ts) and LDAP
+ * (ldap/ldap-directory.ts).
  * The authority asks it for sign-ins; Postfix's maps and Dovecot's user lookups ask it through the adapters.
  */
 export interface Account {

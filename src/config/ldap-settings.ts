@@ -73,8 +73,11 @@ const poolSize = num({
   example: '8',
 });
 
+/** Where accounts come from: the account source (docker-mailserver's ACCOUNT_PROVISIONER). */
+type AccountSource = 'file' | 'ldap';
+
 export const ldapSpecs = {
-  ACCOUNT_PROVISIONER: choice<'file' | 'ldap'>(['file', 'ldap'])({
+  ACCOUNT_PROVISIONER: choice<AccountSource>(['file', 'ldap'])({
     default: 'file',
     desc: 'Where accounts come from: the accounts file, or an LDAP directory',
     example: 'LDAP',

@@ -31,9 +31,9 @@ export interface Settings {
   proxyProtocolNetworks: readonly string[];
   /** Dovecot's login_trusted_networks: a webmail or proxy here may pass on its client's address. */
   loginTrustedNetworks: readonly string[];
-  /** Local accounts and aliases (ACCOUNT_PROVISIONER=FILE). */
+  /** Local accounts and aliases: the account source with ACCOUNT_PROVISIONER=FILE. */
   accountsFile: string;
-  /** The directory accounts come from instead (ACCOUNT_PROVISIONER=LDAP). */
+  /** The account source instead, with ACCOUNT_PROVISIONER=LDAP: the directory accounts come from. */
   ldap: LdapSettings | undefined;
   oauth2: OAuth2Settings | undefined;
   /** Who may sign in how and where, unless an account's own policy says otherwise. */

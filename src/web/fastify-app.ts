@@ -9,7 +9,7 @@ export function helperLog(level: string): FastifyBaseLogger {
   return pino({ level, redact: ['req.headers.authorization', 'req.body'] }, pino.destination({ dest: 1, sync: false }));
 }
 
-export interface AppOptions {
+interface AppOptions {
   bodyLimit: number;
   /** Serve HTTPS with this key and certificate. */
   tls?: { key: Buffer; cert: Buffer };

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { SCIM_PREFIX, scimRoutes } from '../adapters/scim-http.ts';
 import { selfServiceRoutes } from '../adapters/self-service-http.ts';
 import type { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
 import type { Authority } from '../auth/authority.ts';
@@ -40,6 +39,7 @@ export async function startHttpsServer(settings: Settings, parts: HttpsParts): P
   if (settings.selfService !== undefined) await selfServicePage(app, settings, settings.selfService, parts);
   if (parts.scim !== undefined && settings.scim !== undefined) {
     const gate = new SharedSecretGate({ authorization: `Bearer ${settings.scim.token}`, method: 'scim-token', guard: parts.guard, log: parts.log });
+    const { SCIM_PREFIX, scimRoutes } = await import('../adapters/scim-http.ts');
     await app.register(scimRoutes(parts.scim, gate), { prefix: SCIM_PREFIX });
   }
   await app.listen({ host: '0.0.0.0', port });

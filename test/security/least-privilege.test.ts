@@ -27,7 +27,7 @@ async function pidOf(pattern: string): Promise<string> {
 
 describe('least privilege', () => {
   it('runs the helper as its own user, with no group and no capability but binding low ports, prototype mutation disabled', async () => {
-    const pid = await pidOf('^[^ ]*node --disable-proto=throw [^ ]*cli.js serve ');
+    const pid = await pidOf('^[^ ]*node --disable-proto=throw ([^ ]+ )*[^ ]*cli.js serve ');
     const status = await sh(`grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|CapBnd)' /proc/${pid}/status`);
     assert.match(status, /^Uid:\s+5001\s+5001\s+5001\s+5001$/m);
     assert.match(status, /^Gid:\s+5001\s+5001\s+5001\s+5001$/m);

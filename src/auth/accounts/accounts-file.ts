@@ -14,14 +14,14 @@ import { isSupportedHash } from '../passwords/password-hash.ts';
  *   aliases:
  *     team@example.org: [alice@example.org, bob@example.org]
  */
-export interface Account {
+export interface FileAccount {
   address: string;
   passwordHash: string | undefined;
   disabled: boolean;
 }
 
 export interface AccountsData {
-  accounts: Map<string, Account>;
+  accounts: Map<string, FileAccount>;
   aliases: Map<string, string[]>;
 }
 
@@ -33,7 +33,7 @@ export function parseAccounts(text: string, source: string): AccountsData {
   if (parsed.errors.length > 0) throw new AccountsFileError(`${source}: not valid YAML: ${parsed.errors[0]?.message}`);
   for (const section of ['accounts', 'aliases']) refuseTwice(parsed, section, source);
   const root = asRecord(parsed.toJS() ?? {}, source);
-  const accounts = new Map<string, Account>();
+  const accounts = new Map<string, FileAccount>();
   for (const [key, value] of Object.entries(asRecord(root.accounts ?? {}, `${source}: accounts`))) {
     const account = parseAccount(key, value ?? {}, source);
     accounts.set(account.address, account);
@@ -58,7 +58,7 @@ function refuseTwice(parsed: YAML.Document, section: string, source: string): vo
   }
 }
 
-function parseAccount(key: string, value: unknown, source: string): Account {
+function parseAccount(key: string, value: unknown, source: string): FileAccount {
   const fields = asRecord(value, `${source}: account ${key}`);
   const password = fields.password;
   if (password !== undefined && (typeof password !== 'string' || !isSupportedHash(password))) {

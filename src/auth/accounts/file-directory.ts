@@ -1,8 +1,8 @@
 import type { Account, Directory, PasswordCheck } from '../directory.ts';
 import { hasMailbox } from '../directory.ts';
 import { verifyPassword } from '../passwords/password-hash.ts';
-import type { AccountStore } from './account-store.ts';
-import type { AccountsData, Account as FileAccount } from './accounts-file.ts';
+import type { AccountsFileStore } from './accounts-file-store.ts';
+import type { AccountsData, FileAccount } from './accounts-file.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
 
 // Verifying against this costs what a real check costs, so unknown users answer as slowly as wrong passwords.
@@ -23,12 +23,15 @@ function domainsOf(data: AccountsData): ReadonlySet<string> {
 
 const publicAccount = ({ address, disabled }: FileAccount): Account => ({ address, disabled });
 
-/** The directory kept in the accounts file (ACCOUNT_PROVISIONER=FILE): sign-in names are addresses. */
+/**
+ * The directory kept in the accounts file (the account source with ACCOUNT_PROVISIONER=FILE):
+ * sign-in names are addresses.
+ */
 export class FileDirectory implements Directory {
-  private readonly store: AccountStore;
+  private readonly store: AccountsFileStore;
   private readonly configuredDomains: ReadonlySet<string>;
 
-  constructor(store: AccountStore, domains: readonly string[]) {
+  constructor(store: AccountsFileStore, domains: readonly string[]) {
     this.store = store;
     this.configuredDomains = new Set(domains);
   }

@@ -23,8 +23,8 @@ interface Found {
 }
 
 /**
- * The directory in LDAP (ACCOUNT_PROVISIONER=LDAP): every lookup is a filter from the settings,
- * answered through pooled connections. Lookups, the entry a login names among them, are cached for
+ * The directory in LDAP (the account source with ACCOUNT_PROVISIONER=LDAP): every lookup is a filter
+ * from the settings, answered through pooled connections. Lookups, the entry a login names among them, are cached for
  * LDAP_CACHE_TTL; passwords never are: each check binds as the entry, and a failed bind searches
  * the entry afresh in case it moved.
  */

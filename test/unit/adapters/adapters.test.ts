@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { connect, createServer } from 'node:net';
 import { dovecotRoutes } from '../../../src/adapters/dovecot-http.ts';
 import { answerSocketmap, handleConnection, netstring, takeNetstrings } from '../../../src/adapters/postfix-socketmap.ts';
-import { AccountStore } from '../../../src/auth/accounts/account-store.ts';
+import { AccountsFileStore } from '../../../src/auth/accounts/accounts-file-store.ts';
 import { FileDirectory } from '../../../src/auth/accounts/file-directory.ts';
 import { AppPasswordStore } from '../../../src/auth/app-passwords/app-password-store.ts';
 import { Authority } from '../../../src/auth/authority.ts';
@@ -30,7 +30,7 @@ async function helper() {
   const db = openStateDatabase(':memory:');
   const guard = new BruteForceGuard({ windowSeconds: 600, delayAfter: 100, banAfter: 4, accountBanAfter: 0, banSeconds: 60, allowlist: ['127.0.0.0/8'], ipv6Prefix: 64 }, silent);
   const authority = new Authority({
-    directory: new FileDirectory(new AccountStore(file, silent), ['example.org']),
+    directory: new FileDirectory(new AccountsFileStore(file, silent), ['example.org']),
     tokens: refusingTokens,
     appPasswords: new AppPasswordStore(db),
     policies: new SignInPolicies(db, { methods: ['token', 'password', 'app-password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] }),

@@ -20,7 +20,7 @@ const ENV = {
   OAUTH2_AUDIENCE: 'mail',
   OAUTH2_PROVISIONING: 'jit',
 };
-const ALLOWED: Decision = { outcome: 'allow', account: { address: 'alice@example.org', disabled: false, quota: '1G' }, method: 'token' } as Decision;
+const ALLOWED: Decision = { outcome: 'allow', account: { address: 'alice@example.org', disabled: false, quota: '1G' } };
 
 async function renderedFiles(): Promise<Record<string, string>> {
   return Object.fromEntries((await renderAll(loadSettings(ENV))).map((file) => [file.path.split('/').at(-1), file.content]));
@@ -62,8 +62,13 @@ describe('the wire contract, as the daemons read it', () => {
     const words = (table: string) => all(/local \w+ = \{\n([^}]*)\}/.exec(lua.slice(lua.indexOf(`local ${table} = {`)))?.[1] ?? '', /^\s*(\w+) = dovecot\.auth\./gm);
     const passdbWords = new Set(words('PASSDB'));
     const userdbWords = new Set(words('USERDB'));
-    const denied = (why: string): Decision => ({ outcome: 'deny', why, reason: 'r' }) as Decision;
-    const decisions = [ALLOWED, { outcome: 'tempfail', reason: 'r', source: 'directory' } as Decision, ...['unknown_user', 'bad_credentials', 'disabled'].map(denied)];
+    const decisions: Decision[] = [
+      ALLOWED,
+      { outcome: 'tempfail', code: 'directory_unavailable', reason: 'r', source: 'directory' },
+      { outcome: 'deny', why: 'unknown_user', code: 'unknown_user', reason: 'r' },
+      { outcome: 'deny', why: 'bad_credentials', code: 'wrong_password', reason: 'r' },
+      { outcome: 'deny', why: 'disabled', code: 'account_disabled', reason: 'r' },
+    ];
     const routes = all(lua, /ask\("([^"]+)"/g);
     assert.equal(routes.length, 3);
     for (const decision of decisions) {
@@ -79,9 +84,9 @@ describe('the wire contract, as the daemons read it', () => {
 
   it("maps each result word onto one of the Dovecot Lua constants (Dovecot 2.4's src/auth/db-lua.c)", async () => {
     const { 'idmail-auth.lua': lua = '' } = await renderedFiles();
-    const dovecotConstants = new Set(['PASSDB_RESULT_INTERNAL_FAILURE', 'PASSDB_RESULT_SCHEME_NOT_AVAILABLE', 'PASSDB_RESULT_USER_UNKNOWN',
-      'PASSDB_RESULT_USER_DISABLED', 'PASSDB_RESULT_PASS_EXPIRED', 'PASSDB_RESULT_NEXT', 'PASSDB_RESULT_PASSWORD_MISMATCH', 'PASSDB_RESULT_OK',
-      'USERDB_RESULT_INTERNAL_FAILURE', 'USERDB_RESULT_USER_UNKNOWN', 'USERDB_RESULT_OK']);
+    const passdb = ['INTERNAL_FAILURE', 'SCHEME_NOT_AVAILABLE', 'USER_UNKNOWN', 'USER_DISABLED', 'PASS_EXPIRED', 'NEXT', 'PASSWORD_MISMATCH', 'OK'];
+    const userdb = ['INTERNAL_FAILURE', 'USER_UNKNOWN', 'OK'];
+    const dovecotConstants = new Set([...passdb.map((name) => `PASSDB_RESULT_${name}`), ...userdb.map((name) => `USERDB_RESULT_${name}`)]);
     const used = all(lua, /= dovecot\.auth\.(\w+),/g);
     assert.ok(used.length >= 8);
     for (const constant of used) assert.ok(dovecotConstants.has(constant), constant);

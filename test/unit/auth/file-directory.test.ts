@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
-import { AccountStore } from '../../../src/auth/accounts/account-store.ts';
+import { AccountsFileStore } from '../../../src/auth/accounts/accounts-file-store.ts';
 import { FileDirectory } from '../../../src/auth/accounts/file-directory.ts';
 import { hasMailbox } from '../../../src/auth/directory.ts';
 
@@ -13,7 +13,7 @@ const silent = { info() {}, error() {} } as unknown as FastifyBaseLogger;
 function directory(yaml: string, domains: string[] = []): FileDirectory {
   const file = join(mkdtempSync(join(tmpdir(), 'idmail-dir-')), 'accounts.yaml');
   writeFileSync(file, yaml);
-  return new FileDirectory(new AccountStore(file, silent), domains);
+  return new FileDirectory(new AccountsFileStore(file, silent), domains);
 }
 
 const YAML = `accounts:

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
-import { AccountStore } from '../../../../src/auth/accounts/account-store.ts';
+import { AccountsFileStore } from '../../../../src/auth/accounts/accounts-file-store.ts';
 import { FileDirectory } from '../../../../src/auth/accounts/file-directory.ts';
 import { SignInPolicies } from '../../../../src/auth/policy/sign-in-policy.ts';
 import { JitProvisioner } from '../../../../src/auth/provisioning/jit-provisioner.ts';
@@ -20,7 +20,8 @@ function setup(templates = 'default:5G:imap,smtp;staff:20G:imap,pop3,smtp,sieve'
   writeFileSync(file, 'accounts:\n  carol@example.org: {}\naliases:\n  team@example.org: [carol@example.org]\n');
   const db = openStateDatabase(':memory:');
   const accounts = new ProvisionedAccounts(db);
-  const directory = new ProvisionedDirectory(new FileDirectory(new AccountStore(file, silent), ['example.org']), accounts);
+  const fixed = new FileDirectory(new AccountsFileStore(file, silent), ['example.org']);
+  const directory = new ProvisionedDirectory(fixed, accounts);
   const policies = new SignInPolicies(db, { methods: ['token', 'app-password', 'password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] });
   const provisioner = new JitProvisioner({ directory, accounts, policies, templates: parseTemplates(templates), log: silent });
   return { accounts, directory, policies, provisioner };

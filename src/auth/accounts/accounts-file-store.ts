@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../../vocabulary/logger.ts';
-import { type Account, type AccountsData, readAccountsFile } from './accounts-file.ts';
+import { type AccountsData, type FileAccount, readAccountsFile } from './accounts-file.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
 
 const RECHECK_MS = 1000;
@@ -10,7 +10,7 @@ const RECHECK_MS = 1000;
  * (checked at most once a second), so CLI edits apply without a restart.
  * A broken edit keeps the last good version in service.
  */
-export class AccountStore {
+export class AccountsFileStore {
   private data: AccountsData = { accounts: new Map(), aliases: new Map() };
   private loadedMtimeMs = -1;
   private checkedAt = 0;
@@ -32,7 +32,7 @@ export class AccountStore {
     return this.data;
   }
 
-  async account(address: string): Promise<Account | undefined> {
+  async account(address: string): Promise<FileAccount | undefined> {
     return (await this.current()).accounts.get(asciiLower(address));
   }
 
