@@ -9,14 +9,25 @@ import { promisify } from 'node:util';
 import { GenericContainer, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { TestIdp } from '../test/support/idp.ts';
 import { IDP_IMAGE, MAIL_IMAGE, ROOT } from '../test/support/images.ts';
-import { ACCOUNTS_YAML, MAIL_PORTS, nodeProcessIds, startDirectory, startIdp, startNetwork } from '../test/support/stack.ts';
+import {
+  ACCOUNTS_YAML,
+  MAIL_PORTS,
+  nodeProcessIds,
+  startDirectory,
+  startIdp,
+  startNetwork,
+} from '../test/support/stack.ts';
 
 const run = promisify(execFile);
 export const DOVECOT_LDAP_IMAGE = 'idmail-bench-dovecot-ldap:bench';
 export const SLOW_ISSUER = 'http://idp-slow:8080';
 const DOVECOT_CONF = '/etc/dovecot/dovecot.conf';
 /** What every appliance here shares: cleartext IMAP so the run measures sign-in, not TLS handshakes. */
-export const BASE_ENV = { OVERRIDE_HOSTNAME: 'mail.example.test', MAIL_DOMAINS: 'example.test', ALLOW_PLAINTEXT_AUTH: '1' };
+export const BASE_ENV = {
+  OVERRIDE_HOSTNAME: 'mail.example.test',
+  MAIL_DOMAINS: 'example.test',
+  ALLOW_PLAINTEXT_AUTH: '1',
+};
 export const LDAP_ENV = {
   ACCOUNT_PROVISIONER: 'LDAP',
   LDAP_SERVER_HOST: 'ldap',
@@ -42,7 +53,12 @@ export async function startPeers(): Promise<Peers> {
         .withNetwork(network)
         .withNetworkAliases('idp-slow')
         .withEnvironment({ UPSTREAM: 'idp:8080', DELAY_MS: '10' })
-        .withCopyContentToContainer([{ content: await readFile(new URL('delay-proxy.mjs', import.meta.url), 'utf8'), target: '/tmp/delay-proxy.mjs' }])
+        .withCopyContentToContainer([
+          {
+            content: await readFile(new URL('delay-proxy.mjs', import.meta.url), 'utf8'),
+            target: '/tmp/delay-proxy.mjs',
+          },
+        ])
         .withCommand(['node', '/tmp/delay-proxy.mjs'])
         .withExposedPorts(8080)
         .withWaitStrategy(Wait.forLogMessage(/delaying requests/))
@@ -63,7 +79,11 @@ export interface Appliance {
   stop(): Promise<void>;
 }
 
-export async function startAppliance(peers: Peers, env: Record<string, string>, image = MAIL_IMAGE): Promise<Appliance> {
+export async function startAppliance(
+  peers: Peers,
+  env: Record<string, string>,
+  image = MAIL_IMAGE,
+): Promise<Appliance> {
   const container = await new GenericContainer(image)
     .withNetwork(peers.network)
     .withEnvironment({ ...BASE_ENV, ...env })
@@ -71,11 +91,21 @@ export async function startAppliance(peers: Peers, env: Record<string, string>, 
     .withCopyContentToContainer([{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }])
     // The image's health check starts a Node process every 5 s: with several appliances up at once
     // that took a fifth of this 2-core machine from whichever one was measured. Probed here once instead.
-    .withHealthCheck({ test: ['CMD', 'idmail', 'health'], interval: 600_000, timeout: 5_000, retries: 3, startPeriod: 600_000 })
+    .withHealthCheck({
+      test: ['CMD', 'idmail', 'health'],
+      interval: 600_000,
+      timeout: 5_000,
+      retries: 3,
+      startPeriod: 600_000,
+    })
     .withWaitStrategy(Wait.forSuccessfulCommand('idmail health'))
     .withStartupTimeout(120_000)
     .start();
-  return { container, host: container.getIpAddress(peers.network.getName()), stop: () => container.stop({ timeout: 5 }).then(() => undefined) };
+  return {
+    container,
+    host: container.getIpAddress(peers.network.getName()),
+    stop: () => container.stop({ timeout: 5 }).then(() => undefined),
+  };
 }
 
 /** Rewrites Dovecot's rendered config and reloads it: how the baselines get Dovecot's own drivers. */
@@ -117,13 +147,20 @@ export async function startInstantIntrospection(appliance: Appliance, owners: Re
   const script = await readFile(new URL('instant-introspection.mjs', import.meta.url), 'utf8');
   await appliance.container.copyContentToContainer([{ content: script, target: '/tmp/instant-introspection.mjs' }]);
   const env = `TOKENS='${JSON.stringify(owners)}' PORT=${INSTANT_PORT}`;
-  await appliance.container.exec(['sh', '-c', `${env} nohup node /tmp/instant-introspection.mjs >/tmp/instant-introspection.log 2>&1 &`]);
-  const listening = async () => (await appliance.container.exec(['cat', '/tmp/instant-introspection.log'])).output.includes('answering');
-  for (let attempt = 0; attempt < 50 && !(await listening()); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+  await appliance.container.exec([
+    'sh',
+    '-c',
+    `${env} nohup node /tmp/instant-introspection.mjs >/tmp/instant-introspection.log 2>&1 &`,
+  ]);
+  const listening = async () =>
+    (await appliance.container.exec(['cat', '/tmp/instant-introspection.log'])).output.includes('answering');
+  for (let attempt = 0; attempt < 50 && !(await listening()); attempt += 1)
+    await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 /** Dovecot's oauth2 asks the instant server instead of the helper. */
-export const instantIntrospection = (conf: string) => conf.replace(/introspection_url = \S+/, `introspection_url = http://127.0.0.1:${INSTANT_PORT}/`);
+export const instantIntrospection = (conf: string) =>
+  conf.replace(/introspection_url = \S+/, `introspection_url = http://127.0.0.1:${INSTANT_PORT}/`);
 
 /** What docker-mailserver runs: Dovecot's oauth2 calling the IdP's userinfo with the token, nothing cached. */
 export const userinfoOauth2 = (userinfoUrl: string) => (conf: string) =>
@@ -156,7 +193,9 @@ userdb static {
   );
 
 export async function buildDovecotLdapImage(): Promise<void> {
-  await GenericContainer.fromDockerfile(`${ROOT}bench/dovecot-ldap`).withBuildArgs({ BASE: MAIL_IMAGE }).build(DOVECOT_LDAP_IMAGE, { deleteOnExit: false });
+  await GenericContainer.fromDockerfile(`${ROOT}bench/dovecot-ldap`)
+    .withBuildArgs({ BASE: MAIL_IMAGE })
+    .build(DOVECOT_LDAP_IMAGE, { deleteOnExit: false });
 }
 
 export interface Memory {
@@ -175,11 +214,24 @@ const UNITS: Record<string, number> = { B: 1, KiB: 1024, kB: 1000, MiB, MB: 1e6,
 export async function memoryOf(appliance: Pick<Appliance, 'container'>): Promise<Memory> {
   const rss = async (command: string) => {
     const [pid] = await nodeProcessIds(appliance.container, command);
-    return Number((await appliance.container.exec(['awk', '/VmRSS/ {print $2}', `/proc/${pid}/status`])).output.trim()) / 1024;
+    return (
+      Number((await appliance.container.exec(['awk', '/VmRSS/ {print $2}', `/proc/${pid}/status`])).output.trim()) /
+      1024
+    );
   };
-  const { stdout } = await run('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', appliance.container.getId()]);
+  const { stdout } = await run('docker', [
+    'stats',
+    '--no-stream',
+    '--format',
+    '{{.MemUsage}}',
+    appliance.container.getId(),
+  ]);
   const [, amount, unit] = /^([\d.]+)\s*([A-Za-z]+)/.exec(stdout.trim()) ?? [];
-  const supervision = await appliance.container.exec(['sh', '-c', "grep -l '^s6-sv' /proc/[0-9]*/comm | sed 's/comm$/status/' | xargs awk '/VmRSS/ {kB += $2} END {print kB}'"]);
+  const supervision = await appliance.container.exec([
+    'sh',
+    '-c',
+    "grep -l '^s6-sv' /proc/[0-9]*/comm | sed 's/comm$/status/' | xargs awk '/VmRSS/ {kB += $2} END {print kB}'",
+  ]);
   return {
     helperMiB: await rss('cli.js serve'),
     supervisionMiB: Number(supervision.output.trim()) / 1024,

@@ -20,7 +20,10 @@ async function healthyAfter(name: string): Promise<number> {
   await run('docker', ['run', '-d', '--name', name, '-e', 'OVERRIDE_HOSTNAME=mail.example.test', IMAGE]);
   try {
     for (;;) {
-      const healthy = await run('docker', ['exec', name, 'idmail', 'health']).then(() => true, () => false);
+      const healthy = await run('docker', ['exec', name, 'idmail', 'health']).then(
+        () => true,
+        () => false,
+      );
       if (healthy) return (performance.now() - started) / 1000;
       if (performance.now() - started > 60_000) throw new Error('not healthy within 60 s');
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -9,10 +9,13 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 createServer((incoming, outgoing) => {
   setTimeout(() => {
     const headers = { ...incoming.headers, host: `${upstreamHost}:${upstreamPort}` };
-    const upstream = request({ host: upstreamHost, port: Number(upstreamPort), method: incoming.method, path: incoming.url, headers, agent }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
+    const upstream = request(
+      { host: upstreamHost, port: Number(upstreamPort), method: incoming.method, path: incoming.url, headers, agent },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
     upstream.on('error', () => outgoing.writeHead(502).end());
     incoming.pipe(upstream);
   }, delayMs);

@@ -12,7 +12,9 @@ const server = createServer((request, response) => {
   request.on('end', () => {
     const owner = owners.find(([token]) => body.includes(token));
     response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify(owner ? { active: true, username: owner[1], quota_storage_size: 'unlimited' } : { active: false }));
+    response.end(
+      JSON.stringify(owner ? { active: true, username: owner[1], quota_storage_size: 'unlimited' } : { active: false }),
+    );
   });
 });
 // As long as fastify keeps them (the helper's server): Dovecot reuses its connections the same way.

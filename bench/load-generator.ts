@@ -49,7 +49,8 @@ async function answer(client: LineClient, pattern: RegExp): Promise<string> {
 
 async function expectCode(client: LineClient, code: string): Promise<void> {
   const line = await answer(client, /^\d{3} /);
-  if (!line.startsWith(code)) throw new Error(line.startsWith('5') || line.startsWith('4') ? `smtp ${line.slice(0, 3)}` : 'unexpected answer');
+  if (!line.startsWith(code))
+    throw new Error(line.startsWith('5') || line.startsWith('4') ? `smtp ${line.slice(0, 3)}` : 'unexpected answer');
 }
 
 async function imapLogin(host: string, port: number, credential: Credential): Promise<void> {
@@ -78,7 +79,11 @@ async function smtpSubmission(host: string, port: number, credential: Credential
     await expectCode(client, '250');
     client.send(`AUTH ${credential.mechanism} ${credential.initialResponse}`);
     if (!(await answer(client, /^\d{3} /)).startsWith('235')) throw new Error('refused');
-    for (const [command, code] of [[`MAIL FROM:<${credential.address}>`, '250'], [`RCPT TO:<${credential.address}>`, '250'], ['DATA', '354']] as const) {
+    for (const [command, code] of [
+      [`MAIL FROM:<${credential.address}>`, '250'],
+      [`RCPT TO:<${credential.address}>`, '250'],
+      ['DATA', '354'],
+    ] as const) {
       client.send(command);
       await expectCode(client, code);
     }
@@ -91,7 +96,8 @@ async function smtpSubmission(host: string, port: number, credential: Credential
   }
 }
 
-const percentile = (sorted: number[], share: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? Number.NaN;
+const percentile = (sorted: number[], share: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? Number.NaN;
 
 /** Runs the load and returns throughput, latency percentiles and errors of the measured window. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -134,6 +140,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
 /** Credentials built with the test suite's SASL encoders. */
 export const credentials = {
-  xoauth2: (user: string, token: string): Credential => ({ mechanism: 'XOAUTH2', initialResponse: xoauth2(user, token), address: user }),
-  plain: (user: string, password: string): Credential => ({ mechanism: 'PLAIN', initialResponse: plain(user, password), address: user }),
+  xoauth2: (user: string, token: string): Credential => ({
+    mechanism: 'XOAUTH2',
+    initialResponse: xoauth2(user, token),
+    address: user,
+  }),
+  plain: (user: string, password: string): Credential => ({
+    mechanism: 'PLAIN',
+    initialResponse: plain(user, password),
+    address: user,
+  }),
 };

@@ -15,15 +15,15 @@ import {
   buildDovecotLdapImage,
   DOVECOT_LDAP_IMAGE,
   dovecotLdapPassdb,
+  instantIntrospection,
   LDAP_ENV,
   type Memory,
   memoryOf,
   type Peers,
-  instantIntrospection,
   rewriteDovecot,
   SLOW_ISSUER,
-  startInstantIntrospection,
   startAppliance,
+  startInstantIntrospection,
   startPeers,
   staticPassdb,
   userinfoOauth2,
@@ -66,10 +66,18 @@ const rows: Row[] = [];
 const roundRows: Array<Row & { round: number }> = [];
 const run = promisify(execFile);
 
-const totalRequests = async (peers: Peers) => Object.values(await peers.idp.requests()).reduce((sum, count) => sum + count, 0);
+const totalRequests = async (peers: Peers) =>
+  Object.values(await peers.idp.requests()).reduce((sum, count) => sum + count, 0);
 
 /** One measured load against an appliance, with the IdP requests it caused. */
-async function measure(peers: Peers, name: string, appliance: Appliance, credential: Setup['credential'], protocol: 'imap' | 'smtp' = 'imap', concurrency = CONCURRENCY): Promise<Row> {
+async function measure(
+  peers: Peers,
+  name: string,
+  appliance: Appliance,
+  credential: Setup['credential'],
+  protocol: 'imap' | 'smtp' = 'imap',
+  concurrency = CONCURRENCY,
+): Promise<Row> {
   const before = await totalRequests(peers);
   const result = await runLoad({
     protocol,
@@ -84,7 +92,11 @@ async function measure(peers: Peers, name: string, appliance: Appliance, credent
 }
 
 /** Starts an appliance, optionally rewrites its Dovecot config, runs `body`, stops it. */
-async function withAppliance<T>(peers: Peers, setup: Pick<Setup, 'env' | 'image' | 'prepare' | 'rewrite'>, body: (appliance: Appliance) => Promise<T>): Promise<T> {
+async function withAppliance<T>(
+  peers: Peers,
+  setup: Pick<Setup, 'env' | 'image' | 'prepare' | 'rewrite'>,
+  body: (appliance: Appliance) => Promise<T>,
+): Promise<T> {
   const appliance = await startAppliance(peers, setup.env, setup.image);
   try {
     await setup.prepare?.(appliance);
@@ -96,7 +108,12 @@ async function withAppliance<T>(peers: Peers, setup: Pick<Setup, 'env' | 'image'
 }
 
 /** Every setup's appliance at once (idle ones cost nothing), so the rounds can take turns. */
-async function withAppliances<T>(peers: Peers, setups: Setup[], body: (appliances: Appliance[]) => Promise<T>, started: Appliance[] = []): Promise<T> {
+async function withAppliances<T>(
+  peers: Peers,
+  setups: Setup[],
+  body: (appliances: Appliance[]) => Promise<T>,
+  started: Appliance[] = [],
+): Promise<T> {
   const [first, ...rest] = setups;
   if (first === undefined) return body(started);
   return withAppliance(peers, first, (appliance) => withAppliances(peers, rest, body, [...started, appliance]));
@@ -104,19 +121,31 @@ async function withAppliances<T>(peers: Peers, setups: Setup[], body: (appliance
 
 type Hook = (appliances: Appliance[]) => Promise<void>;
 
-const median = (candidates: Row[]) => [...candidates].sort((a, b) => a.loginsPerSecond - b.loginsPerSecond)[Math.floor(candidates.length / 2)] as Row;
+const median = (candidates: Row[]) =>
+  [...candidates].sort((a, b) => a.loginsPerSecond - b.loginsPerSecond)[Math.floor(candidates.length / 2)] as Row;
 
 /**
  * Measures the setups in turn, ROUNDS times, and keeps each one's median round: this machine's
  * speed drifts by ±10 % between runs, and taking turns spreads the drift over all of them alike.
  */
-async function compare(peers: Peers, setups: Setup[], hooks: { beforeRounds?: Hook; afterRounds?: Hook } = {}): Promise<void> {
+async function compare(
+  peers: Peers,
+  setups: Setup[],
+  hooks: { beforeRounds?: Hook; afterRounds?: Hook } = {},
+): Promise<void> {
   await withAppliances(peers, setups, async (appliances) => {
     await hooks.beforeRounds?.(appliances);
     const measured = setups.map((): Row[] => []);
     for (let round = 1; round <= ROUNDS; round += 1) {
       for (const [index, setup] of setups.entries()) {
-        const row = await measure(peers, setup.name, appliances[index] as Appliance, setup.credential, setup.protocol, setup.concurrency);
+        const row = await measure(
+          peers,
+          setup.name,
+          appliances[index] as Appliance,
+          setup.credential,
+          setup.protocol,
+          setup.concurrency,
+        );
         measured[index]?.push(row);
         roundRows.push({ ...row, round });
         console.log(`  round ${round}: ${format(row)}`);
@@ -130,12 +159,19 @@ async function compare(peers: Peers, setups: Setup[], hooks: { beforeRounds?: Ho
   });
 }
 
-const byWorker = (tokens: string[]) => (worker: number) => credentials.xoauth2(PEOPLE[worker % 2]!.address, tokens[worker % 2]!);
+const byWorker = (tokens: string[]) => (worker: number) =>
+  credentials.xoauth2(PEOPLE[worker % 2]!.address, tokens[worker % 2]!);
 const plainStatic = (worker: number) => credentials.plain(PEOPLE[worker % 2]!.address, 'x');
 // Valid for the whole run: the test IdP's own 10 minutes would end before the last comparisons.
 const RUN_LIFETIME_SECONDS = 3 * 3600;
 const jwtFor = (peers: Peers, address: string, extra: Record<string, unknown> = {}) =>
-  peers.idp.mint({ aud: 'urn:idmail', email: address, sub: address, exp: Math.floor(Date.now() / 1000) + RUN_LIFETIME_SECONDS, ...extra });
+  peers.idp.mint({
+    aud: 'urn:idmail',
+    email: address,
+    sub: address,
+    exp: Math.floor(Date.now() / 1000) + RUN_LIFETIME_SECONDS,
+    ...extra,
+  });
 
 const JWT_ENV = { ENABLE_OAUTH2: '1', OAUTH2_ISSUER: ISSUER, OAUTH2_AUDIENCE: 'urn:idmail', OAUTH2_ALLOW_HTTP: '1' };
 const introspectionEnv = (issuer: string) => ({
@@ -160,7 +196,11 @@ async function peakMemory(appliance: Appliance, load: () => Promise<unknown>): P
   // A sample taken under load may answer after the load ends: every one counts.
   const taken = await Promise.all(samples);
   const most = (pick: (memory: Memory) => number) => Math.max(0, ...taken.map(pick));
-  return { helperMiB: most((m) => m.helperMiB), supervisionMiB: most((m) => m.supervisionMiB), totalMiB: most((m) => m.totalMiB) };
+  return {
+    helperMiB: most((m) => m.helperMiB),
+    supervisionMiB: most((m) => m.supervisionMiB),
+    totalMiB: most((m) => m.totalMiB),
+  };
 }
 
 /** The ceiling and JWT sign-ins; then the JWT appliance's memory at rest and under the same load. */
@@ -170,20 +210,38 @@ async function ceilingAndJwt(peers: Peers, jwts: string[]): Promise<Extras['memo
   await compare(
     peers,
     [
-      { name: '1 ceiling: Dovecot static passdb (PLAIN)', env: JWT_ENV, rewrite: staticPassdb, credential: plainStatic },
+      {
+        name: '1 ceiling: Dovecot static passdb (PLAIN)',
+        env: JWT_ENV,
+        rewrite: staticPassdb,
+        credential: plainStatic,
+      },
       { name: '2 idmail XOAUTH2 JWT, cached', env: JWT_ENV, credential: byWorker(jwts) },
-      { name: '2 idmail XOAUTH2 JWT, first seen (cache off)', env: { ...JWT_ENV, ...UNCACHED }, credential: byWorker(jwts) },
+      {
+        name: '2 idmail XOAUTH2 JWT, first seen (cache off)',
+        env: { ...JWT_ENV, ...UNCACHED },
+        credential: byWorker(jwts),
+      },
       {
         name: '2 hop only: oauth2 → Node answering at once',
         env: JWT_ENV,
-        prepare: (appliance) => startInstantIntrospection(appliance, Object.fromEntries(jwts.map((jwt, index) => [jwt, PEOPLE[index]!.address]))),
+        prepare: (appliance) =>
+          startInstantIntrospection(
+            appliance,
+            Object.fromEntries(jwts.map((jwt, index) => [jwt, PEOPLE[index]!.address])),
+          ),
         rewrite: instantIntrospection,
         credential: byWorker(jwts),
       },
     ],
     {
-      beforeRounds: async ([, jwt]) => void (atRest = await memoryOf(jwt as Appliance)),
-      afterRounds: async ([, jwt]) => void (underLoad = await peakMemory(jwt as Appliance, () => measure(peers, 'memory under load', jwt as Appliance, byWorker(jwts)))),
+      beforeRounds: async ([, jwt]) => {
+        atRest = await memoryOf(jwt as Appliance);
+      },
+      afterRounds: async ([, jwt]) => {
+        const load = () => measure(peers, 'memory under load', jwt as Appliance, byWorker(jwts));
+        underLoad = await peakMemory(jwt as Appliance, load);
+      },
     },
   );
   return { atRest: atRest as Memory, underLoad: underLoad as Memory };
@@ -199,8 +257,18 @@ async function introspectionAndUserinfo(peers: Peers): Promise<void> {
   ] as const;
   for (const [label, issuer, concurrency] of runs) {
     await compare(peers, [
-      { name: `3 idmail XOAUTH2 opaque, cache hit${label}`, env: introspectionEnv(issuer), credential: byWorker(opaque), concurrency },
-      { name: `3 idmail XOAUTH2 opaque, cache miss${label}`, env: { ...introspectionEnv(issuer), ...UNCACHED }, credential: byWorker(opaque), concurrency },
+      {
+        name: `3 idmail XOAUTH2 opaque, cache hit${label}`,
+        env: introspectionEnv(issuer),
+        credential: byWorker(opaque),
+        concurrency,
+      },
+      {
+        name: `3 idmail XOAUTH2 opaque, cache miss${label}`,
+        env: { ...introspectionEnv(issuer), ...UNCACHED },
+        credential: byWorker(opaque),
+        concurrency,
+      },
       {
         name: `4 DMS-style Dovecot oauth2 → userinfo${label}`,
         env: { ENABLE_OAUTH2: '1', OAUTH2_INTROSPECTION_URL: `${issuer}/me`, OAUTH2_ALLOW_HTTP: '1' },
@@ -216,14 +284,26 @@ async function ldapPasswords(peers: Peers): Promise<void> {
   const login = (worker: number) => credentials.plain(PEOPLE[worker % 2]!.address, PEOPLE[worker % 2]!.password);
   await compare(peers, [
     { name: '5 idmail PLAIN, LDAP bind', env: LDAP_ENV, credential: login },
-    { name: "5 Dovecot's own LDAP passdb (auth bind)", env: LDAP_ENV, image: DOVECOT_LDAP_IMAGE, rewrite: dovecotLdapPassdb, credential: login },
+    {
+      name: "5 Dovecot's own LDAP passdb (auth bind)",
+      env: LDAP_ENV,
+      image: DOVECOT_LDAP_IMAGE,
+      rewrite: dovecotLdapPassdb,
+      credential: login,
+    },
   ]);
 }
 
 async function submissions(peers: Peers, jwts: string[]): Promise<void> {
   await compare(peers, [
     { name: '6 idmail SMTP AUTH XOAUTH2 + message', env: JWT_ENV, credential: byWorker(jwts), protocol: 'smtp' },
-    { name: '6 ceiling SMTP AUTH PLAIN static + message', env: JWT_ENV, rewrite: staticPassdb, credential: plainStatic, protocol: 'smtp' },
+    {
+      name: '6 ceiling SMTP AUTH PLAIN static + message',
+      env: JWT_ENV,
+      rewrite: staticPassdb,
+      credential: plainStatic,
+      protocol: 'smtp',
+    },
   ]);
 }
 
@@ -236,7 +316,13 @@ async function mintAlternating(peers: Peers, count: number): Promise<Credential[
   const minted: Credential[] = [];
   while (minted.length < count) {
     const batch = Array.from({ length: 50 }, (_, index) => PEOPLE[(minted.length + index) % 2]!.address);
-    minted.push(...(await Promise.all(batch.map(async (address) => credentials.xoauth2(address, await jwtFor(peers, address, { jti: crypto.randomUUID() }))))));
+    minted.push(
+      ...(await Promise.all(
+        batch.map(async (address) =>
+          credentials.xoauth2(address, await jwtFor(peers, address, { jti: crypto.randomUUID() })),
+        ),
+      )),
+    );
   }
   return minted;
 }
@@ -250,7 +336,16 @@ async function tokenScaling(peers: Peers): Promise<Extras['tokenScaling']> {
       const tokens = minted.slice(0, count);
       let next = 0;
       // First pass: every token seen once, so the measured run only meets cached ones.
-      await runLoad({ protocol: 'imap', host: mail.host, port: 143, concurrency: CONCURRENCY, warmupMs: 0, durationMs: 600_000, maxLogins: count, credential: () => tokens[next++ % count]! });
+      await runLoad({
+        protocol: 'imap',
+        host: mail.host,
+        port: 143,
+        concurrency: CONCURRENCY,
+        warmupMs: 0,
+        durationMs: 600_000,
+        maxLogins: count,
+        credential: () => tokens[next++ % count]!,
+      });
       // A worker keeps to one person (its parity), whichever of that person's tokens it draws.
       const draw = (worker: number) => tokens[2 * Math.floor(Math.random() * (count / 2)) + (worker % 2)]!;
       const row = await measure(peers, `cached tokens in use: ${count}`, mail, draw);
@@ -274,13 +369,25 @@ async function accountScaling(peers: Peers, jwts: string[]): Promise<Extras['acc
   return withAppliance(peers, { env: JWT_ENV }, async (mail) => {
     const levels: Extras['accountScaling'] = [];
     for (const count of ACCOUNT_LEVELS) {
-      await mail.container.copyContentToContainer([{ content: accountsFile(count), target: '/etc/idmail/accounts.yaml' }]);
+      await mail.container.copyContentToContainer([
+        { content: accountsFile(count), target: '/etc/idmail/accounts.yaml' },
+      ]);
       // The helper reads the new file on the next lookup after its check interval: wait until
       // the file's last account signs in (the two people are in every file).
       const newest = count > 2 ? filler(count - 3) : PEOPLE[0]!.address;
       const credential = credentials.xoauth2(newest, await jwtFor(peers, newest));
-      const settle = { protocol: 'imap' as const, host: mail.host, port: 143, concurrency: 1, warmupMs: 0, durationMs: 1000, maxLogins: 1, credential: () => credential };
-      for (let attempt = 0; attempt < 60 && (await runLoad(settle)).logins === 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 1000));
+      const settle = {
+        protocol: 'imap' as const,
+        host: mail.host,
+        port: 143,
+        concurrency: 1,
+        warmupMs: 0,
+        durationMs: 1000,
+        maxLogins: 1,
+        credential: () => credential,
+      };
+      for (let attempt = 0; attempt < 60 && (await runLoad(settle)).logins === 0; attempt += 1)
+        await new Promise((resolve) => setTimeout(resolve, 1000));
       const row = await measure(peers, `accounts in the file: ${count}`, mail, byWorker(jwts));
       console.log(format(row));
       levels.push({ accounts: count, loginsPerSecond: row.loginsPerSecond, p50Ms: row.p50Ms, p99Ms: row.p99Ms });
@@ -305,8 +412,12 @@ function ratios() {
     jwtVsDms: jwt / rate('4 DMS-style Dovecot oauth2 → userinfo'),
     jwtVsDmsDelayed: jwt / rate('4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms'),
     introspectionHitVsDms: rate('3 idmail XOAUTH2 opaque, cache hit') / rate('4 DMS-style Dovecot oauth2 → userinfo'),
-    introspectionHitVsDmsDelayed: rate('3 idmail XOAUTH2 opaque, cache hit, IdP +10 ms') / rate('4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms'),
-    introspectionHitVsDmsDelayedFewConnections: rate(`3 idmail XOAUTH2 opaque, cache hit, IdP +10 ms, ${FEW_CONNECTIONS}`) / rate(`4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms, ${FEW_CONNECTIONS}`),
+    introspectionHitVsDmsDelayed:
+      rate('3 idmail XOAUTH2 opaque, cache hit, IdP +10 ms') /
+      rate('4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms'),
+    introspectionHitVsDmsDelayedFewConnections:
+      rate(`3 idmail XOAUTH2 opaque, cache hit, IdP +10 ms, ${FEW_CONNECTIONS}`) /
+      rate(`4 DMS-style Dovecot oauth2 → userinfo, IdP +10 ms, ${FEW_CONNECTIONS}`),
     ldapVsDovecotLdap: rate('5 idmail PLAIN, LDAP bind') / rate("5 Dovecot's own LDAP passdb"),
     smtpVsCeiling: rate('6 idmail SMTP') / rate('6 ceiling SMTP'),
   };
@@ -320,7 +431,9 @@ async function imageSizeMiB(): Promise<number> {
 await buildServiceImages();
 await buildDovecotLdapImage();
 const HEADER = `${'setup'.padEnd(52)} ${'logins/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'IdP/1000'.padStart(9)}  errors`;
-console.log(`${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${CONCURRENCY} connections, ${ROUNDS} rounds; IMAP on 143 (cleartext allowed), SMTP on 587 with STARTTLS`);
+console.log(
+  `${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${CONCURRENCY} connections, ${ROUNDS} rounds; IMAP on 143 (cleartext allowed), SMTP on 587 with STARTTLS`,
+);
 console.log(HEADER);
 const peers = await startPeers();
 try {
@@ -329,15 +442,30 @@ try {
   await introspectionAndUserinfo(peers);
   await ldapPasswords(peers);
   await submissions(peers, jwts);
-  const extras: Extras = { memory, tokenScaling: await tokenScaling(peers), accountScaling: await accountScaling(peers, jwts) };
-  const coldStart = await readFile(new URL('results/cold-start.json', import.meta.url), 'utf8').then((text) => JSON.parse(text) as { median: number }, () => undefined);
-  const summary = { ratios: ratios(), imageSizeMiB: await imageSizeMiB(), coldStartMedianSeconds: coldStart?.median, ...extras };
+  const extras: Extras = {
+    memory,
+    tokenScaling: await tokenScaling(peers),
+    accountScaling: await accountScaling(peers, jwts),
+  };
+  const coldStart = await readFile(new URL('results/cold-start.json', import.meta.url), 'utf8').then(
+    (text) => JSON.parse(text) as { median: number },
+    () => undefined,
+  );
+  const summary = {
+    ratios: ratios(),
+    imageSizeMiB: await imageSizeMiB(),
+    coldStartMedianSeconds: coldStart?.median,
+    ...extras,
+  };
   console.log(`\nmedians of ${ROUNDS} rounds\n${HEADER}\n${rows.map(format).join('\n')}`);
   console.log(JSON.stringify(summary, null, 2));
   const results = new URL('results/', import.meta.url);
   await mkdir(results, { recursive: true });
   const settings = { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS };
-  await writeFile(new URL('logins.json', results), `${JSON.stringify({ date: new Date().toISOString(), settings, rows, ...summary, rounds: roundRows }, null, 2)}\n`);
+  await writeFile(
+    new URL('logins.json', results),
+    `${JSON.stringify({ date: new Date().toISOString(), settings, rows, ...summary, rounds: roundRows }, null, 2)}\n`,
+  );
 } finally {
   await peers.stop();
 }

@@ -9,6 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { GenericContainer, Wait } from 'testcontainers';
 import { ROOT } from '../test/support/images.ts';
+import { MAIL_PORTS } from '../test/support/stack.ts';
 import { memoryOf } from './bench-stack.ts';
 
 const IMAGE = 'idmail:bench';
@@ -17,6 +18,8 @@ const SETTLE_SECONDS = Number(process.env.SETTLE_SECONDS ?? 20);
 await GenericContainer.fromDockerfile(ROOT, 'image/Dockerfile').build(IMAGE, { deleteOnExit: false });
 const container = await new GenericContainer(IMAGE)
   .withEnvironment({ OVERRIDE_HOSTNAME: 'mail.example.test' })
+  // Podman lists every EXPOSEd port as a binding; testcontainers waits until all of them are bound.
+  .withExposedPorts(...MAIL_PORTS)
   .withWaitStrategy(Wait.forHealthCheck())
   .start();
 try {
@@ -27,7 +30,10 @@ try {
   console.log(`container ${memory.totalMiB.toFixed(1)} MiB (target ≤ 110 MiB)`);
   const results = new URL('results/', import.meta.url);
   await mkdir(results, { recursive: true });
-  await writeFile(new URL('memory.json', results), `${JSON.stringify({ date: new Date().toISOString(), settleSeconds: SETTLE_SECONDS, ...memory }, null, 2)}\n`);
+  await writeFile(
+    new URL('memory.json', results),
+    `${JSON.stringify({ date: new Date().toISOString(), settleSeconds: SETTLE_SECONDS, ...memory }, null, 2)}\n`,
+  );
 } finally {
   await container.stop();
 }

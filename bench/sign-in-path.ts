@@ -32,12 +32,23 @@ const idp = await FakeIdp.start();
 const file = join(mkdtempSync(join(tmpdir(), 'idmail-path-')), 'accounts.yaml');
 writeFileSync(file, `accounts:\n  alice@example.org:\n    password: '${await hashPassword('alice-password')}'\n`);
 const state = openStateDatabase(':memory:');
-const guardSettings = { windowSeconds: 600, delayAfter: 5, banAfter: 20, accountBanAfter: 0, banSeconds: 60, allowlist: [], ipv6Prefix: 64 };
+const guardSettings = {
+  windowSeconds: 600,
+  delayAfter: 5,
+  banAfter: 20,
+  accountBanAfter: 0,
+  banSeconds: 60,
+  allowlist: [],
+  ipv6Prefix: 64,
+};
 const authority = new Authority({
   directory: new FileDirectory(new AccountsFileStore(file, silent), ['example.org']),
   tokens: new TokenChecker(idp.settings()),
   appPasswords: new AppPasswordStore(state),
-  policies: new SignInPolicies(state, { methods: ['token', 'password', 'app-password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] }),
+  policies: new SignInPolicies(state, {
+    methods: ['token', 'password', 'app-password'],
+    protocols: ['imap', 'pop3', 'smtp', 'sieve'],
+  }),
   bindings: new IdentityBindings(state),
   guard: new BruteForceGuard(guardSettings, silent),
   log: silent,
@@ -46,9 +57,18 @@ const app = Fastify();
 await dovecotRoutes(app, authority);
 
 const password = () =>
-  app.inject({ method: 'POST', url: '/dovecot/passdb/verify', payload: { user: 'alice@example.org', password: 'alice-password', protocol: 'imap', remote_ip: '192.0.2.1' } });
+  app.inject({
+    method: 'POST',
+    url: '/dovecot/passdb/verify',
+    payload: { user: 'alice@example.org', password: 'alice-password', protocol: 'imap', remote_ip: '192.0.2.1' },
+  });
 const token = async () =>
-  app.inject({ method: 'POST', url: '/dovecot/introspect', headers: { 'x-dovecot-auth-protocol': 'imap', 'x-dovecot-auth-remote': '192.0.2.1:4000' }, payload: { token: await idp.token({ jti: crypto.randomUUID() }) } });
+  app.inject({
+    method: 'POST',
+    url: '/dovecot/introspect',
+    headers: { 'x-dovecot-auth-protocol': 'imap', 'x-dovecot-auth-remote': '192.0.2.1:4000' },
+    payload: { token: await idp.token({ jti: crypto.randomUUID() }) },
+  });
 
 const session = new Session();
 session.connect();
@@ -63,7 +83,11 @@ async function filesCrossed(signIn: () => Promise<{ statusCode: number }>): Prom
   if (answer.statusCode !== 200) throw new Error(`the sign-in answered HTTP ${answer.statusCode}`);
   const { result } = await session.post('Profiler.takePreciseCoverage');
   const ran = result.filter((script) => script.functions.some((fn) => fn.ranges.some((range) => range.count > 0)));
-  return ran.map((script) => script.url).filter((url) => url.startsWith(`file://${ROOT}src/`)).map((url) => relative(ROOT, fileURLToPath(url))).sort();
+  return ran
+    .map((script) => script.url)
+    .filter((url) => url.startsWith(`file://${ROOT}src/`))
+    .map((url) => relative(ROOT, fileURLToPath(url)))
+    .sort();
 }
 
 for (const [name, signIn, daemonSide] of [
@@ -71,7 +95,9 @@ for (const [name, signIn, daemonSide] of [
   ['token', token, ['dovecot.conf']],
 ] as const) {
   const files = await filesCrossed(signIn);
-  console.log(`${name} sign-in: ${files.length + daemonSide.length} files (${daemonSide.join(', ')} + ${files.length} of src/)`);
+  console.log(
+    `${name} sign-in: ${files.length + daemonSide.length} files (${daemonSide.join(', ')} + ${files.length} of src/)`,
+  );
   for (const path of files) console.log(`  ${path}`);
 }
 await app.close();

@@ -1,23 +1,27 @@
 #!/usr/bin/env node
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { Command } from 'commander';
-import { environmentFromJson, resolveFileVariables } from './config/environment.ts';
-import { ConfigError, loadSettings, type Settings } from './config/settings.ts';
 import { accountCommands, aliasCommands } from './cli/account-commands.ts';
 import { appPasswordCommands } from './cli/app-password-commands.ts';
+import { checkHealth } from './cli/health.ts';
 import { policyCommands } from './cli/policy-commands.ts';
 import { provisionedCommands } from './cli/provisioned-commands.ts';
-import { checkHealth } from './cli/health.ts';
+import { environmentFromJson, resolveFileVariables } from './config/environment.ts';
+import { ConfigError, loadSettings, type Settings } from './config/settings.ts';
 
 // The daemons' modules load only for the commands that run them: `idmail health` runs every few
 // seconds and should not pay for fastify, jose and the renderers.
 
 const program = new Command('idmail')
   .description('idmail: mail server appliance signing users in with their IdP')
-  .option('--environment-from-stdin', 'read the environment `idmail prepare` resolved from standard input (the helper and the purger)');
+  .option(
+    '--environment-from-stdin',
+    'read the environment `idmail prepare` resolved from standard input (the helper and the purger)',
+  );
 
 let settings: Settings | undefined;
-const currentSettings = (): Settings => (settings ??= loadSettings(program.opts().environmentFromStdin ? handedEnvironment() : process.env));
+const currentSettings = (): Settings =>
+  (settings ??= loadSettings(program.opts().environmentFromStdin ? handedEnvironment() : process.env));
 
 function handedEnvironment(): Record<string, string> {
   return environmentFromJson(readFileSync(0, 'utf8'));
@@ -25,7 +29,9 @@ function handedEnvironment(): Record<string, string> {
 
 program
   .command('prepare')
-  .description('as root, before the daemons: check the settings, make the certificate, configs and service tree (the entrypoint runs it)')
+  .description(
+    'as root, before the daemons: check the settings, make the certificate, configs and service tree (the entrypoint runs it)',
+  )
   .action(async () => {
     const { prepare } = await import('./startup/prepare.ts');
     await prepare(currentSettings(), resolveFileVariables(process.env).env);
@@ -70,7 +76,8 @@ config
 /** The accounts file the account and alias commands edit; with LDAP there is none to edit. */
 function accountsFile(): string {
   const { ldap, accountsFile: path } = currentSettings();
-  if (ldap !== undefined) throw new Error('accounts come from LDAP (ACCOUNT_PROVISIONER=LDAP): change them in the directory');
+  if (ldap !== undefined)
+    throw new Error('accounts come from LDAP (ACCOUNT_PROVISIONER=LDAP): change them in the directory');
   return path;
 }
 
@@ -88,7 +95,9 @@ program
   .action(async () => {
     const { helper, paths } = currentSettings();
     const status = await checkHealth(helper.url, paths.postfixQueue);
-    const failing = Object.entries(status).filter(([, ok]) => !ok).map(([name]) => name);
+    const failing = Object.entries(status)
+      .filter(([, ok]) => !ok)
+      .map(([name]) => name);
     if (failing.length > 0) {
       console.error(`unhealthy: ${failing.join(', ')} not answering`);
       process.exitCode = 1;

@@ -1,17 +1,17 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import type { Settings } from './config/settings.ts';
 import { dovecotRoutes } from './adapters/dovecot-http.ts';
 import { postfixMaps, serveSocketmap, timedMaps } from './adapters/postfix-socketmap.ts';
 import { Authority } from './auth/authority.ts';
 import { BruteForceGuard } from './auth/brute-force/brute-force-guard.ts';
 import { type OpenDirectory, openDirectory } from './auth/open-directory.ts';
 import { JitProvisioner } from './auth/provisioning/jit-provisioner.ts';
-import { openStateDatabase } from './state/state-database.ts';
-import { openStores, type StateStores } from './state/state-stores.ts';
 import type { ScimProvisioner } from './auth/provisioning/scim/scim-provisioner.ts';
+import type { Settings } from './config/settings.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { metricsRoute, startMetricsServer, timeRequests } from './metrics/metrics-http.ts';
+import { openStateDatabase } from './state/state-database.ts';
+import { openStores, type StateStores } from './state/state-stores.ts';
 import { fastifyApp, helperLog } from './web/fastify-app.ts';
 import { startHttpsServer } from './web/https-server.ts';
 

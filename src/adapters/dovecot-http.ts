@@ -52,8 +52,14 @@ function headerContext(request: FastifyRequest): SignInContext {
  */
 function passdbAnswer(decision: Decision): { result: PassdbResult; fields?: Record<string, string> } {
   if (decision.outcome === 'allow') {
-    const prefetched = Object.entries(userdbFields(decision.account)).map(([name, value]) => [`${PREFETCH_PREFIX}${name}`, value]);
-    return { result: 'ok', fields: { [USERDB_FIELDS.user]: decision.account.address, ...Object.fromEntries(prefetched) } };
+    const prefetched = Object.entries(userdbFields(decision.account)).map(([name, value]) => [
+      `${PREFETCH_PREFIX}${name}`,
+      value,
+    ]);
+    return {
+      result: 'ok',
+      fields: { [USERDB_FIELDS.user]: decision.account.address, ...Object.fromEntries(prefetched) },
+    };
   }
   if (decision.outcome === 'tempfail') return { result: 'tempfail' };
   return { result: PASSDB_REFUSAL[decision.why] };
@@ -61,12 +67,17 @@ function passdbAnswer(decision: Decision): { result: PassdbResult; fields?: Reco
 
 function userdbAnswer(decision: Decision): { result: UserdbResult; fields?: Record<string, string> } {
   if (decision.outcome === 'tempfail') return { result: 'tempfail' };
-  return decision.outcome === 'allow' ? { result: 'ok', fields: userdbFields(decision.account) } : { result: 'user_unknown' };
+  return decision.outcome === 'allow'
+    ? { result: 'ok', fields: userdbFields(decision.account) }
+    : { result: 'user_unknown' };
 }
 
 /** The user's own settings for Dovecot: the canonical name, and the quota when the directory has one. */
 function userdbFields(account: Account): Record<string, string> {
-  return { [USERDB_FIELDS.user]: account.address, ...(account.quota === undefined ? {} : { [USERDB_FIELDS.quota]: account.quota }) };
+  return {
+    [USERDB_FIELDS.user]: account.address,
+    ...(account.quota === undefined ? {} : { [USERDB_FIELDS.quota]: account.quota }),
+  };
 }
 
 /**
@@ -75,10 +86,16 @@ function userdbFields(account: Account): Record<string, string> {
  * expansion never meets a missing field ("unlimited" is Dovecot's own default).
  */
 function introspectionAnswer(account: Account) {
-  return { [INTROSPECTION_FIELDS.active]: true, [INTROSPECTION_FIELDS.username]: account.address, [INTROSPECTION_FIELDS.quota]: account.quota ?? 'unlimited' };
+  return {
+    [INTROSPECTION_FIELDS.active]: true,
+    [INTROSPECTION_FIELDS.username]: account.address,
+    [INTROSPECTION_FIELDS.quota]: account.quota ?? 'unlimited',
+  };
 }
 
-const jsonBodySchema = { body: { type: 'object', properties: { user: { type: 'string', maxLength: 512 } }, required: ['user'] } };
+const jsonBodySchema = {
+  body: { type: 'object', properties: { user: { type: 'string', maxLength: 512 } }, required: ['user'] },
+};
 
 /** What Dovecot's calls need of the authority. */
 export type DovecotAuthority = Pick<Authority, 'signInWithToken' | 'signInWithPassword' | 'accountDecision'>;

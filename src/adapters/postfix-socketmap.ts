@@ -28,7 +28,12 @@ export function postfixMaps(directory: Directory): Record<PostfixMap, MapLookup>
 
 /** The same maps, each lookup timed in the metrics (postfix-domain, postfix-mailbox, …). */
 export function timedMaps(maps: Record<string, MapLookup>, metrics: Metrics): Record<string, MapLookup> {
-  return Object.fromEntries(Object.entries(maps).map(([name, lookup]) => [name, (key: string) => metrics.timed(`postfix-${name}`, () => lookup(key))]));
+  return Object.fromEntries(
+    Object.entries(maps).map(([name, lookup]) => [
+      name,
+      (key: string) => metrics.timed(`postfix-${name}`, () => lookup(key)),
+    ]),
+  );
 }
 
 export function netstring(text: string): string {

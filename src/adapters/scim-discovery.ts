@@ -1,6 +1,6 @@
-import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS } from '../vocabulary/sign-in.ts';
 import { MAX_RESULTS } from '../auth/provisioning/scim/scim-query.ts';
 import { type Json, SCHEMAS } from '../auth/provisioning/scim/scim-resources.ts';
+import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS } from '../vocabulary/sign-in.ts';
 
 /** What the SCIM endpoint supports (RFC 7643 §5-7), for IdPs that read it before they provision. */
 export function serviceProviderConfig(baseUrl: string): Json {
@@ -13,7 +13,12 @@ export function serviceProviderConfig(baseUrl: string): Json {
     sort: { supported: false },
     etag: { supported: false },
     authenticationSchemes: [
-      { type: 'oauthbearertoken', name: 'Bearer token', description: 'The SCIM_TOKEN shared with the identity provider', primary: true },
+      {
+        type: 'oauthbearertoken',
+        name: 'Bearer token',
+        description: 'The SCIM_TOKEN shared with the identity provider',
+        primary: true,
+      },
     ],
     meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
   };
@@ -67,12 +72,20 @@ export function schemas(baseUrl: string): Json[] {
   });
   return [
     schema(SCHEMAS.user, 'User', [
-      attribute('userName', 'string', 'The mailbox address, or a login name when emails has the address', { required: true, uniqueness: 'server' }),
+      attribute('userName', 'string', 'The mailbox address, or a login name when emails has the address', {
+        required: true,
+        uniqueness: 'server',
+      }),
       attribute('active', 'boolean', 'false: no sign-in and no delivery'),
-      attribute('emails', 'complex', 'The primary one is the mailbox address when userName is not an address', { multiValued: true }),
+      attribute('emails', 'complex', 'The primary one is the mailbox address when userName is not an address', {
+        multiValued: true,
+      }),
     ]),
     schema(SCHEMAS.group, 'Group', [
-      attribute('displayName', 'string', 'The list address, or a name made into one in the first of MAIL_DOMAINS', { required: true, uniqueness: 'server' }),
+      attribute('displayName', 'string', 'The list address, or a name made into one in the first of MAIL_DOMAINS', {
+        required: true,
+        uniqueness: 'server',
+      }),
       attribute('members', 'complex', 'Users who receive the list and may send as it', { multiValued: true }),
     ]),
     schema(SCHEMAS.mailbox, 'Mailbox', [

@@ -1,5 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AppPassword, type AppPasswordStore, TooManyAppPasswords } from '../auth/app-passwords/app-password-store.ts';
+import {
+  type AppPassword,
+  type AppPasswordStore,
+  TooManyAppPasswords,
+} from '../auth/app-passwords/app-password-store.ts';
 import type { Authority } from '../auth/authority.ts';
 import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../vocabulary/sign-in.ts';
 
@@ -31,12 +35,24 @@ const createSchema = {
 
 function view(appPassword: AppPassword) {
   const { id, name, protocols, createdAt, expiresAt, lastUsedAt, lastUsedIp } = appPassword;
-  return { id, name, protocols, createdAt, expiresAt: expiresAt ?? null, lastUsedAt: lastUsedAt ?? null, lastUsedIp: lastUsedIp ?? null };
+  return {
+    id,
+    name,
+    protocols,
+    createdAt,
+    expiresAt: expiresAt ?? null,
+    lastUsedAt: lastUsedAt ?? null,
+    lastUsedIp: lastUsedIp ?? null,
+  };
 }
 
 const bearerOf = (request: FastifyRequest) => /^Bearer ([\x21-\x7e]+)$/.exec(request.headers.authorization ?? '')?.[1];
 
-export async function selfServiceRoutes(app: FastifyInstance, authority: Authority, appPasswords: AppPasswordStore): Promise<void> {
+export async function selfServiceRoutes(
+  app: FastifyInstance,
+  authority: Authority,
+  appPasswords: AppPasswordStore,
+): Promise<void> {
   /** The token's account, or an answer already sent (401 refused, 503 IdP or directory unreachable). */
   async function holder(request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
     const token = bearerOf(request);
@@ -46,7 +62,10 @@ export async function selfServiceRoutes(app: FastifyInstance, authority: Authori
       await reply.code(503).header('retry-after', '30').send({ error: 'temporarily_unavailable' });
       return undefined;
     }
-    await reply.code(401).header('www-authenticate', token === undefined ? 'Bearer' : 'Bearer error="invalid_token"').send({ error: 'invalid_token' });
+    await reply
+      .code(401)
+      .header('www-authenticate', token === undefined ? 'Bearer' : 'Bearer error="invalid_token"')
+      .send({ error: 'invalid_token' });
     return undefined;
   }
 
@@ -63,9 +82,13 @@ export async function selfServiceRoutes(app: FastifyInstance, authority: Authori
     const expiresAt = expiresInDays === undefined ? undefined : new Date(Date.now() + expiresInDays * 86_400_000);
     try {
       const created = appPasswords.create(account, { name: name.trim(), protocols, expiresAt, madeBy: 'self-service' });
-      return reply.code(201).header('cache-control', 'no-store').send({ appPassword: view(created.appPassword), password: created.password });
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ appPassword: view(created.appPassword), password: created.password });
     } catch (error) {
-      if (error instanceof TooManyAppPasswords) return reply.code(409).send({ error: 'too_many', message: error.message });
+      if (error instanceof TooManyAppPasswords)
+        return reply.code(409).send({ error: 'too_many', message: error.message });
       throw error;
     }
   });
@@ -73,6 +96,8 @@ export async function selfServiceRoutes(app: FastifyInstance, authority: Authori
   app.delete<{ Params: { id: string } }>('/api/app-passwords/:id', async (request, reply) => {
     const account = await holder(request, reply);
     if (account === undefined) return reply;
-    return appPasswords.revoke(account, request.params.id) ? reply.code(204).send() : reply.code(404).send({ error: 'not_found' });
+    return appPasswords.revoke(account, request.params.id)
+      ? reply.code(204).send()
+      : reply.code(404).send({ error: 'not_found' });
   });
 }

@@ -1,14 +1,20 @@
-import type { Logger } from '../vocabulary/logger.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../vocabulary/logger.ts';
+import { policyAllows, type SignInMethod, signInProtocol } from '../vocabulary/sign-in.ts';
 import { parseAppPassword } from './app-passwords/app-password-secret.ts';
 import type { AppPassword, AppPasswordCheck, AppPasswordStore } from './app-passwords/app-password-store.ts';
-import { type Attempt, type AttemptOutcome, type BruteForceGuard, type GuardTicket, UNGUARDED } from './brute-force/brute-force-guard.ts';
+import {
+  type Attempt,
+  type AttemptOutcome,
+  type BruteForceGuard,
+  type GuardTicket,
+  UNGUARDED,
+} from './brute-force/brute-force-guard.ts';
 import { type Account, type Directory, DirectoryUnavailable } from './directory.ts';
 import type { IdentityBindings } from './identity/identity-bindings.ts';
+import type { SignInPolicies } from './policy/sign-in-policy.ts';
 import type { JitProvisioner } from './provisioning/jit-provisioner.ts';
-import { type SignInPolicies } from './policy/sign-in-policy.ts';
 import type { ReasonCode } from './reason-codes.ts';
-import { policyAllows, type SignInMethod, signInProtocol } from '../vocabulary/sign-in.ts';
 import type { TokenChecker } from './tokens/token-checker.ts';
 import type { TokenIdentity } from './tokens/verdict.ts';
 
@@ -26,7 +32,7 @@ type RefusalKind = 'unknown_user' | 'bad_credentials' | 'disabled';
 export type Decision =
   | { outcome: 'allow'; account: Account }
   | { outcome: 'deny'; why: RefusalKind; code: ReasonCode; reason: string }
-  | { outcome: 'tempfail'; code: ReasonCode; reason: string; /** Who could not answer. */ source: 'idp' | 'directory' };
+  | { outcome: 'tempfail'; code: ReasonCode; reason: string /** Who could not answer. */; source: 'idp' | 'directory' };
 
 /** One sign-in decision as it is made: for metrics. */
 export interface DecisionEvent {
@@ -80,7 +86,8 @@ export class Authority {
     this.appPasswords = parts.appPasswords;
     this.policies = parts.policies;
     this.bindings = parts.bindings;
-    this.appPasswordSuspendAfterMs = parts.appPasswordSuspendAfterSeconds === undefined ? undefined : parts.appPasswordSuspendAfterSeconds * 1000;
+    this.appPasswordSuspendAfterMs =
+      parts.appPasswordSuspendAfterSeconds === undefined ? undefined : parts.appPasswordSuspendAfterSeconds * 1000;
     this.provisioner = parts.provisioner;
     this.guard = parts.guard;
     this.observers = parts.observers ?? [];
@@ -99,18 +106,27 @@ export class Authority {
     const selfService = { ...context, protocol: 'self-service' };
     return this.guarded('token', { ip: context.remoteIp, account: undefined }, selfService, () =>
       this.tokenDecision(token, selfService, (decision) => {
-        if (decision.outcome !== 'allow' || this.policies.for(decision.account.address).methods.includes('token')) return decision;
+        if (decision.outcome !== 'allow' || this.policies.for(decision.account.address).methods.includes('token'))
+          return decision;
         return deny('policy_denied', "sign-in by token not allowed by the account's policy");
       }),
     );
   }
 
-  private async tokenDecision(token: string, context: SignInContext, permit: (decision: Decision) => Decision): Promise<Decision> {
+  private async tokenDecision(
+    token: string,
+    context: SignInContext,
+    permit: (decision: Decision) => Decision,
+  ): Promise<Decision> {
     if (this.tokens === undefined) {
       return this.record('token', context, undefined, deny('oauth2_disabled', 'OAuth2 is not enabled'));
     }
     const verdict = await this.tokens.check(token);
-    const extra = { token: verdict.fingerprint.slice(0, 12), cached: verdict.cached, ...(verdict.stale && { stale: true }) };
+    const extra = {
+      token: verdict.fingerprint.slice(0, 12),
+      cached: verdict.cached,
+      ...(verdict.stale && { stale: true }),
+    };
     if (verdict.outcome !== 'valid') {
       const { code, reason } = verdict;
       const decision: Decision =
@@ -119,7 +135,9 @@ export class Authority {
     }
     const decision = await orTempfail(async () => {
       // A token names its account exactly (address, or uid where the directory has one), never through a login filter.
-      const account = (await this.directory.accountByTokenName(verdict.username)) ?? (await this.provisioner?.provision(verdict.username, verdict.template));
+      const account =
+        (await this.directory.accountByTokenName(verdict.username)) ??
+        (await this.provisioner?.provision(verdict.username, verdict.template));
       return permit(this.boundTo(mayUse(account), verdict.identity));
     });
     return this.record('token', context, verdict.username, decision, extra);
@@ -129,10 +147,20 @@ export class Authority {
   private boundTo(decision: Decision, identity: TokenIdentity): Decision {
     if (decision.outcome !== 'allow') return decision;
     const check = this.bindings.check(decision.account.address, identity);
-    if (check.outcome === 'bound') this.log.info({ event: 'identity-bound', account: decision.account.address, ...identity }, 'account bound to its IdP identity');
+    if (check.outcome === 'bound')
+      this.log.info(
+        { event: 'identity-bound', account: decision.account.address, ...identity },
+        'account bound to its IdP identity',
+      );
     if (check.outcome !== 'mismatch') return decision;
     this.log.warn(
-      { event: 'identity-mismatch', account: decision.account.address, ...identity, boundIssuer: check.bound.issuer, boundSubject: check.bound.subject },
+      {
+        event: 'identity-mismatch',
+        account: decision.account.address,
+        ...identity,
+        boundIssuer: check.bound.issuer,
+        boundSubject: check.bound.subject,
+      },
       'token of another IdP identity than the one this account is bound to (rebind with "idmail account rebind" if intended)',
     );
     return deny('identity_mismatch', 'token subject is not the identity this account is bound to');
@@ -142,7 +170,9 @@ export class Authority {
   async signInWithPassword(user: string, password: string, context: SignInContext): Promise<Decision> {
     const method = parseAppPassword(password) === undefined ? 'password' : 'app-password';
     return this.guarded(method, { ip: context.remoteIp, account: user }, context, () =>
-      method === 'password' ? this.passwordDecision(user, password, context) : this.appPasswordSignIn(user, password, context),
+      method === 'password'
+        ? this.passwordDecision(user, password, context)
+        : this.appPasswordSignIn(user, password, context),
     );
   }
 
@@ -151,7 +181,12 @@ export class Authority {
    * delayed before they are checked, counted after. A temporary failure is never the client's fault
    * and is not counted; a refusal is not another guess and is not counted either.
    */
-  private async guarded(method: SignInMethod, attempt: Attempt, context: SignInContext, decide: () => Promise<Decision>): Promise<Decision> {
+  private async guarded(
+    method: SignInMethod,
+    attempt: Attempt,
+    context: SignInContext,
+    decide: () => Promise<Decision>,
+  ): Promise<Decision> {
     const ticket: GuardTicket = this.guard?.begin(attempt) ?? UNGUARDED;
     const { verdict } = ticket;
     if (verdict.outcome === 'refuse') {
@@ -174,7 +209,13 @@ export class Authority {
   private async appPasswordSignIn(user: string, password: string, context: SignInContext): Promise<Decision> {
     const appPassword = this.appPasswords.check(password) ?? { outcome: 'mismatch' };
     const decision = await orTempfail(() => this.appPasswordDecision(user, appPassword, context));
-    return this.record('app-password', context, user, decision, 'appPassword' in appPassword ? { appPassword: appPassword.appPassword.id } : {});
+    return this.record(
+      'app-password',
+      context,
+      user,
+      decision,
+      'appPassword' in appPassword ? { appPassword: appPassword.appPassword.id } : {},
+    );
   }
 
   private async passwordDecision(user: string, password: string, context: SignInContext): Promise<Decision> {
@@ -228,7 +269,8 @@ export class Authority {
   /** An allowed account still needs its policy to allow this method on this protocol. */
   private permitted(decision: Decision, method: SignInMethod, context: SignInContext): Decision {
     if (decision.outcome !== 'allow') return decision;
-    if (policyAllows(this.policies.for(decision.account.address), method, signInProtocol(context.protocol))) return decision;
+    if (policyAllows(this.policies.for(decision.account.address), method, signInProtocol(context.protocol)))
+      return decision;
     const where = context.protocol ?? 'an unknown protocol';
     return deny('policy_denied', `sign-in by ${method} on ${where} not allowed by the account's policy`);
   }
@@ -240,11 +282,22 @@ export class Authority {
     decision: Decision,
     extra: Record<string, unknown> = {},
   ): Decision {
-    const account = decision.outcome === 'allow' && decision.account.address !== user ? { account: decision.account.address } : {};
-    const line = { event: 'sign-in', method, user, ...account, ...context, ...extra, outcome: decision.outcome, ...reasonOf(decision) };
+    const account =
+      decision.outcome === 'allow' && decision.account.address !== user ? { account: decision.account.address } : {};
+    const line = {
+      event: 'sign-in',
+      method,
+      user,
+      ...account,
+      ...context,
+      ...extra,
+      outcome: decision.outcome,
+      ...reasonOf(decision),
+    };
     if (decision.outcome === 'allow') this.log.info(line, 'sign-in allowed');
     else this.log.warn(line, decision.outcome === 'deny' ? 'sign-in refused' : 'sign-in failed temporarily');
-    for (const observe of this.observers) observe({ method, context, decision, cached: extra['cached'] as boolean | undefined });
+    for (const observe of this.observers)
+      observe({ method, context, decision, cached: extra.cached as boolean | undefined });
     return decision;
   }
 }

@@ -1,6 +1,6 @@
-import type { Logger } from '../vocabulary/logger.ts';
 import type { Settings } from '../config/settings.ts';
 import type { StateStores } from '../state/state-stores.ts';
+import type { Logger } from '../vocabulary/logger.ts';
 import { AccountsFileStore } from './accounts/accounts-file-store.ts';
 import { FileDirectory } from './accounts/file-directory.ts';
 import type { Directory } from './directory.ts';

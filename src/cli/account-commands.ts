@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { parseAddress } from '../vocabulary/address.ts';
 import { type AccountsData, readAccountsFile, writeAccountsFile } from '../auth/accounts/accounts-file.ts';
 import { hashPassword } from '../auth/passwords/password-hash.ts';
 import { HELPER_USER, systemAccount } from '../system-accounts.ts';
+import { parseAddress } from '../vocabulary/address.ts';
 import { readNewPassword } from './password-input.ts';
 import { type OpenState, withState } from './with-state.ts';
 
@@ -28,7 +28,9 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
     .option('--no-password', 'token-only account: signs in with OAuth2 only')
     .action(async (address: string, options: { password: boolean; passwordStdin?: boolean }) => {
       const name = parseAddress(address);
-      const hash = options.password ? await hashPassword(await readNewPassword(options.passwordStdin === true)) : undefined;
+      const hash = options.password
+        ? await hashPassword(await readNewPassword(options.passwordStdin === true))
+        : undefined;
       await edit(accountsFile(), (data) => {
         if (data.accounts.has(name)) fail(`account ${name} already exists`);
         data.accounts.set(name, { address: name, passwordHash: hash, disabled: false });
@@ -48,7 +50,10 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
       });
       console.log(`password of ${name} changed`);
     });
-  for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
+  for (const [verb, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
     account
       .command(`${verb} <address>`)
       .description(`${verb} sign-in and delivery for an account`)
@@ -78,7 +83,11 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
       withState(openState, async (state) => {
         const name = await state.account(address);
         const old = state.bindings.unbind(name);
-        console.log(old === undefined ? `${name} was bound to no IdP identity` : `${name} no longer bound to ${old.subject} of ${old.issuer}; the next token sign-in binds it`);
+        console.log(
+          old === undefined
+            ? `${name} was bound to no IdP identity`
+            : `${name} no longer bound to ${old.subject} of ${old.issuer}; the next token sign-in binds it`,
+        );
       }),
     );
   account
@@ -86,7 +95,10 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
     .description('list accounts')
     .action(async () => {
       for (const entry of (await readAccountsFile(accountsFile())).accounts.values()) {
-        const notes = [entry.passwordHash === undefined ? 'token-only' : 'password', ...(entry.disabled ? ['disabled'] : [])];
+        const notes = [
+          entry.passwordHash === undefined ? 'token-only' : 'password',
+          ...(entry.disabled ? ['disabled'] : []),
+        ];
         console.log(`${entry.address}\t${notes.join(',')}`);
       }
     });
@@ -122,6 +134,7 @@ export function aliasCommands(program: Command, accountsFile: FilePath): void {
     .command('list')
     .description('list aliases')
     .action(async () => {
-      for (const [name, targets] of (await readAccountsFile(accountsFile())).aliases) console.log(`${name}\t${targets.join(',')}`);
+      for (const [name, targets] of (await readAccountsFile(accountsFile())).aliases)
+        console.log(`${name}\t${targets.join(',')}`);
     });
 }

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import type { AppPassword } from '../auth/app-passwords/app-password-store.ts';
-import { SIGN_IN_PROTOCOLS } from '../vocabulary/sign-in.ts';
 import { parseChoiceList } from '../config/validators.ts';
+import { SIGN_IN_PROTOCOLS } from '../vocabulary/sign-in.ts';
 import { type OpenState, withState } from './with-state.ts';
 
 /** "90d" (days from now) or a date (2027-06-30); always in the future. */
 export function parseExpiry(value: string, now = new Date()): Date {
   const days = /^(\d{1,5})d$/.exec(value.trim());
   const when = days ? new Date(now.getTime() + Number(days[1]) * 86_400_000) : new Date(value);
-  if (Number.isNaN(when.getTime())) throw new Error(`--expires "${value}" is not a date; allowed: days like 90d, or a date like 2027-06-30`);
+  if (Number.isNaN(when.getTime()))
+    throw new Error(`--expires "${value}" is not a date; allowed: days like 90d, or a date like 2027-06-30`);
   if (when <= now) throw new Error(`--expires "${value}" is not in the future`);
   return when;
 }
@@ -16,7 +17,9 @@ export function parseExpiry(value: string, now = new Date()): Date {
 const day = (date: Date | undefined) => date?.toISOString().replace('T', ' ').slice(0, 16) ?? '-';
 
 function describe(appPassword: AppPassword): string {
-  const used = appPassword.lastUsedAt ? `${day(appPassword.lastUsedAt)} from ${appPassword.lastUsedIp ?? '?'}` : 'never';
+  const used = appPassword.lastUsedAt
+    ? `${day(appPassword.lastUsedAt)} from ${appPassword.lastUsedIp ?? '?'}`
+    : 'never';
   return `${appPassword.id}  ${appPassword.name}  ${appPassword.protocols.join(',')}  created ${day(appPassword.createdAt)}  expires ${day(appPassword.expiresAt)}  last used ${used}`;
 }
 
@@ -34,8 +37,15 @@ export function appPasswordCommands(program: Command, open: OpenState): void {
       const name = options.name.trim();
       if (name === '' || name.length > 100) throw new Error('--name must have 1 to 100 characters');
       await withState(open, async (state) => {
-        const { appPassword, password } = state.appPasswords.create(await state.account(user), { name, protocols, expiresAt, madeBy: 'admin' });
-        console.log(`app password ${appPassword.id} for ${appPassword.account} (${protocols.join(', ')}); shown only now:\n${password}`);
+        const { appPassword, password } = state.appPasswords.create(await state.account(user), {
+          name,
+          protocols,
+          expiresAt,
+          madeBy: 'admin',
+        });
+        console.log(
+          `app password ${appPassword.id} for ${appPassword.account} (${protocols.join(', ')}); shown only now:\n${password}`,
+        );
       });
     });
   command

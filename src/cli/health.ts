@@ -10,7 +10,10 @@ const TIMEOUT_MS = 2_000;
  * 143 or 25 every few seconds would fill the log with connect/disconnect lines.
  */
 async function succeeds(command: string, args: string[]): Promise<boolean> {
-  return run(command, args, { timeout: TIMEOUT_MS }).then(() => true, () => false);
+  return run(command, args, { timeout: TIMEOUT_MS }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** What `postfix status` checks, without its log line: the master's pid is a live process. */

@@ -16,17 +16,27 @@ export function provisionedCommands(program: Command, open: OpenState): void {
     .action(async () =>
       withState(open, async (state) => {
         for (const account of state.provisioned.list()) {
-          const fields = [account.address, account.source, account.template, account.quota ?? 'unlimited', stateOf(account), account.createdAt.toISOString()];
+          const fields = [
+            account.address,
+            account.source,
+            account.template,
+            account.quota ?? 'unlimited',
+            stateOf(account),
+            account.createdAt.toISOString(),
+          ];
           console.log(fields.join('\t'));
         }
       }),
     );
   command
     .command('purge')
-    .description('purge deleted accounts whose grace period (PROVISIONING_PURGE_AFTER) is over, with their mail (run by "idmail start")')
+    .description(
+      'purge deleted accounts whose grace period (PROVISIONING_PURGE_AFTER) is over, with their mail (run by "idmail start")',
+    )
     .action(async () =>
       withState(open, async (state) => {
-        if (state.purger === undefined) throw new Error('provisioning is off (OAUTH2_PROVISIONING, SCIM_TOKEN): nothing is purged');
+        if (state.purger === undefined)
+          throw new Error('provisioning is off (OAUTH2_PROVISIONING, SCIM_TOKEN): nothing is purged');
         await state.purger.purgeDue();
       }),
     );

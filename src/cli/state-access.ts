@@ -1,9 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
-import type { Settings } from '../config/settings.ts';
 import type { Directory } from '../auth/directory.ts';
 import { openDirectory } from '../auth/open-directory.ts';
 import { MailboxPurger } from '../auth/provisioning/mailbox-purger.ts';
+import type { Settings } from '../config/settings.ts';
 import { openStateDatabase } from '../state/state-database.ts';
 import { openStores, type StateStores } from '../state/state-stores.ts';
 import { inTransaction } from '../state/transaction.ts';

@@ -21,7 +21,9 @@ export function resolveFileVariables(env: NodeJS.ProcessEnv): { env: Record<stri
     try {
       resolved[target] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
     } catch (error) {
-      problems.push(`${name}: cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}); allowed: a readable file`);
+      problems.push(
+        `${name}: cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}); allowed: a readable file`,
+      );
     }
   }
   return { env: resolved, problems };
@@ -30,8 +32,10 @@ export function resolveFileVariables(env: NodeJS.ProcessEnv): { env: Record<stri
 /** The environment `idmail prepare` resolved and wrote as JSON, handed to the helper and the purger on standard input. */
 export function environmentFromJson(text: string): Record<string, string> {
   const parsed: unknown = JSON.parse(text);
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the handed environment is not a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('the handed environment is not a JSON object');
   const entries = Object.entries(parsed);
-  if (entries.some(([, value]) => typeof value !== 'string')) throw new Error('the handed environment has a value that is not a string');
+  if (entries.some(([, value]) => typeof value !== 'string'))
+    throw new Error('the handed environment has a value that is not a string');
   return Object.fromEntries(entries) as Record<string, string>;
 }

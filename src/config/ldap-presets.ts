@@ -44,7 +44,9 @@ export interface LdapPreset {
 /** Login by address, or also by the uid attribute when one is configured. */
 function loginFilter(person: string, attributes: LdapAttributes): string {
   const byAddress = `(${attributes.mail}=%s)`;
-  return attributes.uid === undefined ? `(&${person}${byAddress})` : `(&${person}(|${byAddress}(${attributes.uid}=%s)))`;
+  return attributes.uid === undefined
+    ? `(&${person}${byAddress})`
+    : `(&${person}(|${byAddress}(${attributes.uid}=%s)))`;
 }
 
 // Matches no entry: stands in for a clause on an attribute the directory does not have.
@@ -55,7 +57,14 @@ function aliasClause(attributes: LdapAttributes, value: string): string {
 }
 
 const inetOrgPerson: LdapPreset = {
-  attributes: { mail: 'mail', uid: undefined, aliases: 'mailLocalAddress', quota: undefined, enabled: undefined, member: 'member' },
+  attributes: {
+    mail: 'mail',
+    uid: undefined,
+    aliases: 'mailLocalAddress',
+    quota: undefined,
+    enabled: undefined,
+    member: 'member',
+  },
   filters: (a) => {
     const person = '(objectClass=inetOrgPerson)';
     return {
@@ -71,7 +80,14 @@ const inetOrgPerson: LdapPreset = {
 
 // docker-mailserver's defaults, so its compose files behave the same without any filter set.
 const postfixBook: LdapPreset = {
-  attributes: { mail: 'mail', uid: undefined, aliases: 'mailAlias', quota: 'mailQuota', enabled: 'mailEnabled', member: 'member' },
+  attributes: {
+    mail: 'mail',
+    uid: undefined,
+    aliases: 'mailAlias',
+    quota: 'mailQuota',
+    enabled: 'mailEnabled',
+    member: 'member',
+  },
   filters: (a) => {
     const enabled = a.enabled === undefined ? '' : `(${a.enabled}=TRUE)`;
     const person = `(objectClass=PostfixBookMailAccount)${enabled}`;
@@ -90,7 +106,14 @@ const postfixBook: LdapPreset = {
 const AD_ENABLED = '(!(userAccountControl:1.2.840.113556.1.4.803:=2))';
 
 const activeDirectory: LdapPreset = {
-  attributes: { mail: 'mail', uid: undefined, aliases: 'proxyAddresses', quota: undefined, enabled: undefined, member: 'member' },
+  attributes: {
+    mail: 'mail',
+    uid: undefined,
+    aliases: 'proxyAddresses',
+    quota: undefined,
+    enabled: undefined,
+    member: 'member',
+  },
   filters: (a) => {
     const person = `(objectCategory=person)(objectClass=user)${AD_ENABLED}`;
     // proxyAddresses hold "smtp:alias@domain" (and "SMTP:" for the primary); matching ignores case.

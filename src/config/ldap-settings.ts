@@ -19,6 +19,7 @@ export interface LdapSettings {
   filters: LdapFilters;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 function refuseControlCharacters(value: string): string {
@@ -29,7 +30,8 @@ function refuseControlCharacters(value: string): string {
 /** docker-mailserver takes a host with or without scheme; a list (space or comma separated) fails over in order. */
 const ldapServerList = makeValidator<string[]>((value) => {
   const servers = value.split(/[\s,]+/).filter((item) => item !== '');
-  if (servers.length === 0) throw new Error('is empty; allowed: ldap://host[:port] or ldaps://host[:port], several separated by spaces');
+  if (servers.length === 0)
+    throw new Error('is empty; allowed: ldap://host[:port] or ldaps://host[:port], several separated by spaces');
   return servers.map((server) => {
     const url = new URL(server.includes('://') ? server : `ldap://${server}`);
     if (url.protocol !== 'ldap:' && url.protocol !== 'ldaps:') {
@@ -48,7 +50,11 @@ const distinguishedName = makeValidator<string>((value) => {
 });
 
 // Compose files often carry docker-mailserver's quoted form: - LDAP_QUERY_FILTER_USER="(&(mail=%s))".
-const unquote = (value: string) => value.trim().replace(/^"(.*)"$/s, '$1').replace(/^'(.*)'$/s, '$1');
+const unquote = (value: string) =>
+  value
+    .trim()
+    .replace(/^"(.*)"$/s, '$1')
+    .replace(/^'(.*)'$/s, '$1');
 
 const ldapFilter = makeValidator<string>((value) => {
   const filter = refuseControlCharacters(unquote(value));
@@ -216,23 +222,35 @@ export function ldapProblems(env: LdapEnv): string[] {
   const problems: string[] = [];
   if (env.ACCOUNT_PROVISIONER !== 'ldap') {
     if (env.LDAP_SERVER_HOST !== undefined) {
-      problems.push('LDAP_SERVER_HOST: is set but ACCOUNT_PROVISIONER is not LDAP; allowed: ACCOUNT_PROVISIONER=LDAP, or unset LDAP_SERVER_HOST');
+      problems.push(
+        'LDAP_SERVER_HOST: is set but ACCOUNT_PROVISIONER is not LDAP; allowed: ACCOUNT_PROVISIONER=LDAP, or unset LDAP_SERVER_HOST',
+      );
     }
     return problems;
   }
-  if (env.LDAP_SERVER_HOST === undefined) problems.push('LDAP_SERVER_HOST: is required with ACCOUNT_PROVISIONER=LDAP; allowed: ldap://host or ldaps://host');
-  if (env.LDAP_SEARCH_BASE === undefined) problems.push('LDAP_SEARCH_BASE: is required with ACCOUNT_PROVISIONER=LDAP; allowed: a DN, e.g. ou=people,dc=example,dc=org');
+  if (env.LDAP_SERVER_HOST === undefined)
+    problems.push('LDAP_SERVER_HOST: is required with ACCOUNT_PROVISIONER=LDAP; allowed: ldap://host or ldaps://host');
+  if (env.LDAP_SEARCH_BASE === undefined)
+    problems.push(
+      'LDAP_SEARCH_BASE: is required with ACCOUNT_PROVISIONER=LDAP; allowed: a DN, e.g. ou=people,dc=example,dc=org',
+    );
   if ((env.LDAP_BIND_DN === undefined) !== (env.LDAP_BIND_PW === undefined)) {
-    problems.push('LDAP_BIND_DN, LDAP_BIND_PW: only one is set; allowed: both (service account) or neither (anonymous search)');
+    problems.push(
+      'LDAP_BIND_DN, LDAP_BIND_PW: only one is set; allowed: both (service account) or neither (anonymous search)',
+    );
   }
   if (env.LDAP_START_TLS && env.LDAP_SERVER_HOST?.some((server) => server.startsWith('ldaps:'))) {
-    problems.push('LDAP_START_TLS: is on with an ldaps:// server, which is TLS already; allowed: ldap:// with StartTLS, or ldaps:// without');
+    problems.push(
+      'LDAP_START_TLS: is on with an ldaps:// server, which is TLS already; allowed: ldap:// with StartTLS, or ldaps:// without',
+    );
   }
   if (!Number.isInteger(env.LDAP_POOL_SIZE) || env.LDAP_POOL_SIZE < 1 || env.LDAP_POOL_SIZE > 64) {
     problems.push(`LDAP_POOL_SIZE: "${env.LDAP_POOL_SIZE}" is out of range; allowed: a whole number from 1 to 64`);
   }
   if (env.LDAP_QUERY_FILTER_USER !== undefined && env.LDAP_QUERY_FILTER_LOGIN === undefined && env.LDAP_ATTRIBUTE_UID) {
-    problems.push('LDAP_ATTRIBUTE_UID: cannot be added to your own LDAP_QUERY_FILTER_USER; allowed: also set LDAP_QUERY_FILTER_LOGIN, e.g. (&(objectClass=inetOrgPerson)(|(mail=%s)(uid=%s)))');
+    problems.push(
+      'LDAP_ATTRIBUTE_UID: cannot be added to your own LDAP_QUERY_FILTER_USER; allowed: also set LDAP_QUERY_FILTER_LOGIN, e.g. (&(objectClass=inetOrgPerson)(|(mail=%s)(uid=%s)))',
+    );
   }
   return problems;
 }
@@ -253,18 +271,25 @@ export const DMS_DOVECOT_LDAP: Record<string, string> = {
 export function unreadDmsLdapProblems(raw: Record<string, string | undefined>): string[] {
   return Object.entries(DMS_DOVECOT_LDAP)
     .filter(([name]) => (raw[name] ?? '').trim() !== '')
-    .map(([name, ours]) => `${name}: is docker-mailserver's Dovecot/saslauthd LDAP setting, which idmail does not read; allowed: unset it and put its meaning in ${ours} (placeholders %s, %u, %d; see docs/ldap.md)`);
+    .map(
+      ([name, ours]) =>
+        `${name}: is docker-mailserver's Dovecot/saslauthd LDAP setting, which idmail does not read; allowed: unset it and put its meaning in ${ours} (placeholders %s, %u, %d; see docs/ldap.md)`,
+    );
 }
 
 export function ldapSettings(env: LdapEnv): LdapSettings | undefined {
-  if (env.ACCOUNT_PROVISIONER !== 'ldap' || env.LDAP_SERVER_HOST === undefined || env.LDAP_SEARCH_BASE === undefined) return undefined;
+  if (env.ACCOUNT_PROVISIONER !== 'ldap' || env.LDAP_SERVER_HOST === undefined || env.LDAP_SEARCH_BASE === undefined)
+    return undefined;
   const attributes = ldapAttributes(env);
   const presetFilters = LDAP_PRESETS[env.LDAP_SCHEMA].filters(attributes);
   const user = env.LDAP_QUERY_FILTER_USER ?? presetFilters.user;
   return {
     servers: env.LDAP_SERVER_HOST,
     searchBase: env.LDAP_SEARCH_BASE,
-    bind: env.LDAP_BIND_DN !== undefined && env.LDAP_BIND_PW !== undefined ? { dn: env.LDAP_BIND_DN, password: env.LDAP_BIND_PW } : undefined,
+    bind:
+      env.LDAP_BIND_DN !== undefined && env.LDAP_BIND_PW !== undefined
+        ? { dn: env.LDAP_BIND_DN, password: env.LDAP_BIND_PW }
+        : undefined,
     startTls: env.LDAP_START_TLS,
     caFile: env.LDAP_TLS_CA_FILE,
     timeoutMs: env.LDAP_TIMEOUT * 1000,
@@ -287,7 +312,8 @@ export function ldapSettings(env: LdapEnv): LdapSettings | undefined {
 function ldapAttributes(env: LdapEnv): LdapAttributes {
   const preset = LDAP_PRESETS[env.LDAP_SCHEMA].attributes;
   // undefined: not set, the preset decides; false: set to none.
-  const pick = (value: string | false | undefined, fallback: string | undefined) => (value === undefined ? fallback : value || undefined);
+  const pick = (value: string | false | undefined, fallback: string | undefined) =>
+    value === undefined ? fallback : value || undefined;
   return {
     mail: env.LDAP_ATTRIBUTE_MAIL || preset.mail,
     uid: pick(env.LDAP_ATTRIBUTE_UID, preset.uid),

@@ -123,19 +123,25 @@ export const oauth2Specs = {
 type OAuth2Env = CleanedEnv<typeof oauth2Specs>;
 
 /** docker-mailserver's mode: opaque tokens sent to a userinfo-style URL, which says whose they are but not for whom. */
-export const userinfoMode = (env: OAuth2Env): boolean => env.OAUTH2_INTROSPECTION_URL !== undefined && env.OAUTH2_CLIENT_ID === undefined;
+export const userinfoMode = (env: OAuth2Env): boolean =>
+  env.OAUTH2_INTROSPECTION_URL !== undefined && env.OAUTH2_CLIENT_ID === undefined;
 
 /** Tokens are checked where their audience can be seen: locally (JWTs of OAUTH2_ISSUER) or by RFC 7662 introspection. */
-const audienceCheckable = (env: OAuth2Env): boolean => env.OAUTH2_ISSUER !== undefined || env.OAUTH2_CLIENT_ID !== undefined;
+const audienceCheckable = (env: OAuth2Env): boolean =>
+  env.OAUTH2_ISSUER !== undefined || env.OAUTH2_CLIENT_ID !== undefined;
 
 export function oauth2Problems(env: OAuth2Env): string[] {
   if (!env.ENABLE_OAUTH2) return [];
   const problems: string[] = [];
   if (env.OAUTH2_ISSUER === undefined && env.OAUTH2_INTROSPECTION_URL === undefined) {
-    problems.push('ENABLE_OAUTH2: is on but neither OAUTH2_ISSUER nor OAUTH2_INTROSPECTION_URL is set; allowed: set at least one');
+    problems.push(
+      'ENABLE_OAUTH2: is on but neither OAUTH2_ISSUER nor OAUTH2_INTROSPECTION_URL is set; allowed: set at least one',
+    );
   }
   if ((env.OAUTH2_CLIENT_ID === undefined) !== (env.OAUTH2_CLIENT_SECRET === undefined)) {
-    problems.push('OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set; allowed: both (introspection client) or neither');
+    problems.push(
+      'OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET: only one is set; allowed: both (introspection client) or neither',
+    );
   }
   if (audienceCheckable(env) && env.OAUTH2_AUDIENCE === undefined && !env.OAUTH2_ACCEPT_ANY_AUDIENCE) {
     problems.push(
@@ -148,7 +154,9 @@ export function oauth2Problems(env: OAuth2Env): string[] {
   if (!env.OAUTH2_ALLOW_HTTP) {
     for (const name of ['OAUTH2_ISSUER', 'OAUTH2_INTROSPECTION_URL'] as const) {
       if (env[name]?.startsWith('http:')) {
-        problems.push(`${name}: "${env[name]}" is plain http; allowed: an https:// URL (or OAUTH2_ALLOW_HTTP=1 on a private network you trust)`);
+        problems.push(
+          `${name}: "${env[name]}" is plain http; allowed: an https:// URL (or OAUTH2_ALLOW_HTTP=1 on a private network you trust)`,
+        );
       }
     }
   }
@@ -160,14 +168,17 @@ export function oauth2Warnings(env: OAuth2Env): string[] {
   if (!env.ENABLE_OAUTH2) return [];
   const warnings: string[] = [];
   if (env.OAUTH2_ACCEPT_ANY_AUDIENCE) {
-    warnings.push('OAUTH2_ACCEPT_ANY_AUDIENCE=1: a token the IdP issued to any of its clients signs in here; set OAUTH2_AUDIENCE instead');
+    warnings.push(
+      'OAUTH2_ACCEPT_ANY_AUDIENCE=1: a token the IdP issued to any of its clients signs in here; set OAUTH2_AUDIENCE instead',
+    );
   }
   if (userinfoMode(env)) {
     warnings.push(
       'OAUTH2_INTROSPECTION_URL without OAUTH2_CLIENT_ID: opaque tokens are checked by a userinfo call, which cannot tell whom a token was issued to (its audience); use RFC 7662 introspection with client credentials, or JWTs (OAUTH2_ISSUER)',
     );
   }
-  if (env.OAUTH2_ALLOW_HTTP) warnings.push('OAUTH2_ALLOW_HTTP=1: tokens and keys travel to and from the IdP unencrypted');
+  if (env.OAUTH2_ALLOW_HTTP)
+    warnings.push('OAUTH2_ALLOW_HTTP=1: tokens and keys travel to and from the IdP unencrypted');
   return warnings;
 }
 

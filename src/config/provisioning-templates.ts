@@ -17,12 +17,22 @@ export const DEFAULT_TEMPLATES = `default:unlimited:${SIGN_IN_PROTOCOLS.join(','
  */
 export function parseTemplates(value: string): Map<string, ProvisioningTemplate> {
   const templates = new Map<string, ProvisioningTemplate>();
-  for (const entry of value.split(';').map((item) => item.trim()).filter(Boolean)) {
+  for (const entry of value
+    .split(';')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const [name = '', quota = '', protocols = '', ...rest] = entry.split(':').map((part) => part.trim());
-    if (rest.length > 0 || !/^[a-z0-9_-]{1,64}$/i.test(name)) throw new Error(`"${entry}" is not name:quota:protocols; allowed: e.g. staff:20G:imap,smtp`);
-    if (!/^(unlimited|\d+[kMGT]?)$/.test(quota)) throw new Error(`"${quota}" in "${entry}" is not a quota; allowed: unlimited, or a size like 500M, 5G`);
-    templates.set(name.toLowerCase(), { name: name.toLowerCase(), quota: quota === 'unlimited' ? undefined : quota, protocols: parseChoiceList(protocols, SIGN_IN_PROTOCOLS) });
+    if (rest.length > 0 || !/^[a-z0-9_-]{1,64}$/i.test(name))
+      throw new Error(`"${entry}" is not name:quota:protocols; allowed: e.g. staff:20G:imap,smtp`);
+    if (!/^(unlimited|\d+[kMGT]?)$/.test(quota))
+      throw new Error(`"${quota}" in "${entry}" is not a quota; allowed: unlimited, or a size like 500M, 5G`);
+    templates.set(name.toLowerCase(), {
+      name: name.toLowerCase(),
+      quota: quota === 'unlimited' ? undefined : quota,
+      protocols: parseChoiceList(protocols, SIGN_IN_PROTOCOLS),
+    });
   }
-  if (!templates.has('default')) throw new Error('has no template named default; allowed: e.g. default:5G:imap,pop3,smtp,sieve');
+  if (!templates.has('default'))
+    throw new Error('has no template named default; allowed: e.g. default:5G:imap,pop3,smtp,sieve');
   return templates;
 }

@@ -1,11 +1,37 @@
 import { hostname as osHostname } from 'node:os';
 import { type CleanedEnv, customCleanEnv, makeValidator, num } from 'envalid';
+import {
+  SIGN_IN_METHODS,
+  SIGN_IN_PROTOCOLS,
+  type SignInMethod,
+  type SignInPolicy,
+  type SignInProtocol,
+} from '../vocabulary/sign-in.ts';
 import { resolveFileVariables } from './environment.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
-import { type OAuth2Settings, oauth2Problems, oauth2Settings, oauth2Specs, oauth2Warnings, userinfoMode } from './oauth2-settings.ts';
-import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInMethod, type SignInPolicy, type SignInProtocol } from '../vocabulary/sign-in.ts';
-import { DEFAULT_TEMPLATES, parseTemplates, type ProvisioningTemplate } from './provisioning-templates.ts';
-import { absolutePath, choice, choiceList, cidrList, domainList, duration, flag, hostName, mailAddress, secret, token, wholeNumber } from './validators.ts';
+import {
+  type OAuth2Settings,
+  oauth2Problems,
+  oauth2Settings,
+  oauth2Specs,
+  oauth2Warnings,
+  userinfoMode,
+} from './oauth2-settings.ts';
+import { DEFAULT_TEMPLATES, type ProvisioningTemplate, parseTemplates } from './provisioning-templates.ts';
+import {
+  absolutePath,
+  choice,
+  choiceList,
+  cidrList,
+  domainList,
+  duration,
+  flag,
+  hostName,
+  mailAddress,
+  secret,
+  token,
+  wholeNumber,
+} from './validators.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type LoginProcessMode = 'performance' | 'security';
@@ -118,7 +144,9 @@ const PATHS = {
 const HELPER_PORT = 8800;
 
 /** Control characters a value may carry into a problem, shown escaped so one problem stays one log line. */
-const escapeControls = (problem: string) => problem.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
+const escapeControls = (problem: string) =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is its purpose
+  problem.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -360,26 +388,40 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
 function crossVariableProblems(env: CleanEnv): string[] {
   const problems: string[] = [];
   if ((env.SSL_CERT_PATH === undefined) !== (env.SSL_KEY_PATH === undefined)) {
-    problems.push('SSL_CERT_PATH, SSL_KEY_PATH: only one is set; allowed: both (your certificate) or neither (self-signed)');
+    problems.push(
+      'SSL_CERT_PATH, SSL_KEY_PATH: only one is set; allowed: both (your certificate) or neither (self-signed)',
+    );
   }
   problems.push(...oauth2Problems(env));
   if (env.OAUTH2_PROVISIONING === 'jit' && (!env.ENABLE_OAUTH2 || env.ACCOUNT_PROVISIONER === 'ldap')) {
-    problems.push('OAUTH2_PROVISIONING: jit needs ENABLE_OAUTH2=1 and accounts kept here (ACCOUNT_PROVISIONER=FILE); allowed: off, or those settings');
+    problems.push(
+      'OAUTH2_PROVISIONING: jit needs ENABLE_OAUTH2=1 and accounts kept here (ACCOUNT_PROVISIONER=FILE); allowed: off, or those settings',
+    );
   }
   if (env.ENABLE_SELF_SERVICE && !env.ENABLE_OAUTH2) {
-    problems.push('ENABLE_SELF_SERVICE: is on but ENABLE_OAUTH2 is not; allowed: ENABLE_OAUTH2=1 (the API signs people in with their IdP token), or ENABLE_SELF_SERVICE=0');
+    problems.push(
+      'ENABLE_SELF_SERVICE: is on but ENABLE_OAUTH2 is not; allowed: ENABLE_OAUTH2=1 (the API signs people in with their IdP token), or ENABLE_SELF_SERVICE=0',
+    );
   }
   if (env.SCIM_TOKEN !== undefined && env.ACCOUNT_PROVISIONER === 'ldap') {
-    problems.push('SCIM_TOKEN: SCIM creates accounts here, but they come from LDAP (ACCOUNT_PROVISIONER=LDAP); allowed: unset, or ACCOUNT_PROVISIONER=FILE');
+    problems.push(
+      'SCIM_TOKEN: SCIM creates accounts here, but they come from LDAP (ACCOUNT_PROVISIONER=LDAP); allowed: unset, or ACCOUNT_PROVISIONER=FILE',
+    );
   }
   problems.push(...portProblems('HTTPS_PORT', env.HTTPS_PORT, []));
-  if (env.METRICS_PORT !== undefined) problems.push(...portProblems('METRICS_PORT', env.METRICS_PORT, [env.HTTPS_PORT]));
-  if (env.BRUTE_FORCE_BAN_AFTER < 1) problems.push('BRUTE_FORCE_BAN_AFTER: "0" would ban at once; allowed: 1 or more (or BRUTE_FORCE_PROTECTION=0)');
+  if (env.METRICS_PORT !== undefined)
+    problems.push(...portProblems('METRICS_PORT', env.METRICS_PORT, [env.HTTPS_PORT]));
+  if (env.BRUTE_FORCE_BAN_AFTER < 1)
+    problems.push('BRUTE_FORCE_BAN_AFTER: "0" would ban at once; allowed: 1 or more (or BRUTE_FORCE_PROTECTION=0)');
   if (env.BRUTE_FORCE_IPV6_PREFIX < 1 || env.BRUTE_FORCE_IPV6_PREFIX > 128) {
-    problems.push(`BRUTE_FORCE_IPV6_PREFIX: "${env.BRUTE_FORCE_IPV6_PREFIX}" is no IPv6 prefix length; allowed: 1 to 128 (64: one customer's network)`);
+    problems.push(
+      `BRUTE_FORCE_IPV6_PREFIX: "${env.BRUTE_FORCE_IPV6_PREFIX}" is no IPv6 prefix length; allowed: 1 to 128 (64: one customer's network)`,
+    );
   }
   if (env.APP_PASSWORD_SUSPEND_AFTER < 3600 || env.APP_PASSWORD_SUSPEND_AFTER > 365 * 86_400) {
-    problems.push('APP_PASSWORD_SUSPEND_AFTER: is out of range; allowed: 1h to 365d (an app password must not outlive its owner at the IdP for longer)');
+    problems.push(
+      'APP_PASSWORD_SUSPEND_AFTER: is out of range; allowed: 1h to 365d (an app password must not outlive its owner at the IdP for longer)',
+    );
   }
   problems.push(...ldapProblems(env));
   return problems;
@@ -388,7 +430,9 @@ function crossVariableProblems(env: CleanEnv): string[] {
 function portProblems(name: string, port: number, taken: number[]): string[] {
   const reserved = [25, 110, 143, 465, 587, 993, 995, 4190, HELPER_PORT, ...taken];
   if (Number.isInteger(port) && port >= 1 && port <= 65535 && !reserved.includes(port)) return [];
-  return [`${name}: "${port}" is not a free port; allowed: 1-65535 except the mail ports, ${HELPER_PORT}${taken.length > 0 ? ' and HTTPS_PORT' : ''}`];
+  return [
+    `${name}: "${port}" is not a free port; allowed: 1-65535 except the mail ports, ${HELPER_PORT}${taken.length > 0 ? ' and HTTPS_PORT' : ''}`,
+  ];
 }
 
 function toSettings(env: CleanEnv): Settings {
@@ -447,9 +491,14 @@ const selfServiceOn = (env: CleanEnv): boolean => env.ENABLE_SELF_SERVICE ?? (en
 function warningsOf(env: CleanEnv): string[] {
   const warnings = oauth2Warnings(env);
   if (env.ENABLE_OAUTH2 && userinfoMode(env) && env.ENABLE_SELF_SERVICE === true) {
-    warnings.push('ENABLE_SELF_SERVICE=1 with a userinfo OAUTH2_INTROSPECTION_URL: a token issued to any client of the IdP manages app passwords here');
+    warnings.push(
+      'ENABLE_SELF_SERVICE=1 with a userinfo OAUTH2_INTROSPECTION_URL: a token issued to any client of the IdP manages app passwords here',
+    );
   }
-  if (env.PERMIT_DOCKER !== 'none') warnings.push(`PERMIT_DOCKER=${env.PERMIT_DOCKER}: clients on those networks send mail anywhere without signing in`);
+  if (env.PERMIT_DOCKER !== 'none')
+    warnings.push(
+      `PERMIT_DOCKER=${env.PERMIT_DOCKER}: clients on those networks send mail anywhere without signing in`,
+    );
   return warnings;
 }
 

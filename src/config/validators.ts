@@ -51,7 +51,9 @@ export const readableFile = makeValidator<string>((value) => {
   try {
     accessSync(path, constants.R_OK);
   } catch (error) {
-    throw new Error(`cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}); allowed: a readable file`);
+    throw new Error(
+      `cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}); allowed: a readable file`,
+    );
   }
   return path;
 });
@@ -84,7 +86,8 @@ export const tokenList = makeValidator<string[]>((value) => {
 });
 
 export const seconds = makeValidator<number>((value) => {
-  if (!/^\d+$/.test(value.trim())) throw new Error(`"${value}" is not a whole number of seconds; allowed: 0 or more, e.g. 300`);
+  if (!/^\d+$/.test(value.trim()))
+    throw new Error(`"${value}" is not a whole number of seconds; allowed: 0 or more, e.g. 300`);
   return Number(value.trim());
 });
 
@@ -102,7 +105,9 @@ export const cidrList = makeValidator<string[]>((value) =>
       try {
         parseNetwork(item);
       } catch {
-        throw new Error(`"${item}" is not a network; allowed: addresses or CIDR ranges, e.g. 10.0.0.0/8, 2001:db8::/32`);
+        throw new Error(
+          `"${item}" is not a network; allowed: addresses or CIDR ranges, e.g. 10.0.0.0/8, 2001:db8::/32`,
+        );
       }
       return item;
     }),
@@ -113,13 +118,17 @@ const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400
 /** A length of time in seconds, written with a unit: 90s, 15m, 12h, 30d. */
 export const duration = makeValidator<number>((value) => {
   const match = /^(\d+)([smhd])$/.exec(value.trim());
-  if (match === null) throw new Error(`"${value}" is not a duration; allowed: a whole number with a unit s, m, h or d, e.g. 30d`);
+  if (match === null)
+    throw new Error(`"${value}" is not a duration; allowed: a whole number with a unit s, m, h or d, e.g. 30d`);
   return Number(match[1]) * (DURATION_UNITS[match[2] as string] as number);
 });
 
 /** A shared secret presented by a client: long enough not to be guessed, printable, one line. */
 export const secret = makeValidator<string>((value) => {
-  if (!/^[\x21-\x7e]{32,512}$/.test(value)) throw new Error('is not 32 to 512 printable characters without spaces; allowed: e.g. the output of openssl rand -hex 32');
+  if (!/^[\x21-\x7e]{32,512}$/.test(value))
+    throw new Error(
+      'is not 32 to 512 printable characters without spaces; allowed: e.g. the output of openssl rand -hex 32',
+    );
   return value;
 });
 
@@ -156,9 +165,13 @@ export function choice<T extends string>(allowed: readonly T[]) {
 
 /** A comma or space separated list of choices, each at most once; empty is refused (it would lock everyone out). */
 export function parseChoiceList<T extends string>(value: string, allowed: readonly T[]): T[] {
-  const words = value.split(/[\s,]+/).map((word) => word.trim().toLowerCase()).filter((word) => word !== '');
+  const words = value
+    .split(/[\s,]+/)
+    .map((word) => word.trim().toLowerCase())
+    .filter((word) => word !== '');
   const unknown = words.filter((word) => !(allowed as readonly string[]).includes(word));
-  if (unknown.length > 0) throw new Error(`"${unknown.join(', ')}" is not one of the choices; allowed: any of ${allowed.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`"${unknown.join(', ')}" is not one of the choices; allowed: any of ${allowed.join(', ')}`);
   if (words.length === 0) throw new Error(`is empty; allowed: one or more of ${allowed.join(', ')}`);
   return [...new Set(words)] as T[];
 }

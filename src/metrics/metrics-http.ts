@@ -4,7 +4,9 @@ import type { Metrics } from './metrics.ts';
 
 /** GET /metrics in Prometheus' text format. */
 export function metricsRoute(app: FastifyInstance, metrics: Metrics): void {
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 }
 
 /** Times every delegated call the helper answers, labelled by its route (e.g. /dovecot/introspect). */
@@ -17,7 +19,11 @@ export function timeRequests(app: FastifyInstance, metrics: Metrics): void {
 }
 
 /** METRICS_PORT: /metrics alone on all interfaces, for a Prometheus outside the container. */
-export async function startMetricsServer(port: number, metrics: Metrics, log: FastifyBaseLogger): Promise<{ close(): Promise<void> }> {
+export async function startMetricsServer(
+  port: number,
+  metrics: Metrics,
+  log: FastifyBaseLogger,
+): Promise<{ close(): Promise<void> }> {
   const app = fastifyApp(log.child({ server: 'metrics' }), { bodyLimit: 1024 });
   metricsRoute(app, metrics);
   await app.listen({ host: '0.0.0.0', port });

@@ -1,6 +1,4 @@
 import type { Settings } from '../config/settings.ts';
-import { PROXIED_PORT_OFFSET } from './smtpd-services.ts';
-import { renderTemplate, type RenderedFile } from './templates.ts';
 import {
   DOVECOT_ROUTES,
   INTROSPECTION_FIELDS,
@@ -11,6 +9,8 @@ import {
   USERDB_FIELDS,
   USERDB_RESULTS,
 } from '../vocabulary/wire-contract.ts';
+import { PROXIED_PORT_OFFSET } from './smtpd-services.ts';
+import { type RenderedFile, renderTemplate } from './templates.ts';
 
 interface Listener {
   name: string;
@@ -33,7 +33,8 @@ const PROXIED_LISTENERS: Record<string, Listener[]> = {
 
 /** The Lua bridge, with the contract's routes, request fields and result words. */
 function luaBridgeView() {
-  const results = (words: Record<string, string>) => Object.entries(words).map(([word, constant]) => ({ word, constant }));
+  const results = (words: Record<string, string>) =>
+    Object.entries(words).map(([word, constant]) => ({ word, constant }));
   return {
     routes: DOVECOT_ROUTES,
     requestFields: LUA_REQUEST_FIELDS,
@@ -45,18 +46,28 @@ function luaBridgeView() {
 
 /** Dovecot's oauth2 block: where to ask, and which answer fields become which userdb fields. */
 function introspectionView() {
-  const field = (userdb: string, answer: string) => ({ name: `${PREFETCH_PREFIX}${userdb}`, value: `%{oauth2:${answer}}` });
+  const field = (userdb: string, answer: string) => ({
+    name: `${PREFETCH_PREFIX}${userdb}`,
+    value: `%{oauth2:${answer}}`,
+  });
   return {
     route: DOVECOT_ROUTES.introspect,
     ...INTROSPECTION_FIELDS,
-    fields: { user: field(USERDB_FIELDS.user, INTROSPECTION_FIELDS.username), quota: field(USERDB_FIELDS.quota, INTROSPECTION_FIELDS.quota) },
+    fields: {
+      user: field(USERDB_FIELDS.user, INTROSPECTION_FIELDS.username),
+      quota: field(USERDB_FIELDS.quota, INTROSPECTION_FIELDS.quota),
+    },
   };
 }
 
 export async function renderDovecot(settings: Settings): Promise<RenderedFile[]> {
   const { oauth2, paths } = settings;
   const proxied = settings.proxyProtocolNetworks.length > 0;
-  const protocols = ['imap', ...(settings.enablePop3 ? ['pop3'] : []), ...(settings.enableManageSieve ? ['managesieve'] : [])];
+  const protocols = [
+    'imap',
+    ...(settings.enablePop3 ? ['pop3'] : []),
+    ...(settings.enableManageSieve ? ['managesieve'] : []),
+  ];
   const view = {
     hostname: settings.hostname,
     postmaster: settings.postmaster,
@@ -74,13 +85,14 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     tls: settings.tls,
     quotas: settings.ldap?.attributes.quota !== undefined || settings.provisioning !== undefined,
     performanceMode: settings.loginProcessMode === 'performance',
-    loginServices: protocols.map((name) => ({ name, processMinAvail: name === 'imap' ? 4 : 1, proxied: proxied ? PROXIED_LISTENERS[name] : [] })),
+    loginServices: protocols.map((name) => ({
+      name,
+      processMinAvail: name === 'imap' ? 4 : 1,
+      proxied: proxied ? PROXIED_LISTENERS[name] : [],
+    })),
     haproxyTrustedNetworks: proxied ? settings.proxyProtocolNetworks.join(' ') : false,
     loginTrustedNetworks: settings.loginTrustedNetworks.length > 0 ? settings.loginTrustedNetworks.join(' ') : false,
-    oauth2:
-      oauth2 === undefined
-        ? false
-        : { openidConfigurationUrl: oauth2.discoveryUrl ?? false },
+    oauth2: oauth2 === undefined ? false : { openidConfigurationUrl: oauth2.discoveryUrl ?? false },
   };
   return [
     { path: paths.dovecotConfig, content: await renderTemplate('dovecot/dovecot.conf.hbs', view) },

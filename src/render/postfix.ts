@@ -1,10 +1,13 @@
 import type { Settings } from '../config/settings.ts';
 import { POSTFIX_MAPS } from '../vocabulary/wire-contract.ts';
 import { smtpdServices } from './smtpd-services.ts';
-import { renderTemplate, type RenderedFile } from './templates.ts';
+import { type RenderedFile, renderTemplate } from './templates.ts';
 import { mynetworks } from './trusted-networks.ts';
 
-export async function renderPostfix(settings: Settings, networks: string[] = mynetworks(settings.permitDocker)): Promise<RenderedFile[]> {
+export async function renderPostfix(
+  settings: Settings,
+  networks: string[] = mynetworks(settings.permitDocker),
+): Promise<RenderedFile[]> {
   const { paths } = settings;
   const view = {
     hostname: settings.hostname,

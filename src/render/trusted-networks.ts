@@ -10,7 +10,10 @@ type Interfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;
 function ownNetworks(interfaces: Interfaces): { address: string; cidr: string }[] {
   return Object.values(interfaces)
     .flat()
-    .filter((info): info is NetworkInterfaceInfo => info !== undefined && info.family === 'IPv4' && !info.internal && info.cidr !== null)
+    .filter(
+      (info): info is NetworkInterfaceInfo =>
+        info !== undefined && info.family === 'IPv4' && !info.internal && info.cidr !== null,
+    )
     .map((info) => ({ address: info.address, cidr: info.cidr as string }));
 }
 
@@ -32,6 +35,11 @@ export function mynetworks(permitDocker: PermitDocker, interfaces: Interfaces = 
     case 'network':
       return [...LOOPBACK, '172.16.0.0/12'];
     case 'connected-networks':
-      return [...LOOPBACK, ...new Set(own.map(({ cidr }) => ipaddr.IPv4.networkAddressFromCIDR(cidr).toString() + cidr.slice(cidr.indexOf('/'))))];
+      return [
+        ...LOOPBACK,
+        ...new Set(
+          own.map(({ cidr }) => ipaddr.IPv4.networkAddressFromCIDR(cidr).toString() + cidr.slice(cidr.indexOf('/'))),
+        ),
+      ];
   }
 }

@@ -5,9 +5,9 @@ import { promisify } from 'node:util';
 import type { Settings } from '../config/settings.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
+import { exists } from './file-exists.ts';
 import { copyTlsForHelper, prepareHelperFiles } from './privileges.ts';
 import { reconcileQueue } from './queue-reconciliation.ts';
-import { exists } from './file-exists.ts';
 import { assembleServiceTree, writeHandedEnvironment } from './service-tree.ts';
 
 const run = promisify(execFile);
@@ -45,17 +45,36 @@ async function prepareDaemonFiles(settings: Settings): Promise<void> {
   if (settings.https !== undefined) await copyTlsForHelper(settings);
   await writeRendered(await renderAll(settings));
   // Exactly once is the aim, the mail server running is the duty: a failed check costs at worst a duplicate.
-  await reconcileQueue(settings).catch((error: unknown) => console.error(`idmail: queue: not reconciled (${(error as Error).message}); a message in delivery at the last stop may come twice`));
+  await reconcileQueue(settings).catch((error: unknown) =>
+    console.error(
+      `idmail: queue: not reconciled (${(error as Error).message}); a message in delivery at the last stop may come twice`,
+    ),
+  );
 }
 
 async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {
   const { certPath, keyPath } = settings.tls;
-  if (await exists(certPath) && await exists(keyPath)) return;
+  if ((await exists(certPath)) && (await exists(keyPath))) return;
   await mkdir(dirname(certPath), { recursive: true, mode: 0o700 });
   const names = [settings.hostname, 'localhost'].map((name) => `DNS:${name}`).join(',');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
-    '-subj', `/CN=${settings.hostname}`, '-addext', `subjectAltName=${names}`, '-keyout', keyPath, '-out', certPath,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '3650',
+    '-subj',
+    `/CN=${settings.hostname}`,
+    '-addext',
+    `subjectAltName=${names}`,
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
   ]);
   await chmod(keyPath, 0o600);
   console.log(`idmail: generated a self-signed certificate for ${settings.hostname} at ${certPath}`);

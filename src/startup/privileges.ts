@@ -49,7 +49,10 @@ async function readableAccountsFile(path: string, helperGid: number): Promise<vo
   } catch (error) {
     // A read-only mount: it must be readable as it is.
     const readable = (info.mode & 0o004) !== 0 || (info.gid === helperGid && (info.mode & 0o040) !== 0);
-    if (!readable) throw new Error(`ACCOUNTS_FILE: ${path} cannot be made readable for the helper (${(error as NodeJS.ErrnoException).code}); allowed: a file the container may chgrp, or one readable by group ${helperGid}`);
+    if (!readable)
+      throw new Error(
+        `ACCOUNTS_FILE: ${path} cannot be made readable for the helper (${(error as NodeJS.ErrnoException).code}); allowed: a file the container may chgrp, or one readable by group ${helperGid}`,
+      );
   }
 }
 
@@ -59,7 +62,10 @@ export async function copyTlsForHelper(settings: Settings): Promise<void> {
   const target = settings.paths.helperTls;
   const helper = await systemAccount(HELPER_USER);
   await ownedDirectory(target, helper, 0o700);
-  for (const [from, to] of [[certPath, `${target}/cert.pem`], [keyPath, `${target}/key.pem`]] as const) {
+  for (const [from, to] of [
+    [certPath, `${target}/cert.pem`],
+    [keyPath, `${target}/key.pem`],
+  ] as const) {
     // Written aside and renamed: a listener reading them never reads half a file.
     await copyFile(from, `${to}.tmp`);
     await chown(`${to}.tmp`, helper.uid, helper.gid);

@@ -14,7 +14,9 @@ async function postfixCommand(command: string, args: string[], output?: string):
   const file = output === undefined ? undefined : await open(output, 'w');
   try {
     const child = spawn(command, args, { stdio: ['ignore', file?.fd ?? 'inherit', 'inherit'] });
-    const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
+    const code = await new Promise<number | null>((resolve, reject) =>
+      child.once('error', reject).once('exit', resolve),
+    );
     if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}`);
   } finally {
     await file?.close();
@@ -72,7 +74,10 @@ export async function deliveredTo(mailRoot: string, recipient: string, message: 
   const mailbox = join(mailRoot, domainOf(recipient), localPartOf(recipient).split('+')[0] as string, 'Maildir');
   const since = Math.floor(message.arrivedAt.getTime() / 1000) - 1;
   const idPattern = new RegExp(`\\bid ${message.id}\\b`);
-  const deliveredToPattern = new RegExp(`^Delivered-To: <?${recipient.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}>?$`, 'im');
+  const deliveredToPattern = new RegExp(
+    `^Delivered-To: <?${recipient.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}>?$`,
+    'im',
+  );
   for (const folder of ['new', 'cur']) {
     const names = await readdir(join(mailbox, folder)).catch(() => [] as string[]);
     for (const name of names.filter((file) => Number(file.split('.')[0]) >= since)) {
@@ -100,7 +105,9 @@ export async function reconcileQueue(settings: Settings): Promise<string[]> {
     const delivered = await Promise.all(message.recipients.map((recipient) => deliveredTo(mail, recipient, message)));
     if (!delivered.every(Boolean)) continue;
     await postfixCommand('postsuper', ['-c', postfixConfigDir, '-d', id, 'active']);
-    console.log(`idmail: queue: ${id} was delivered to ${message.recipients.join(', ')} before the last stop; removed so it is not delivered twice`);
+    console.log(
+      `idmail: queue: ${id} was delivered to ${message.recipients.join(', ')} before the last stop; removed so it is not delivered twice`,
+    );
     removed.push(id);
   }
   return removed;

@@ -1,10 +1,10 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { Settings } from '../config/settings.ts';
 import { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
 import { IdentityBindings } from '../auth/identity/identity-bindings.ts';
 import { SignInPolicies } from '../auth/policy/sign-in-policy.ts';
 import { ProvisionedAccounts } from '../auth/provisioning/provisioned-accounts.ts';
 import { ScimStore } from '../auth/provisioning/scim/scim-store.ts';
+import type { Settings } from '../config/settings.ts';
 
 /** What the state database holds, one store each. */
 export interface StateStores {

@@ -17,7 +17,9 @@ export function fillFilter(template: string, key: string): string {
     u: at < 0 ? key : key.slice(0, at),
     d: at < 0 ? '' : key.slice(at + 1),
   };
-  return template.replace(PLACEHOLDER, (_, name: string) => (name === '%' ? '%' : escapeFilterValue(parts[name] ?? '')));
+  return template.replace(PLACEHOLDER, (_, name: string) =>
+    name === '%' ? '%' : escapeFilterValue(parts[name] ?? ''),
+  );
 }
 
 function escapeFilterValue(value: string): string {
@@ -29,9 +31,13 @@ export function checkFilterTemplate(template: string): void {
   const stray = /%[^sud%]/.exec(template);
   if (stray) throw new Error(`unknown placeholder "${stray[0]}"; allowed: %s, %u, %d (and %% for a literal %)`);
   const filled = fillFilter(template, 'user@example.org');
-  if (!filled.startsWith('(') || !filled.endsWith(')')) throw new Error('is not an LDAP filter; allowed: a filter in parentheses, e.g. (mail=%s)');
+  if (!filled.startsWith('(') || !filled.endsWith(')'))
+    throw new Error('is not an LDAP filter; allowed: a filter in parentheses, e.g. (mail=%s)');
   // The parser forgives a missing closing parenthesis; a filter Postfix or slapd would refuse should not start.
   const count = (char: string) => filled.split(char).length - 1;
-  if (count('(') !== count(')')) throw new Error(`has ${count('(')} "(" but ${count(')')} ")"; allowed: balanced parentheses (escape them in values as \\28 and \\29)`);
+  if (count('(') !== count(')'))
+    throw new Error(
+      `has ${count('(')} "(" but ${count(')')} ")"; allowed: balanced parentheses (escape them in values as \\28 and \\29)`,
+    );
   FilterParser.parseString(filled);
 }

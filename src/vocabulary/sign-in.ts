@@ -19,6 +19,10 @@ export function signInProtocol(service: string | undefined): SignInProtocol | un
   return (SIGN_IN_PROTOCOLS as readonly string[]).includes(name ?? '') ? (name as SignInProtocol) : undefined;
 }
 
-export function policyAllows(policy: SignInPolicy, method: SignInMethod, protocol: SignInProtocol | undefined): boolean {
+export function policyAllows(
+  policy: SignInPolicy,
+  method: SignInMethod,
+  protocol: SignInProtocol | undefined,
+): boolean {
   return policy.methods.includes(method) && protocol !== undefined && policy.protocols.includes(protocol);
 }

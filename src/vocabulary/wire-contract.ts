@@ -17,7 +17,15 @@ export const DOVECOT_ROUTES = {
 } as const;
 
 /** The fields of the Lua bridge's request, taken from Dovecot's auth request of the same names. */
-export const LUA_REQUEST_FIELDS = ['user', 'protocol', 'mechanism', 'remote_ip', 'local_ip', 'secured', 'session'] as const;
+export const LUA_REQUEST_FIELDS = [
+  'user',
+  'protocol',
+  'mechanism',
+  'remote_ip',
+  'local_ip',
+  'secured',
+  'session',
+] as const;
 /** Sent beside the request fields by a password check. */
 export const LUA_PASSWORD_FIELD = 'password';
 export type LuaRequest = Partial<Record<(typeof LUA_REQUEST_FIELDS)[number] | typeof LUA_PASSWORD_FIELD, unknown>>;

@@ -4,16 +4,20 @@ import { selfServiceRoutes } from '../adapters/self-service-http.ts';
 import type { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
 import type { Authority } from '../auth/authority.ts';
 import type { BruteForceGuard } from '../auth/brute-force/brute-force-guard.ts';
-import { SharedSecretGate } from '../auth/shared-secret-gate.ts';
 import type { ScimProvisioner } from '../auth/provisioning/scim/scim-provisioner.ts';
+import { SharedSecretGate } from '../auth/shared-secret-gate.ts';
 import type { Settings } from '../config/settings.ts';
 import { fastifyApp } from './fastify-app.ts';
 
 const PAGE_ROOT = new URL('../../rootfs/usr/share/idmail/web/', import.meta.url);
 const PAGES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js' };
-const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8' };
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+};
 // The page loads nothing from elsewhere and talks only to the IdP and this API.
-const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' https: http:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+const PAGE_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' https: http:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 export interface HttpsParts {
   authority: Authority;
@@ -34,11 +38,19 @@ export async function startHttpsServer(settings: Settings, parts: HttpsParts): P
   const tls = { key: await readFile(keyPath), cert: await readFile(certPath) };
   const app = fastifyApp(parts.log.child({ server: 'https' }), { bodyLimit: 16 * 1024, tls });
   app.addHook('onSend', async (_request, reply) => {
-    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('strict-transport-security', 'max-age=31536000');
+    reply
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('strict-transport-security', 'max-age=31536000');
   });
   if (settings.selfService !== undefined) await selfServicePage(app, settings, settings.selfService, parts);
   if (parts.scim !== undefined && settings.scim !== undefined) {
-    const gate = new SharedSecretGate({ authorization: `Bearer ${settings.scim.token}`, method: 'scim-token', guard: parts.guard, log: parts.log });
+    const gate = new SharedSecretGate({
+      authorization: `Bearer ${settings.scim.token}`,
+      method: 'scim-token',
+      guard: parts.guard,
+      log: parts.log,
+    });
     const { SCIM_PREFIX, scimRoutes } = await import('../adapters/scim-http.ts');
     await app.register(scimRoutes(parts.scim, gate), { prefix: SCIM_PREFIX });
   }
@@ -46,7 +58,12 @@ export async function startHttpsServer(settings: Settings, parts: HttpsParts): P
   return { close: () => app.close() };
 }
 
-async function selfServicePage(app: FastifyInstance, settings: Settings, selfService: NonNullable<Settings['selfService']>, parts: HttpsParts): Promise<void> {
+async function selfServicePage(
+  app: FastifyInstance,
+  settings: Settings,
+  selfService: NonNullable<Settings['selfService']>,
+  parts: HttpsParts,
+): Promise<void> {
   await selfServiceRoutes(app, parts.authority, parts.appPasswords);
   app.get('/config.json', async () => ({
     discoveryUrl: settings.oauth2?.discoveryUrl ?? null,
@@ -56,6 +73,8 @@ async function selfServicePage(app: FastifyInstance, settings: Settings, selfSer
   for (const [path, file] of Object.entries(PAGES)) {
     const body = await readFile(new URL(file, PAGE_ROOT), 'utf8');
     const type = CONTENT_TYPES[file.split('.').at(-1) as string] as string;
-    app.get(path, async (_request, reply) => reply.type(type).header('content-security-policy', PAGE_POLICY).send(body));
+    app.get(path, async (_request, reply) =>
+      reply.type(type).header('content-security-policy', PAGE_POLICY).send(body),
+    );
   }
 }

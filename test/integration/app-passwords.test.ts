@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { USERS } from '../support/idp.ts';
 import { manageSieveAuthenticate, plain } from '../support/sasl.ts';
-import { CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 import { assertNoSecret } from '../support/secrets.ts';
+import { CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
 /** App passwords and sign-in policies in the real appliance, made with the real CLI. */
 let stack: Stack;
@@ -23,7 +23,11 @@ async function idmail(mail: StartedTestContainer, args: string[]): Promise<strin
 }
 
 /** Creates an app password with the CLI and returns it (the last line, shown once). */
-async function createAppPassword(user: string, options: string[], mail = stack.mail): Promise<{ id: string; password: string }> {
+async function createAppPassword(
+  user: string,
+  options: string[],
+  mail = stack.mail,
+): Promise<{ id: string; password: string }> {
   const output = await idmail(mail, ['app-password', 'create', user, ...options]);
   const password = output.trim().split('\n').at(-1) ?? '';
   assert.match(password, /^idmail_[0-9a-f]{16}_[0-9a-f]{40}$/);
@@ -34,7 +38,18 @@ function signIn(protocol: 'imap' | 'pop3' | 'smtp', user: string, password: stri
   const target = {
     imap: ['--url', 'imap://localhost:143', '--request', 'LOGOUT'],
     pop3: ['--url', 'pop3://localhost:110', '--request', 'QUIT'],
-    smtp: ['--ssl-reqd', '--insecure', '--url', 'smtp://localhost:587', '--mail-from', user, '--mail-rcpt', user, '--upload-file', '/etc/hostname'],
+    smtp: [
+      '--ssl-reqd',
+      '--insecure',
+      '--url',
+      'smtp://localhost:587',
+      '--mail-from',
+      user,
+      '--mail-rcpt',
+      user,
+      '--upload-file',
+      '/etc/hostname',
+    ],
   };
   return curlInside(mail, [...target[protocol], '--user', `${user}:${password}`]).then((result) => result.exitCode);
 }
@@ -65,7 +80,10 @@ describe('app passwords', () => {
 
   it('is listed with its name, protocols and last use, never the secret', async () => {
     const listed = await idmail(stack.mail, ['app-password', 'list', USERS.alice.address]);
-    assert.match(listed, new RegExp(`${alice.id}  Thunderbird  imap,smtp  created .* last used \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} from `));
+    assert.match(
+      listed,
+      new RegExp(`${alice.id}  Thunderbird  imap,smtp  created .* last used \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} from `),
+    );
     assert.ok(!listed.includes(alice.password.split('_')[2] as string));
     assertNoSecret(stack.logs(), alice.password, 'the app password');
   });
@@ -90,12 +108,21 @@ describe('app passwords', () => {
   it('is refused while the account is disabled', async () => {
     await idmail(stack.mail, ['account', 'disable', USERS.alice.address]);
     try {
-      const refused = await eventually(() => signIn('imap', USERS.alice.address, alice.password), (code) => code === LOGIN_DENIED);
+      const refused = await eventually(
+        () => signIn('imap', USERS.alice.address, alice.password),
+        (code) => code === LOGIN_DENIED,
+      );
       assert.equal(refused, LOGIN_DENIED);
     } finally {
       await idmail(stack.mail, ['account', 'enable', USERS.alice.address]);
     }
-    assert.equal(await eventually(() => signIn('imap', USERS.alice.address, alice.password), (code) => code === 0), 0);
+    assert.equal(
+      await eventually(
+        () => signIn('imap', USERS.alice.address, alice.password),
+        (code) => code === 0,
+      ),
+      0,
+    );
   });
 
   it('refuses to make one for an account that does not exist', async () => {
@@ -108,7 +135,11 @@ describe('app passwords', () => {
     await idmail(stack.mail, ['policy', 'set', 'carol@example.test', '--protocols', 'smtp']);
     const runtime = await getContainerRuntimeClient();
     await runtime.container.restart(runtime.container.getById(stack.mail.getId()), { timeout: 10 });
-    const back = await eventually(() => signIn('imap', USERS.alice.address, alice.password), (code) => code === 0, 60_000);
+    const back = await eventually(
+      () => signIn('imap', USERS.alice.address, alice.password),
+      (code) => code === 0,
+      60_000,
+    );
     assert.equal(back, 0);
     assert.equal(await signIn('imap', 'carol@example.test', CAROL_PASSWORD), LOGIN_DENIED);
     assert.equal(await signIn('smtp', 'carol@example.test', CAROL_PASSWORD), 0);
@@ -128,7 +159,18 @@ describe('AUTH_METHODS=token,app-password (an IdP-only deployment)', () => {
     const { password } = await createAppPassword('carol@example.test', ['--name', 'phone'], mail);
     assert.equal(await signIn('imap', 'carol@example.test', password, mail), 0);
     const token = await stack.idp.token(USERS.alice, 'urn:idmail');
-    const viaToken = await curlInside(mail, ['--url', 'imap://localhost:143', '--login-options', 'AUTH=XOAUTH2', '--user', USERS.alice.address, '--oauth2-bearer', token, '--request', 'LOGOUT']);
+    const viaToken = await curlInside(mail, [
+      '--url',
+      'imap://localhost:143',
+      '--login-options',
+      'AUTH=XOAUTH2',
+      '--user',
+      USERS.alice.address,
+      '--oauth2-bearer',
+      token,
+      '--request',
+      'LOGOUT',
+    ]);
     assert.equal(viaToken.exitCode, 0, viaToken.output);
   });
 });
@@ -142,7 +184,13 @@ describe('an account deleted and made again', () => {
     const deleted = await idmail(stack.mail, ['account', 'del', 'dora@example.test']);
     assert.match(deleted, /1 app passwords revoked/);
     await idmail(stack.mail, ['account', 'add', 'dora@example.test', '--no-password']);
-    assert.equal(await eventually(() => signIn('imap', 'dora@example.test', password), (code) => code === LOGIN_DENIED), LOGIN_DENIED);
+    assert.equal(
+      await eventually(
+        () => signIn('imap', 'dora@example.test', password),
+        (code) => code === LOGIN_DENIED,
+      ),
+      LOGIN_DENIED,
+    );
     assert.match(await idmail(stack.mail, ['app-password', 'list', 'dora@example.test']), /no app passwords/);
     assert.match(await idmail(stack.mail, ['policy', 'show', 'dora@example.test']), /protocols imap,pop3,smtp,sieve/);
   });

@@ -5,17 +5,45 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { ISSUER } from '../support/idp.ts';
-import { LineClient, manageSieveAuthenticate, plain } from '../support/sasl.ts';
 import { type ImapAuth, inboxReceives } from '../support/mailbox.ts';
-import { type Appliance, assertConfigsClean, curlInside, eventually, LDAP_CA_FILE, type Stack, startStack } from '../support/stack.ts';
+import { LineClient, manageSieveAuthenticate, plain } from '../support/sasl.ts';
 import { assertNoSecret } from '../support/secrets.ts';
+import {
+  type Appliance,
+  assertConfigsClean,
+  curlInside,
+  eventually,
+  LDAP_CA_FILE,
+  type Stack,
+  startStack,
+} from '../support/stack.ts';
 
 /** The seed of image/ldap: the same passwords as the test IdP's users, so one person has one credential. */
 const PEOPLE = {
-  alice: { address: 'alice@example.test', uid: 'alice', password: 'alice-password', dn: 'uid=alice,ou=people,dc=example,dc=test' },
-  bob: { address: 'bob@example.test', uid: 'bob', password: 'bob-password', dn: 'uid=bob,ou=people,dc=example,dc=test' },
-  carol: { address: 'carol@example.test', uid: 'carol', password: 'carol-password', dn: 'uid=carol,ou=people,dc=example,dc=test' },
-  dave: { address: 'dave@example.test', uid: 'dave', password: 'dave-password', dn: 'uid=dave,ou=people,dc=example,dc=test' },
+  alice: {
+    address: 'alice@example.test',
+    uid: 'alice',
+    password: 'alice-password',
+    dn: 'uid=alice,ou=people,dc=example,dc=test',
+  },
+  bob: {
+    address: 'bob@example.test',
+    uid: 'bob',
+    password: 'bob-password',
+    dn: 'uid=bob,ou=people,dc=example,dc=test',
+  },
+  carol: {
+    address: 'carol@example.test',
+    uid: 'carol',
+    password: 'carol-password',
+    dn: 'uid=carol,ou=people,dc=example,dc=test',
+  },
+  dave: {
+    address: 'dave@example.test',
+    uid: 'dave',
+    password: 'dave-password',
+    dn: 'uid=dave,ou=people,dc=example,dc=test',
+  },
 };
 type Person = (typeof PEOPLE)[keyof typeof PEOPLE];
 
@@ -34,8 +62,10 @@ const DMS_ENV = {
   ...SERVICE,
   LDAP_QUERY_FILTER_USER: '"(&(mail=%s)(mailEnabled=TRUE))"',
   LDAP_QUERY_FILTER_GROUP: '"(&(mailGroupMember=%s)(mailEnabled=TRUE))"',
-  LDAP_QUERY_FILTER_ALIAS: '"(|(&(mailAlias=%s)(objectClass=PostfixBookMailForward))(&(mailAlias=%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)))"',
-  LDAP_QUERY_FILTER_DOMAIN: '"(|(&(mail=*@%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))(&(mailGroupMember=*@%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))(&(mailAlias=*@%s)(objectClass=PostfixBookMailForward)))"',
+  LDAP_QUERY_FILTER_ALIAS:
+    '"(|(&(mailAlias=%s)(objectClass=PostfixBookMailForward))(&(mailAlias=%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)))"',
+  LDAP_QUERY_FILTER_DOMAIN:
+    '"(|(&(mail=*@%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))(&(mailGroupMember=*@%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))(&(mailAlias=*@%s)(objectClass=PostfixBookMailForward)))"',
   LDAP_QUERY_FILTER_SENDERS: '"(|(&(mail=%s)(mailEnabled=TRUE))(&(mailAlias=%s)(mailEnabled=TRUE)))"',
   LDAP_ATTRIBUTE_QUOTA: 'mailQuota',
   LDAP_CACHE_TTL: String(CACHE_SECONDS),
@@ -67,13 +97,40 @@ after(async () => stack?.stop());
 
 const LOGIN_DENIED = 67;
 
-function curlSignIn(mail: StartedTestContainer, protocol: 'imap' | 'pop3' | 'smtp', mechanism: string, user: string, password: string) {
-  const target = { imap: ['--url', 'imap://localhost:143', '--request', 'LOGOUT'], pop3: ['--url', 'pop3://localhost:110', '--request', 'QUIT'] };
-  const submit = ['--ssl-reqd', '--insecure', '--url', 'smtp://localhost:587', '--mail-from', user, '--mail-rcpt', user, '--upload-file', '/etc/hostname'];
-  return curlInside(mail, [...(protocol === 'smtp' ? submit : target[protocol]), '--login-options', `AUTH=${mechanism}`, '--user', `${user}:${password}`]);
+function curlSignIn(
+  mail: StartedTestContainer,
+  protocol: 'imap' | 'pop3' | 'smtp',
+  mechanism: string,
+  user: string,
+  password: string,
+) {
+  const target = {
+    imap: ['--url', 'imap://localhost:143', '--request', 'LOGOUT'],
+    pop3: ['--url', 'pop3://localhost:110', '--request', 'QUIT'],
+  };
+  const submit = [
+    '--ssl-reqd',
+    '--insecure',
+    '--url',
+    'smtp://localhost:587',
+    '--mail-from',
+    user,
+    '--mail-rcpt',
+    user,
+    '--upload-file',
+    '/etc/hostname',
+  ];
+  return curlInside(mail, [
+    ...(protocol === 'smtp' ? submit : target[protocol]),
+    '--login-options',
+    `AUTH=${mechanism}`,
+    '--user',
+    `${user}:${password}`,
+  ]);
 }
 
-const imapLogin = (user: string, password: string, mail = stack.mail) => curlSignIn(mail, 'imap', 'PLAIN', user, password);
+const imapLogin = (user: string, password: string, mail = stack.mail) =>
+  curlSignIn(mail, 'imap', 'PLAIN', user, password);
 
 /** The tagged answer to an IMAP LOGIN, read from the wire (to see [UNAVAILABLE] vs [AUTHENTICATIONFAILED]). */
 async function imapLoginAnswer(user: string, password: string): Promise<string> {
@@ -87,7 +144,8 @@ async function imapLoginAnswer(user: string, password: string): Promise<string> 
   }
 }
 
-const inbound = (mail = stack.mail) => nodemailer.createTransport({ host: mail.getHost(), port: mail.getMappedPort(25), secure: false, ignoreTLS: true });
+const inbound = (mail = stack.mail) =>
+  nodemailer.createTransport({ host: mail.getHost(), port: mail.getMappedPort(25), secure: false, ignoreTLS: true });
 const submission = (person: Person) =>
   nodemailer.createTransport({
     host: stack.mail.getHost(),
@@ -100,7 +158,12 @@ const submission = (person: Person) =>
 
 type SmtpError = Error & { responseCode?: number };
 const sendInbound = (to: string, subject = `t ${randomUUID()}`, mail = stack.mail) =>
-  inbound(mail).sendMail({ from: 'someone@elsewhere.example', to, subject, text: 'hello' }).then(() => 250, (error: SmtpError) => error.responseCode ?? 0);
+  inbound(mail)
+    .sendMail({ from: 'someone@elsewhere.example', to, subject, text: 'hello' })
+    .then(
+      () => 250,
+      (error: SmtpError) => error.responseCode ?? 0,
+    );
 
 const inboxHas = (auth: ImapAuth, subject: string, mail = stack.mail) => inboxReceives(mail, auth, subject);
 
@@ -108,7 +171,12 @@ const withPassword = (person: Person) => ({ user: person.address, pass: person.p
 
 /** Changes the directory as its administrator would (ldapmodify as the rootDN inside slapd's container). */
 async function ldapModify(ldif: string): Promise<void> {
-  const result = await ldap.exec(['sh', '-c', `printf '%s\\n' "$0" | ldapmodify -x -H ldap://127.0.0.1 -D cn=admin,dc=example,dc=test -w admin-password`, ldif]);
+  const result = await ldap.exec([
+    'sh',
+    '-c',
+    `printf '%s\\n' "$0" | ldapmodify -x -H ldap://127.0.0.1 -D cn=admin,dc=example,dc=test -w admin-password`,
+    ldif,
+  ]);
   assert.equal(result.exitCode, 0, result.output);
 }
 
@@ -116,7 +184,19 @@ const setMailEnabled = (person: Person, enabled: boolean) =>
   ldapModify(`dn: ${person.dn}\nchangetype: modify\nreplace: mailEnabled\nmailEnabled: ${enabled ? 'TRUE' : 'FALSE'}`);
 
 async function setPassword(person: Person, password: string): Promise<void> {
-  const result = await ldap.exec(['ldappasswd', '-x', '-H', 'ldap://127.0.0.1', '-D', 'cn=admin,dc=example,dc=test', '-w', 'admin-password', '-s', password, person.dn]);
+  const result = await ldap.exec([
+    'ldappasswd',
+    '-x',
+    '-H',
+    'ldap://127.0.0.1',
+    '-D',
+    'cn=admin,dc=example,dc=test',
+    '-w',
+    'admin-password',
+    '-s',
+    password,
+    person.dn,
+  ]);
   assert.equal(result.exitCode, 0, result.output);
 }
 
@@ -132,7 +212,10 @@ describe('LDAP password sign-in (docker-mailserver environment block)', () => {
 
   it('ManageSieve PLAIN with the directory password, after STARTTLS', async () => {
     const initial = plain(PEOPLE.bob.address, PEOPLE.bob.password);
-    assert.match(await manageSieveAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(4190), 'PLAIN', initial), /^OK/);
+    assert.match(
+      await manageSieveAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(4190), 'PLAIN', initial),
+      /^OK/,
+    );
   });
 
   it('refuses a wrong password, an unknown user and an empty password', async () => {
@@ -147,10 +230,19 @@ describe('LDAP password sign-in (docker-mailserver environment block)', () => {
   });
 
   it('matches nothing with filter injection attempts, nor a bare uid when no uid attribute is configured', async () => {
-    const logins = ['*', '*)(mail=*', 'alice@example.test)(|(mail=*', '*@example.test', 'alice@example.test\\29', PEOPLE.alice.uid];
+    const logins = [
+      '*',
+      '*)(mail=*',
+      'alice@example.test)(|(mail=*',
+      '*@example.test',
+      'alice@example.test\\29',
+      PEOPLE.alice.uid,
+    ];
     // In parallel: Dovecot's per-IP penalty after each failure would otherwise make this take a minute.
     const results = await Promise.all(logins.map((login) => imapLogin(login, PEOPLE.alice.password)));
-    results.forEach((result, index) => assert.equal(result.exitCode, LOGIN_DENIED, `${logins[index]}: ${result.output}`));
+    results.forEach((result, index) => {
+      assert.equal(result.exitCode, LOGIN_DENIED, `${logins[index]}: ${result.output}`);
+    });
     assert.equal(await sendInbound('*@example.test'), 550);
     assert.doesNotMatch(stack.logs(), /Bad search filter|invalid filter/i);
   });
@@ -158,23 +250,67 @@ describe('LDAP password sign-in (docker-mailserver environment block)', () => {
   it("escapes the login in every filter: an asterisk that would match alice's entry alone finds no one, at the helper itself", async () => {
     // Dovecot refuses "*" in a login before it asks; the helper must not depend on that. Unescaped, the
     // login filter's (mail=ali*@example.test) would match alice alone and her password would sign in.
-    const body = JSON.stringify({ user: 'ali*@example.test', password: PEOPLE.alice.password, protocol: 'imap', remote_ip: '192.0.2.50' });
-    const { output } = await curlInside(stack.mail, ['-H', 'content-type: application/json', '--data-binary', body, 'http://127.0.0.1:8800/dovecot/passdb/verify']);
+    const body = JSON.stringify({
+      user: 'ali*@example.test',
+      password: PEOPLE.alice.password,
+      protocol: 'imap',
+      remote_ip: '192.0.2.50',
+    });
+    const { output } = await curlInside(stack.mail, [
+      '-H',
+      'content-type: application/json',
+      '--data-binary',
+      body,
+      'http://127.0.0.1:8800/dovecot/passdb/verify',
+    ]);
     assert.equal(JSON.parse(output).result, 'user_unknown', output);
-    const control = JSON.stringify({ user: PEOPLE.alice.address, password: PEOPLE.alice.password, protocol: 'imap', remote_ip: '192.0.2.50' });
-    assert.equal(JSON.parse((await curlInside(stack.mail, ['-H', 'content-type: application/json', '--data-binary', control, 'http://127.0.0.1:8800/dovecot/passdb/verify'])).output).result, 'ok');
+    const control = JSON.stringify({
+      user: PEOPLE.alice.address,
+      password: PEOPLE.alice.password,
+      protocol: 'imap',
+      remote_ip: '192.0.2.50',
+    });
+    assert.equal(
+      JSON.parse(
+        (
+          await curlInside(stack.mail, [
+            '-H',
+            'content-type: application/json',
+            '--data-binary',
+            control,
+            'http://127.0.0.1:8800/dovecot/passdb/verify',
+          ])
+        ).output,
+      ).result,
+      'ok',
+    );
   });
 
   it('answers a disabled flag within the cache lifetime, and enabling again as quickly', async () => {
     await setMailEnabled(PEOPLE.carol, false);
     try {
-      const refused = await eventually(() => imapLogin(PEOPLE.carol.address, PEOPLE.carol.password), (r) => r.exitCode === LOGIN_DENIED, (CACHE_SECONDS + 12) * 1000);
+      const refused = await eventually(
+        () => imapLogin(PEOPLE.carol.address, PEOPLE.carol.password),
+        (r) => r.exitCode === LOGIN_DENIED,
+        (CACHE_SECONDS + 12) * 1000,
+      );
       assert.equal(refused.exitCode, LOGIN_DENIED, refused.output);
-      assert.equal(await eventually(() => sendInbound(PEOPLE.carol.address), (code) => code === 550, (CACHE_SECONDS + 12) * 1000), 550);
+      assert.equal(
+        await eventually(
+          () => sendInbound(PEOPLE.carol.address),
+          (code) => code === 550,
+          (CACHE_SECONDS + 12) * 1000,
+        ),
+        550,
+      );
     } finally {
       await setMailEnabled(PEOPLE.carol, true);
     }
-    const again = await eventually(() => imapLogin(PEOPLE.carol.address, PEOPLE.carol.password), (r) => r.exitCode === 0, (CACHE_SECONDS + 12) * 1000);
+    const again = await eventually(
+      () => imapLogin(PEOPLE.carol.address, PEOPLE.carol.password),
+      (r) => r.exitCode === 0,
+      (CACHE_SECONDS + 12) * 1000,
+    );
     assert.equal(again.exitCode, 0, again.output);
   });
 
@@ -186,15 +322,41 @@ describe('LDAP password sign-in (docker-mailserver environment block)', () => {
       assert.equal((await imapLogin(PEOPLE.carol.address, 'carol-new-password')).exitCode, 0);
       // The IdP federates the same directory: one credential for token and password sign-in.
       await assert.rejects(stack.idp.token(PEOPLE.carol, 'urn:idmail'), /invalid_grant/);
-      const token = await stack.idp.token({ address: PEOPLE.carol.address, password: 'carol-new-password' }, 'urn:idmail');
-      assert.equal((await curlInside(stack.mail, ['--url', 'imap://localhost:143', '--login-options', 'AUTH=XOAUTH2', '--user', PEOPLE.carol.address, '--oauth2-bearer', token, '--request', 'LOGOUT'])).exitCode, 0);
+      const token = await stack.idp.token(
+        { address: PEOPLE.carol.address, password: 'carol-new-password' },
+        'urn:idmail',
+      );
+      assert.equal(
+        (
+          await curlInside(stack.mail, [
+            '--url',
+            'imap://localhost:143',
+            '--login-options',
+            'AUTH=XOAUTH2',
+            '--user',
+            PEOPLE.carol.address,
+            '--oauth2-bearer',
+            token,
+            '--request',
+            'LOGOUT',
+          ])
+        ).exitCode,
+        0,
+      );
     } finally {
       await setPassword(PEOPLE.carol, PEOPLE.carol.password);
     }
   });
 
   it('gives the mailbox the quota of the directory entry', async () => {
-    const imap = new ImapFlow({ host: stack.mail.getHost(), port: stack.mail.getMappedPort(993), secure: true, tls: { rejectUnauthorized: false }, auth: withPassword(PEOPLE.alice), logger: false });
+    const imap = new ImapFlow({
+      host: stack.mail.getHost(),
+      port: stack.mail.getMappedPort(993),
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: withPassword(PEOPLE.alice),
+      logger: false,
+    });
     await imap.connect();
     try {
       const quota = await imap.getQuota('INBOX');
@@ -219,7 +381,12 @@ describe('LDAP recipients, aliases, groups and senders', () => {
   });
 
   it('lets a user send as their own alias, not as another user nor as their alias', async () => {
-    const own = await submission(PEOPLE.alice).sendMail({ from: 'alice.liddell@example.test', to: PEOPLE.bob.address, subject: 'x', text: 'x' });
+    const own = await submission(PEOPLE.alice).sendMail({
+      from: 'alice.liddell@example.test',
+      to: PEOPLE.bob.address,
+      subject: 'x',
+      text: 'x',
+    });
     assert.equal(own.rejected.length, 0);
     for (const from of [PEOPLE.bob.address, 'builder@example.test']) {
       await assert.rejects(
@@ -243,14 +410,20 @@ describe('LDAP recipients, aliases, groups and senders', () => {
   });
 
   it('never logs a password', () => {
-    for (const person of Object.values(PEOPLE)) assertNoSecret(stack.logs(), person.password, `${person.address}'s password`);
+    for (const person of Object.values(PEOPLE))
+      assertNoSecret(stack.logs(), person.password, `${person.address}'s password`);
     assertNoSecret(stack.logs(), SERVICE.LDAP_BIND_PW, 'the bind password');
   });
 });
 
 /** The appliance's last warnings and errors, for a failure message. */
 function recentTrouble(): string {
-  return stack.logs().split('\n').filter((line) => /warning|error|fatal|"level":[456]0/i.test(line)).slice(-40).join('\n');
+  return stack
+    .logs()
+    .split('\n')
+    .filter((line) => /warning|error|fatal|"level":[456]0/i.test(line))
+    .slice(-40)
+    .join('\n');
 }
 
 describe('LDAP outage', () => {
@@ -268,11 +441,23 @@ describe('LDAP outage', () => {
       await runtime.container.start(container);
     }
     // Back means answering again (the restarted container has a new address; the old connections never closed).
-    const answering = await eventually(() => ldap.exec(['ldapsearch', '-x', '-H', 'ldap://127.0.0.1:389', '-b', '', '-s', 'base', 'namingContexts']), (result) => result.exitCode === 0, 60_000);
+    const answering = await eventually(
+      () => ldap.exec(['ldapsearch', '-x', '-H', 'ldap://127.0.0.1:389', '-b', '', '-s', 'base', 'namingContexts']),
+      (result) => result.exitCode === 0,
+      60_000,
+    );
     assert.equal(answering.exitCode, 0, answering.output);
-    const back = await eventually(() => imapLoginAnswer(PEOPLE.alice.address, PEOPLE.alice.password), (answer) => answer.startsWith('a1 OK'), 30_000);
+    const back = await eventually(
+      () => imapLoginAnswer(PEOPLE.alice.address, PEOPLE.alice.password),
+      (answer) => answer.startsWith('a1 OK'),
+      30_000,
+    );
     assert.match(back, /^a1 OK/, recentTrouble());
-    const delivered = await eventually(() => sendInbound(PEOPLE.bob.address), (code) => code === 250, 30_000);
+    const delivered = await eventually(
+      () => sendInbound(PEOPLE.bob.address),
+      (code) => code === 250,
+      30_000,
+    );
     assert.equal(delivered, 250, recentTrouble());
   });
 });
@@ -287,11 +472,23 @@ describe('LDAP with the inetOrgPerson preset, uid login, StartTLS and fail-over'
     assert.equal((await imapLogin(PEOPLE.alice.uid, PEOPLE.alice.password, preset.container)).exitCode, 0);
     assert.equal((await imapLogin(PEOPLE.alice.address, PEOPLE.alice.password, preset.container)).exitCode, 0);
     assert.equal((await imapLogin(PEOPLE.alice.uid, PEOPLE.bob.password, preset.container)).exitCode, LOGIN_DENIED);
-    assert.match(preset.logs(), /LDAP server did not answer.*nowhere\.invalid|nowhere\.invalid.*LDAP server did not answer/);
+    assert.match(
+      preset.logs(),
+      /LDAP server did not answer.*nowhere\.invalid|nowhere\.invalid.*LDAP server did not answer/,
+    );
   });
 
   it('makes an app password for a directory user named by uid, which signs in by uid and by address', async () => {
-    const created = await preset.container.exec(['idmail', 'app-password', 'create', PEOPLE.alice.uid, '--name', 'desktop', '--protocols', 'imap']);
+    const created = await preset.container.exec([
+      'idmail',
+      'app-password',
+      'create',
+      PEOPLE.alice.uid,
+      '--name',
+      'desktop',
+      '--protocols',
+      'imap',
+    ]);
     assert.equal(created.exitCode, 0, created.output);
     assert.match(created.output, /for alice@example\.test \(imap\)/);
     const appPassword = created.output.trim().split('\n').at(-1) ?? '';
@@ -307,9 +504,26 @@ describe('LDAP with the inetOrgPerson preset, uid login, StartTLS and fail-over'
   });
 
   it("names a token's account exactly, even where the login filter matches any domain's local part to the uid", async () => {
-    const loose = await stack.startMail({ ...INETORGPERSON_ENV, LDAP_SERVER_HOST: 'ldap://ldap', LDAP_QUERY_FILTER_LOGIN: '(&(objectClass=inetOrgPerson)(|(mail=%s)(uid=%u)))' });
+    const loose = await stack.startMail({
+      ...INETORGPERSON_ENV,
+      LDAP_SERVER_HOST: 'ldap://ldap',
+      LDAP_QUERY_FILTER_LOGIN: '(&(objectClass=inetOrgPerson)(|(mail=%s)(uid=%u)))',
+    });
     const tokenSignIn = async (login: string, email: string) =>
-      (await curlInside(loose.container, ['--url', 'imap://localhost:143', '--login-options', 'AUTH=XOAUTH2', '--user', login, '--oauth2-bearer', await stack.idp.mint({ aud: 'urn:idmail', email }), '--request', 'LOGOUT'])).exitCode;
+      (
+        await curlInside(loose.container, [
+          '--url',
+          'imap://localhost:143',
+          '--login-options',
+          'AUTH=XOAUTH2',
+          '--user',
+          login,
+          '--oauth2-bearer',
+          await stack.idp.mint({ aud: 'urn:idmail', email }),
+          '--request',
+          'LOGOUT',
+        ])
+      ).exitCode;
     // The login filter finds alice's entry for "alice@elsewhere.example": a password sign-in by that name is hers by design…
     assert.equal((await imapLogin('alice@elsewhere.example', PEOPLE.alice.password, loose.container)).exitCode, 0);
     // …but a token for alice@elsewhere.example is someone else's, and never opens alice@example.test.

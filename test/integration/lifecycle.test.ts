@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
 import { MAIL_IMAGE } from '../support/images.ts';
 import { ACCOUNTS_YAML, eventually } from '../support/stack.ts';
@@ -21,15 +21,27 @@ describe('a bad environment', () => {
     const bad = { ...env, LOG_LEVEL: 'loud', MAIL_DOMAINS: 'example.test\n}', ENABLE_OAUTH2: '1' };
     // Not --rm: Podman's Docker API then reports exit code 0 whatever the container returned.
     const name = `idmail-bad-env-${process.pid}`;
-    const args = ['run', '--name', name, ...Object.entries(bad).flatMap(([key, value]) => ['-e', `${key}=${value}`]), MAIL_IMAGE];
+    const args = [
+      'run',
+      '--name',
+      name,
+      ...Object.entries(bad).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+      MAIL_IMAGE,
+    ];
     const result = await run('docker', args)
       .then(
         () => ({ code: 0, output: '' }),
-        (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
+        (error: { code: number; stdout: string; stderr: string }) => ({
+          code: error.code,
+          output: error.stdout + error.stderr,
+        }),
       )
       .finally(() => run('docker', ['rm', '-f', name]));
     assert.equal(result.code, 78);
-    assert.match(result.output, /LOG_LEVEL: "loud" is not one of the choices; allowed: error, warn, info, debug, trace/);
+    assert.match(
+      result.output,
+      /LOG_LEVEL: "loud" is not one of the choices; allowed: error, warn, info, debug, trace/,
+    );
     assert.match(result.output, /MAIL_DOMAINS: "}" is not a domain name/);
     assert.match(result.output, /ENABLE_OAUTH2: is on but neither OAUTH2_ISSUER nor OAUTH2_INTROSPECTION_URL is set/);
     assert.doesNotMatch(result.output, /Dovecot|postfix/i);
@@ -40,15 +52,29 @@ describe('a bad environment', () => {
 function namedAppliance(name: string, publish: string[] = []) {
   const docker = (...args: string[]) => run('docker', args);
   const inside = (...command: string[]) => docker('exec', name, ...command);
-  const healthy = () => docker('inspect', '--format', '{{.State.Health.Status}}', name).then((result) => result.stdout.trim(), () => '');
-  const waitHealthy = async () => assert.equal(await eventually(healthy, (status) => status === 'healthy', 60_000), 'healthy');
+  const healthy = () =>
+    docker('inspect', '--format', '{{.State.Health.Status}}', name).then(
+      (result) => result.stdout.trim(),
+      () => '',
+    );
+  const waitHealthy = async () =>
+    assert.equal(await eventually(healthy, (status) => status === 'healthy', 60_000), 'healthy');
   const start = async () => {
     const ports = publish.flatMap((port) => ['-p', `127.0.0.1::${port}`]);
-    await docker('run', '-d', '--name', name, ...ports, ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]), MAIL_IMAGE);
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      name,
+      ...ports,
+      ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+      MAIL_IMAGE,
+    );
     await inside('sh', '-c', `cat > /etc/idmail/accounts.yaml <<'EOF'\n${ACCOUNTS_YAML}EOF`);
     await waitHealthy();
   };
-  const hostPort = async (port: string) => Number((await docker('port', name, port)).stdout.split('\n')[0]?.split(':').at(-1));
+  const hostPort = async (port: string) =>
+    Number((await docker('port', name, port)).stdout.split('\n')[0]?.split(':').at(-1));
   const remove = () => docker('rm', '-f', name).catch(() => undefined);
   return { docker, inside, start, waitHealthy, hostPort, remove };
 }
@@ -62,8 +88,16 @@ describe('stopping', () => {
   it('stops in order on SIGTERM within 10 s without losing queued mail', async () => {
     // Postfix cannot reach Dovecot's LMTP socket for now, so a local message waits in the queue.
     await inside('chmod', '000', '/var/mail-state/postfix/private/dovecot-lmtp');
-    await inside('sh', '-c', 'printf "Subject: queued\\n\\nkept across a stop\\n" | sendmail -f bob@example.test alice@example.test');
-    const inQueue = () => inside('postqueue', '-j').then((result) => result.stdout.includes('alice@example.test'), () => false);
+    await inside(
+      'sh',
+      '-c',
+      'printf "Subject: queued\\n\\nkept across a stop\\n" | sendmail -f bob@example.test alice@example.test',
+    );
+    const inQueue = () =>
+      inside('postqueue', '-j').then(
+        (result) => result.stdout.includes('alice@example.test'),
+        () => false,
+      );
     assert.ok(await eventually(inQueue, (found) => found), 'the message is queued');
 
     const started = Date.now();
@@ -82,11 +116,17 @@ describe('stopping', () => {
     const delivered = () =>
       inside('postqueue', '-f')
         .then(() => inside('sh', '-c', 'ls /var/mail/example.test/alice/Maildir/new | wc -l'))
-        .then((result) => Number(result.stdout.trim()), () => 0);
+        .then(
+          (result) => Number(result.stdout.trim()),
+          () => 0,
+        );
     const count = await eventually(delivered, (found) => found > 0, 30_000);
     const tail = async () => {
       const logs = await docker('logs', '--tail', '60', name);
-      return `${logs.stdout}${logs.stderr}`.split('\n').filter((line) => /postfix|lmtp|idmail/.test(line)).join('\n');
+      return `${logs.stdout}${logs.stderr}`
+        .split('\n')
+        .filter((line) => /postfix|lmtp|idmail/.test(line))
+        .join('\n');
     };
     assert.equal(count, 1, count === 1 ? '' : await tail());
   });
@@ -99,37 +139,69 @@ describe('killed while delivering', () => {
   after(remove);
 
   it('stores a message handed over twice (the same Message-ID) once; another Message-ID is another message', async () => {
-    const message = (id: string) => `printf "Message-ID: <${id}@elsewhere.example>\\nSubject: twice\\n\\nx\\n" | sendmail -f someone@elsewhere.example bob@example.test`;
+    const message = (id: string) =>
+      `printf "Message-ID: <${id}@elsewhere.example>\\nSubject: twice\\n\\nx\\n" | sendmail -f someone@elsewhere.example bob@example.test`;
     for (const id of ['same', 'same', 'other']) await inside('sh', '-c', message(id));
-    const queueEmpty = () => inside('postqueue', '-j').then((result) => result.stdout.trim() === '', () => false);
+    const queueEmpty = () =>
+      inside('postqueue', '-j').then(
+        (result) => result.stdout.trim() === '',
+        () => false,
+      );
     assert.ok(await eventually(queueEmpty, (empty) => empty, 30_000), 'the queue empties');
-    const stored = await inside('sh', '-c', 'grep -l "^Subject: twice" /var/mail/example.test/bob/Maildir/new/* | wc -l');
+    const stored = await inside(
+      'sh',
+      '-c',
+      'grep -l "^Subject: twice" /var/mail/example.test/bob/Maildir/new/* | wc -l',
+    );
     assert.equal(Number(stored.stdout.trim()), 2);
   });
 
   it('delivers every accepted message exactly once after SIGKILL and a restart', async () => {
     const port = await hostPort('25');
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 4 });
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      ignoreTLS: true,
+      pool: true,
+      maxConnections: 4,
+    });
     const accepted = new Set<string>();
     let killed: Promise<unknown> | undefined;
     const send = async (index: number) => {
       const subject = `kill-test ${index}`;
-      await transport.sendMail({ from: 'someone@elsewhere.example', to: 'alice@example.test', subject, text: 'x' }).then(
-        () => accepted.add(subject),
-        () => undefined,
-      );
+      await transport
+        .sendMail({ from: 'someone@elsewhere.example', to: 'alice@example.test', subject, text: 'x' })
+        .then(
+          () => accepted.add(subject),
+          () => undefined,
+        );
       // Kill mid-stream: later messages are in Postfix's queue or in LMTP delivery right now.
       if (accepted.size >= KILLED_AT && killed === undefined) killed = docker('kill', '--signal', 'KILL', name);
     };
     const subjects = async () => {
-      const { stdout } = await inside('sh', '-c', 'cat /var/mail/example.test/alice/Maildir/new/* /var/mail/example.test/alice/Maildir/cur/* 2>/dev/null | grep "^Subject: kill-test" || true');
-      return stdout.split('\n').filter((line) => line !== '').map((line) => line.replace(/^Subject: /, ''));
+      const { stdout } = await inside(
+        'sh',
+        '-c',
+        'cat /var/mail/example.test/alice/Maildir/new/* /var/mail/example.test/alice/Maildir/cur/* 2>/dev/null | grep "^Subject: kill-test" || true',
+      );
+      return stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => line.replace(/^Subject: /, ''));
     };
-    const queueEmpty = () => inside('postqueue', '-j').then((result) => result.stdout.trim() === '', () => false);
+    const queueEmpty = () =>
+      inside('postqueue', '-j').then(
+        (result) => result.stdout.trim() === '',
+        () => false,
+      );
 
     // Some messages are already delivered when the kill comes: they must not come again.
     await Promise.all(Array.from({ length: DELIVERED_FIRST }, (_, index) => send(index)));
-    assert.equal((await eventually(subjects, (found) => found.length >= DELIVERED_FIRST, 30_000)).length, DELIVERED_FIRST);
+    assert.equal(
+      (await eventually(subjects, (found) => found.length >= DELIVERED_FIRST, 30_000)).length,
+      DELIVERED_FIRST,
+    );
     await Promise.all(Array.from({ length: MESSAGES - DELIVERED_FIRST }, (_, index) => send(DELIVERED_FIRST + index)));
     transport.close();
     assert.ok(killed !== undefined, `only ${accepted.size} accepted: the container was never killed`);
@@ -141,13 +213,35 @@ describe('killed while delivering', () => {
     await docker('start', name);
     await waitHealthy();
     // Every queued message is handed over (or bounced) before anything is counted.
-    assert.ok(await eventually(async () => (await inside('postqueue', '-f').then(() => true, () => false)) && queueEmpty(), (empty) => empty, 60_000), 'the queue empties');
+    assert.ok(
+      await eventually(
+        async () =>
+          (await inside('postqueue', '-f').then(
+            () => true,
+            () => false,
+          )) && queueEmpty(),
+        (empty) => empty,
+        60_000,
+      ),
+      'the queue empties',
+    );
     // A Maildir file's name starts with its delivery time: some messages were still to go at the kill.
-    const savedSince = await inside('sh', '-c', `ls /var/mail/example.test/alice/Maildir/new /var/mail/example.test/alice/Maildir/cur | awk -F. '$1 >= ${restartedAt}' | wc -l`);
-    assert.ok(Number(savedSince.stdout.trim()) > 0, `all ${accepted.size} accepted messages were delivered before the kill: nothing was in flight`);
+    const savedSince = await inside(
+      'sh',
+      '-c',
+      `ls /var/mail/example.test/alice/Maildir/new /var/mail/example.test/alice/Maildir/cur | awk -F. '$1 >= ${restartedAt}' | wc -l`,
+    );
+    assert.ok(
+      Number(savedSince.stdout.trim()) > 0,
+      `all ${accepted.size} accepted messages were delivered before the kill: nothing was in flight`,
+    );
     const delivered = await subjects();
     const missing = [...accepted].filter((subject) => !delivered.includes(subject));
     const twice = delivered.filter((subject, index) => delivered.indexOf(subject) !== index);
-    assert.deepEqual({ missing, twice }, { missing: [], twice: [] }, `${accepted.size} accepted, ${savedSince.stdout.trim()} delivered after the restart, ${delivered.length} in all`);
+    assert.deepEqual(
+      { missing, twice },
+      { missing: [], twice: [] },
+      `${accepted.size} accepted, ${savedSince.stdout.trim()} delivered after the restart, ${delivered.length} in all`,
+    );
   });
 });

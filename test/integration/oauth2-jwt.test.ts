@@ -7,8 +7,17 @@ import { ISSUER, USERS } from '../support/idp.ts';
 import { tokenSubmission } from '../support/mail-clients.ts';
 import { inboxReceives } from '../support/mailbox.ts';
 import { imapAuthenticate, LineClient, manageSieveAuthenticate, oauthbearer, xoauth2 } from '../support/sasl.ts';
-import { assertConfigsClean, assertLogged, CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 import { assertNoSecret } from '../support/secrets.ts';
+import {
+  assertConfigsClean,
+  assertLogged,
+  CAROL_PASSWORD,
+  curlInside,
+  eventually,
+  JWT_ENV,
+  type Stack,
+  startStack,
+} from '../support/stack.ts';
 
 /** The appliance with JWT access tokens validated locally against the test IdP's JWKS. */
 let stack: Stack;
@@ -27,17 +36,37 @@ function curlLogin(protocol: 'imap' | 'pop3', mechanism: string, user: string, t
   const request = protocol === 'imap' ? 'LOGOUT' : 'QUIT';
   const inside = protocol === 'imap' ? 143 : 110;
   return curlInside(stack.mail, [
-    '--url', `${protocol}://localhost:${inside}`, '--login-options', `AUTH=${mechanism}`,
-    '--user', user, '--oauth2-bearer', token, '--request', request,
+    '--url',
+    `${protocol}://localhost:${inside}`,
+    '--login-options',
+    `AUTH=${mechanism}`,
+    '--user',
+    user,
+    '--oauth2-bearer',
+    token,
+    '--request',
+    request,
   ]);
 }
 
 function curlSubmit(mechanism: string, token: string) {
   return curlInside(stack.mail, [
-    '--ssl-reqd', '--insecure', '--url', 'smtp://localhost:587', '--login-options', `AUTH=${mechanism}`,
-    '--user', USERS.alice.address, '--oauth2-bearer', token,
-    '--mail-from', USERS.alice.address, '--mail-rcpt', USERS.alice.address,
-    '--upload-file', '/etc/hostname',
+    '--ssl-reqd',
+    '--insecure',
+    '--url',
+    'smtp://localhost:587',
+    '--login-options',
+    `AUTH=${mechanism}`,
+    '--user',
+    USERS.alice.address,
+    '--oauth2-bearer',
+    token,
+    '--mail-from',
+    USERS.alice.address,
+    '--mail-rcpt',
+    USERS.alice.address,
+    '--upload-file',
+    '/etc/hostname',
   ]);
 }
 
@@ -62,7 +91,10 @@ describe('OAuth2 sign-in with JWT access tokens', () => {
       assert.equal(result.exitCode, 0, result.output);
     });
     it(`ManageSieve ${mechanism} succeeds after STARTTLS`, async () => {
-      const initial = mechanism === 'XOAUTH2' ? xoauth2(USERS.alice.address, aliceToken) : oauthbearer(USERS.alice.address, aliceToken);
+      const initial =
+        mechanism === 'XOAUTH2'
+          ? xoauth2(USERS.alice.address, aliceToken)
+          : oauthbearer(USERS.alice.address, aliceToken);
       assert.match(await manageSieveAuthenticate(host(), port(4190), mechanism, initial), /^OK/);
     });
   }
@@ -73,7 +105,9 @@ describe('OAuth2 sign-in with JWT access tokens', () => {
 
   it('refuses an expired token', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await assertRefused(await stack.idp.mint({ aud: 'urn:idmail', email: USERS.alice.address, iat: now - 7200, exp: now - 3600 }));
+    await assertRefused(
+      await stack.idp.mint({ aud: 'urn:idmail', email: USERS.alice.address, iat: now - 7200, exp: now - 3600 }),
+    );
     assert.match(stack.logs(), /token expired/);
   });
 
@@ -93,14 +127,22 @@ describe('OAuth2 sign-in with JWT access tokens', () => {
   });
 
   it('refuses a token from another issuer', async () => {
-    await assertRefused(await stack.idp.mint({ iss: 'http://evil.example', aud: 'urn:idmail', email: USERS.alice.address }));
+    await assertRefused(
+      await stack.idp.mint({ iss: 'http://evil.example', aud: 'urn:idmail', email: USERS.alice.address }),
+    );
     assert.match(stack.logs(), /claim iss rejected/);
   });
 
   it('refuses garbage base64 cleanly and keeps serving', async () => {
     assert.match(await imapAuthenticate(host(), port(993), 'XOAUTH2', '!!!not-base64!!!'), /^a1 (NO|BAD)/);
-    assert.match(await imapAuthenticate(host(), port(993), 'XOAUTH2', xoauth2(USERS.alice.address, 'garbage')), /^a1 NO/);
-    assert.match(await imapAuthenticate(host(), port(993), 'XOAUTH2', xoauth2(USERS.alice.address, aliceToken)), /^a1 OK/);
+    assert.match(
+      await imapAuthenticate(host(), port(993), 'XOAUTH2', xoauth2(USERS.alice.address, 'garbage')),
+      /^a1 NO/,
+    );
+    assert.match(
+      await imapAuthenticate(host(), port(993), 'XOAUTH2', xoauth2(USERS.alice.address, aliceToken)),
+      /^a1 OK/,
+    );
   });
 
   it('renders configs that doveconf and postfix check accept without a warning', async () => {
@@ -108,7 +150,8 @@ describe('OAuth2 sign-in with JWT access tokens', () => {
   });
 
   it('renders a Dovecot config that Dovecot accepts with ALLOW_PLAINTEXT_AUTH=1', async () => {
-    const script = 'ALLOW_PLAINTEXT_AUTH=1 idmail config render --out /tmp/cleartext >/dev/null && doveconf -n -c /tmp/cleartext/etc/dovecot/dovecot.conf >/dev/null';
+    const script =
+      'ALLOW_PLAINTEXT_AUTH=1 idmail config render --out /tmp/cleartext >/dev/null && doveconf -n -c /tmp/cleartext/etc/dovecot/dovecot.conf >/dev/null';
     const result = await stack.mail.exec(['sh', '-c', script]);
     assert.equal(result.exitCode, 0, result.output);
   });
@@ -118,9 +161,23 @@ describe('OAuth2 sign-in with JWT access tokens', () => {
   });
 
   it('signs in a local account by password (PLAIN) and refuses a token-only account', async () => {
-    const ok = await curlInside(stack.mail, ['--url', 'imap://localhost:143', '--user', `carol@example.test:${CAROL_PASSWORD}`, '--request', 'LOGOUT']);
+    const ok = await curlInside(stack.mail, [
+      '--url',
+      'imap://localhost:143',
+      '--user',
+      `carol@example.test:${CAROL_PASSWORD}`,
+      '--request',
+      'LOGOUT',
+    ]);
     assert.equal(ok.exitCode, 0, ok.output);
-    const refused = await curlInside(stack.mail, ['--url', 'imap://localhost:143', '--user', `alice@example.test:${CAROL_PASSWORD}`, '--request', 'LOGOUT']);
+    const refused = await curlInside(stack.mail, [
+      '--url',
+      'imap://localhost:143',
+      '--user',
+      `alice@example.test:${CAROL_PASSWORD}`,
+      '--request',
+      'LOGOUT',
+    ]);
     assert.equal(refused.exitCode, 67, refused.output);
   });
 });
@@ -168,10 +225,20 @@ describe('mail flow', () => {
   });
 
   it('accepts mail for an alias on port 25 and refuses relaying elsewhere', async () => {
-    const info = await inbound().sendMail({ from: 'someone@elsewhere.example', to: 'team@example.test', subject: 'x', text: 'x' });
+    const info = await inbound().sendMail({
+      from: 'someone@elsewhere.example',
+      to: 'team@example.test',
+      subject: 'x',
+      text: 'x',
+    });
     assert.equal(info.rejected.length, 0);
     await assert.rejects(
-      inbound().sendMail({ from: 'someone@elsewhere.example', to: 'victim@elsewhere.example', subject: 'x', text: 'x' }),
+      inbound().sendMail({
+        from: 'someone@elsewhere.example',
+        to: 'victim@elsewhere.example',
+        subject: 'x',
+        text: 'x',
+      }),
       (error: Error & { responseCode?: number }) => error.responseCode === 554,
     );
   });
@@ -183,7 +250,12 @@ describe('mail flow', () => {
   });
 
   it('lets a user send as their alias but not as someone else', async () => {
-    const asAlias = await submission().sendMail({ from: 'team@example.test', to: USERS.bob.address, subject: 'x', text: 'x' });
+    const asAlias = await submission().sendMail({
+      from: 'team@example.test',
+      to: USERS.bob.address,
+      subject: 'x',
+      text: 'x',
+    });
     assert.equal(asAlias.rejected.length, 0);
     await assert.rejects(
       submission().sendMail({ from: USERS.bob.address, to: USERS.bob.address, subject: 'x', text: 'x' }),
@@ -195,7 +267,10 @@ describe('mail flow', () => {
     const added = await stack.mail.exec(['idmail', 'account', 'add', 'dave@example.test', '--no-password']);
     assert.equal(added.exitCode, 0, added.output);
     const info = await eventually(
-      () => inbound().sendMail({ from: 'someone@elsewhere.example', to: 'dave@example.test', subject: 'x', text: 'x' }).catch((error: Error) => error),
+      () =>
+        inbound()
+          .sendMail({ from: 'someone@elsewhere.example', to: 'dave@example.test', subject: 'x', text: 'x' })
+          .catch((error: Error) => error),
       (result) => !(result instanceof Error),
     );
     assert.ok(!(info instanceof Error), String(info));
@@ -207,14 +282,23 @@ describe('one account, one IdP identity', () => {
 
   it("binds an account to the subject that first signed in, refuses another subject with the same address, and rebinds on an admin's word", async () => {
     // bob's real tokens name the subject the IdP gave him; a token for his address with another subject is someone else.
-    assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await stack.idp.token(USERS.bob, 'urn:idmail'))).exitCode, 0);
+    assert.equal(
+      (await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await stack.idp.token(USERS.bob, 'urn:idmail'))).exitCode,
+      0,
+    );
     const stranger = await minted('the-next-bob');
     assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, stranger)).exitCode, 67);
-    await assertLogged(stack.logs, /"event":"identity-mismatch","account":"bob@example.test","issuer":"http:\/\/idp:8080","subject":"the-next-bob","boundIssuer":"http:\/\/idp:8080","boundSubject":"bob@example.test"/);
+    await assertLogged(
+      stack.logs,
+      /"event":"identity-mismatch","account":"bob@example.test","issuer":"http:\/\/idp:8080","subject":"the-next-bob","boundIssuer":"http:\/\/idp:8080","boundSubject":"bob@example.test"/,
+    );
     const rebound = await stack.mail.exec(['idmail', 'account', 'rebind', USERS.bob.address]);
     assert.match(rebound.output, /no longer bound to bob@example\.test of http:\/\/idp:8080/);
     assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await minted('the-next-bob'))).exitCode, 0);
-    assert.equal((await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await stack.idp.token(USERS.bob, 'urn:idmail'))).exitCode, 67);
+    assert.equal(
+      (await curlLogin('imap', 'XOAUTH2', USERS.bob.address, await stack.idp.token(USERS.bob, 'urn:idmail'))).exitCode,
+      67,
+    );
     await stack.mail.exec(['idmail', 'account', 'rebind', USERS.bob.address]);
   });
 });
@@ -224,7 +308,10 @@ describe('signing key rotation', () => {
   it('picks up a rotation of the IdP signing key without a restart', async () => {
     await stack.idp.rotateKeys();
     const rotated = await stack.idp.token(USERS.alice, 'urn:idmail');
-    const result = await eventually(() => curlLogin('imap', 'XOAUTH2', USERS.alice.address, rotated), (r) => r.exitCode === 0);
+    const result = await eventually(
+      () => curlLogin('imap', 'XOAUTH2', USERS.alice.address, rotated),
+      (r) => r.exitCode === 0,
+    );
     assert.equal(result.exitCode, 0, result.output);
   });
 });

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLIENT, USERS } from '../support/idp.ts';
 import { imapAuthenticate, plain, xoauth2 } from '../support/sasl.ts';
-import { assertLogged, CAROL_PASSWORD, eventually, JWT_ENV, nodeProcessIds, type Stack, startStack } from '../support/stack.ts';
+import {
+  assertLogged,
+  CAROL_PASSWORD,
+  eventually,
+  JWT_ENV,
+  nodeProcessIds,
+  type Stack,
+  startStack,
+} from '../support/stack.ts';
 
 /** The IdP, its key set and the helper failing under a running appliance: temporary failures, never a wrong success. */
 const ALICE = USERS.alice.address;
@@ -11,12 +19,18 @@ let stack: Stack;
 // Opaque tokens are introspected, JWTs checked against the JWKS. A valid token's verdict is asked
 // again after a second: the IdP-down path below is the revalidation failing, not the cache alone.
 before(async () => {
-  stack = await startStack({ ...JWT_ENV, OAUTH2_CLIENT_ID: CLIENT.id, OAUTH2_CLIENT_SECRET: CLIENT.secret, OAUTH2_CACHE_REVALIDATE: '1' });
+  stack = await startStack({
+    ...JWT_ENV,
+    OAUTH2_CLIENT_ID: CLIENT.id,
+    OAUTH2_CLIENT_SECRET: CLIENT.secret,
+    OAUTH2_CACHE_REVALIDATE: '1',
+  });
 });
 after(async () => stack?.stop());
 
 // A frozen helper answers nothing: Dovecot gives up on the Lua call after 10 s.
-const imaps = (mechanism: string, initial: string) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial, 30_000);
+const imaps = (mechanism: string, initial: string) =>
+  imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial, 30_000);
 const withToken = (token: string) => imaps('XOAUTH2', xoauth2(ALICE, token));
 const withCarolsPassword = () => imaps('PLAIN', plain('carol@example.test', CAROL_PASSWORD));
 const jwtFor = (email: string) => stack.idp.mint({ aud: 'urn:idmail', email });
@@ -25,12 +39,16 @@ const OK = /^a1 OK/;
 /** A refusal Dovecot actually sent (a hang or a closed connection is no answer). */
 const REFUSED = /^a1 NO /;
 /** Dovecot 2.4.1 answers a failed token check as failed authentication, temporary or not: the helper's log tells which. */
-const tempfailLogged = (reason: RegExp) => new RegExp(`"method":"token".*"outcome":"tempfail","reason":"${reason.source}`);
+const tempfailLogged = (reason: RegExp) =>
+  new RegExp(`"method":"token".*"outcome":"tempfail","reason":"${reason.source}`);
 
 /** The helper's process id inside the appliance. */
 async function helperPid(): Promise<string> {
   const [pid, ...others] = await nodeProcessIds(stack.mail, 'cli.js serve');
-  assert.ok(pid !== undefined && others.length === 0, `one helper process expected, found ${[pid, ...others].join(', ')}`);
+  assert.ok(
+    pid !== undefined && others.length === 0,
+    `one helper process expected, found ${[pid, ...others].join(', ')}`,
+  );
   return pid;
 }
 
@@ -47,7 +65,13 @@ describe('outages and faults', () => {
       assert.match(stack.logs(), tempfailLogged(/IdP JWKS unavailable/));
       assert.match(await withToken(knownKey), OK);
       await stack.idp.garbageJwks(false);
-      assert.match(await eventually(() => withToken(newKey), (answer) => OK.test(answer)), OK);
+      assert.match(
+        await eventually(
+          () => withToken(newKey),
+          (answer) => OK.test(answer),
+        ),
+        OK,
+      );
     } finally {
       await stack.idp.garbageJwks(false);
     }

@@ -7,13 +7,19 @@ import { assertLogged, curlInside, JWT_ENV, type Stack, startStack } from '../su
 let stack: Stack;
 
 before(async () => {
-  stack = await startStack({ ...JWT_ENV, OAUTH2_PROVISIONING: 'jit', PROVISIONING_TEMPLATES: 'default:1G:imap,smtp;staff:5G:imap,pop3,smtp,sieve' });
+  stack = await startStack({
+    ...JWT_ENV,
+    OAUTH2_PROVISIONING: 'jit',
+    PROVISIONING_TEMPLATES: 'default:1G:imap,smtp;staff:5G:imap,pop3,smtp,sieve',
+  });
 });
 after(async () => stack?.stop());
 
-const tokenFor = (email: string, template?: string) => stack.idp.mint({ aud: 'urn:idmail', email, ...(template === undefined ? {} : { mail_template: template }) });
+const tokenFor = (email: string, template?: string) =>
+  stack.idp.mint({ aud: 'urn:idmail', email, ...(template === undefined ? {} : { mail_template: template }) });
 
-const signIn = (protocol: 'imap' | 'pop3', user: string, token: string) => tokenSignIn(stack.mail, protocol, user, token);
+const signIn = (protocol: 'imap' | 'pop3', user: string, token: string) =>
+  tokenSignIn(stack.mail, protocol, user, token);
 const rcpt = (to: string) => inboundCode(stack.mail, to);
 
 async function provisioned(): Promise<string[]> {
@@ -42,8 +48,18 @@ describe('just-in-time provisioning', () => {
   it("gives the template's protocols and quota", async () => {
     assert.equal(await signIn('pop3', 'erin@example.test', await tokenFor('erin@example.test')), 0);
     assert.equal(await signIn('pop3', 'dora@example.test', await tokenFor('dora@example.test')), 67);
-    const quota = await curlInside(stack.mail, ['--url', 'imap://localhost:143', '--login-options', 'AUTH=XOAUTH2', '--user', 'erin@example.test',
-      '--oauth2-bearer', await tokenFor('erin@example.test'), '--request', 'GETQUOTAROOT INBOX']);
+    const quota = await curlInside(stack.mail, [
+      '--url',
+      'imap://localhost:143',
+      '--login-options',
+      'AUTH=XOAUTH2',
+      '--user',
+      'erin@example.test',
+      '--oauth2-bearer',
+      await tokenFor('erin@example.test'),
+      '--request',
+      'GETQUOTAROOT INBOX',
+    ]);
     assert.match(quota.output, /STORAGE \d+ 5242880/);
   });
 
@@ -55,10 +71,18 @@ describe('just-in-time provisioning', () => {
   });
 
   it('never makes a mailbox of an alias, a sub-address or a role address, whoever has a token for it', async () => {
-    for (const address of ['team@example.test', 'dora+news@example.test', 'postmaster@example.test', 'abuse@example.test']) {
+    for (const address of [
+      'team@example.test',
+      'dora+news@example.test',
+      'postmaster@example.test',
+      'abuse@example.test',
+    ]) {
       assert.equal(await signIn('imap', address, await tokenFor(address)), 67, address);
     }
     assert.doesNotMatch((await provisioned()).join('\n'), /team@|dora\+news@|postmaster@|abuse@/);
-    await assertLogged(stack.logs, /"event":"provisioning-refused","address":"team@example\.test".*an alias or distribution list/);
+    await assertLogged(
+      stack.logs,
+      /"event":"provisioning-refused","address":"team@example\.test".*an alias or distribution list/,
+    );
   });
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
-import { BROWSER_IMAGE } from '../support/images.ts';
 import { ISSUER, USERS } from '../support/idp.ts';
-import { curlInside, eventually, JWT_ENV, MAIL_HOST, type Stack, startStack } from '../support/stack.ts';
+import { BROWSER_IMAGE } from '../support/images.ts';
 import { assertNoSecret } from '../support/secrets.ts';
+import { curlInside, eventually, JWT_ENV, MAIL_HOST, type Stack, startStack } from '../support/stack.ts';
 
 /** People manage their own app passwords with their IdP token: the API, and the page in a real browser. */
 let stack: Stack;
@@ -33,7 +33,14 @@ async function api(method: string, path: string, token: string | undefined, body
 }
 
 const imapLogin = (user: string, password: string) =>
-  curlInside(stack.mail, ['--url', 'imap://localhost:143', '--user', `${user}:${password}`, '--request', 'LOGOUT']).then((result) => result.exitCode);
+  curlInside(stack.mail, [
+    '--url',
+    'imap://localhost:143',
+    '--user',
+    `${user}:${password}`,
+    '--request',
+    'LOGOUT',
+  ]).then((result) => result.exitCode);
 
 describe('self-service API', () => {
   let aliceToken: string;
@@ -44,7 +51,11 @@ describe('self-service API', () => {
   });
 
   it('creates an app password for the token holder, which then signs in', async () => {
-    const created = await api('POST', '/api/app-passwords', aliceToken, { name: 'K-9 Mail', protocols: ['imap'], expiresInDays: 30 });
+    const created = await api('POST', '/api/app-passwords', aliceToken, {
+      name: 'K-9 Mail',
+      protocols: ['imap'],
+      expiresInDays: 30,
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const password = created.body?.password as string;
     assert.match(password, /^idmail_/);
@@ -56,7 +67,9 @@ describe('self-service API', () => {
 
   it("never shows or revokes another person's app passwords", async () => {
     const created = await api('POST', '/api/app-passwords', aliceToken, { name: 'mine' });
-    const id = (created.body?.appPassword as { id: string }).id;
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = (created.body?.appPassword as { id: string } | undefined)?.id ?? '';
+    assert.notEqual(id, '');
     const bobsList = await api('GET', '/api/app-passwords', bobToken);
     assert.ok(!JSON.stringify(bobsList.body).includes(id));
     assert.equal((await api('DELETE', `/api/app-passwords/${id}`, bobToken)).status, 404);
@@ -86,7 +99,9 @@ describe('self-service page in headless Chromium', () => {
       .withExposedPorts(9222)
       .withWaitStrategy(Wait.forHttp('/json/version', 9222))
       .start();
-    browser = await chromium.connectOverCDP(`http://${browserContainer.getHost()}:${browserContainer.getMappedPort(9222)}`);
+    browser = await chromium.connectOverCDP(
+      `http://${browserContainer.getHost()}:${browserContainer.getMappedPort(9222)}`,
+    );
   });
   after(async () => {
     await browser?.close().catch(() => undefined);
@@ -118,7 +133,13 @@ describe('self-service page in headless Chromium', () => {
     const row = page.locator('tr', { hasText: 'Thunderbird via the page' });
     await row.locator('button', { hasText: 'Revoke' }).click();
     await row.waitFor({ state: 'detached' });
-    assert.equal(await eventually(() => imapLogin(USERS.alice.address, password), (code) => code === 67), 67);
+    assert.equal(
+      await eventually(
+        () => imapLogin(USERS.alice.address, password),
+        (code) => code === 67,
+      ),
+      67,
+    );
     await page.close();
   });
 });

@@ -18,7 +18,8 @@ before(async () => {
 after(async () => stack?.stop());
 
 // After many refusals from one IP, Dovecot's own auth penalty delays answers by up to 15 s.
-const imaps = (mechanism: string, initial: string) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial, 40_000);
+const imaps = (mechanism: string, initial: string) =>
+  imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), mechanism, initial, 40_000);
 const b64 = (data: string | Buffer) => Buffer.from(data).toString('base64');
 
 /** The EHLO answer on a port, from the test host, before any STARTTLS; fails unless the server answered it. */
@@ -37,7 +38,8 @@ async function ehlo(port: number): Promise<string> {
 
 /** The EHLO answer on 587 after STARTTLS (openssl inside the appliance). */
 async function ehloAfterStartTls(): Promise<string> {
-  const script = '(sleep 1; printf "EHLO attacker.example\\r\\n"; sleep 1; printf "QUIT\\r\\n") | openssl s_client -starttls smtp -connect 127.0.0.1:587 -quiet 2>/dev/null';
+  const script =
+    '(sleep 1; printf "EHLO attacker.example\\r\\n"; sleep 1; printf "QUIT\\r\\n") | openssl s_client -starttls smtp -connect 127.0.0.1:587 -quiet 2>/dev/null';
   const answer = (await stack.mail.exec(['sh', '-c', script])).output;
   assert.match(answer, /^250 /m, `no EHLO answer after STARTTLS: ${answer}`);
   return answer;
@@ -82,11 +84,35 @@ describe("hostile requests to the helper's endpoints", () => {
 
   it('answers random, oversized and mistyped bodies with a 4xx and no internals', async () => {
     const cases = [
-      ['-H', 'content-type: application/json', '--data-binary', '{"user": [1,2', 'http://127.0.0.1:8800/dovecot/passdb/verify'],
-      ['-H', 'content-type: application/json', '--data-binary', `{"user":"${'a'.repeat(70 * 1024)}"}`, 'http://127.0.0.1:8800/dovecot/passdb/verify'],
+      [
+        '-H',
+        'content-type: application/json',
+        '--data-binary',
+        '{"user": [1,2',
+        'http://127.0.0.1:8800/dovecot/passdb/verify',
+      ],
+      [
+        '-H',
+        'content-type: application/json',
+        '--data-binary',
+        `{"user":"${'a'.repeat(70 * 1024)}"}`,
+        'http://127.0.0.1:8800/dovecot/passdb/verify',
+      ],
       ['-H', 'content-type: text/plain', '--data-binary', 'user=alice', 'http://127.0.0.1:8800/dovecot/passdb/verify'],
-      ['-H', 'content-type: application/json', '--data-binary', '{"user": {"$ne": 1}}', 'http://127.0.0.1:8800/dovecot/userdb/lookup'],
-      ['-H', 'content-type: application/x-www-form-urlencoded', '--data-binary', `token=${'%ff'.repeat(30000)}`, 'http://127.0.0.1:8800/dovecot/introspect'],
+      [
+        '-H',
+        'content-type: application/json',
+        '--data-binary',
+        '{"user": {"$ne": 1}}',
+        'http://127.0.0.1:8800/dovecot/userdb/lookup',
+      ],
+      [
+        '-H',
+        'content-type: application/x-www-form-urlencoded',
+        '--data-binary',
+        `token=${'%ff'.repeat(30000)}`,
+        'http://127.0.0.1:8800/dovecot/introspect',
+      ],
     ];
     for (const args of cases) {
       const { output } = await helper(args);
@@ -104,7 +130,10 @@ async function verifyTimes(user: string, samples = 9): Promise<number[]> {
   const body = JSON.stringify({ user, password: 'wrong-password', protocol: 'imap', remote_ip: '127.0.0.1' });
   const script = `for i in $(seq ${samples}); do curl -s -o /dev/null -w '%{time_total}\\n' -H 'content-type: application/json' --data-binary '${body}' http://127.0.0.1:8800/dovecot/passdb/verify; done`;
   const { output } = await stack.mail.exec(['sh', '-c', script]);
-  return output.trim().split('\n').map((seconds) => Number(seconds) * 1000);
+  return output
+    .trim()
+    .split('\n')
+    .map((seconds) => Number(seconds) * 1000);
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
@@ -123,7 +152,12 @@ describe('mail-level abuse', () => {
 
   it('refuses a signed-in user sending as somebody else (spoofing)', async () => {
     await assert.rejects(
-      tokenSubmission(stack.mail, USERS.alice.address, aliceToken).sendMail({ from: USERS.bob.address, to: USERS.bob.address, subject: 'x', text: 'x' }),
+      tokenSubmission(stack.mail, USERS.alice.address, aliceToken).sendMail({
+        from: USERS.bob.address,
+        to: USERS.bob.address,
+        subject: 'x',
+        text: 'x',
+      }),
       (error: Error & { responseCode?: number }) => error.responseCode === 553,
     );
   });
@@ -149,11 +183,19 @@ describe('mail-level abuse', () => {
 
 describe('hostile configuration', () => {
   const hostile: Array<[string, string, RegExp]> = [
-    ['OVERRIDE_HOSTNAME', 'mail.example.test\nsmtpd_relay_restrictions = permit', /OVERRIDE_HOSTNAME: .*is not a host name/],
+    [
+      'OVERRIDE_HOSTNAME',
+      'mail.example.test\nsmtpd_relay_restrictions = permit',
+      /OVERRIDE_HOSTNAME: .*is not a host name/,
+    ],
     ['OAUTH2_AUDIENCE', 'urn:idmail" }\npassdb x {', /OAUTH2_AUDIENCE: contains/],
     ['OAUTH2_USERNAME_CLAIM', 'email}%{passwd}', /OAUTH2_USERNAME_CLAIM: contains/],
     ['SSL_CERT_PATH', "/etc/ssl/cert.pem'\nssl = no", /SSL_CERT_PATH: contains/],
-    ['OAUTH2_INTROSPECTION_URL', 'http://idp:8080/introspect\n}\npassdb static {', /OAUTH2_INTROSPECTION_URL: contains/],
+    [
+      'OAUTH2_INTROSPECTION_URL',
+      'http://idp:8080/introspect\n}\npassdb static {',
+      /OAUTH2_INTROSPECTION_URL: contains/,
+    ],
   ];
   for (const [variable, value, problem] of hostile) {
     it(`refuses ${variable} with config-breaking characters before writing any file`, async () => {

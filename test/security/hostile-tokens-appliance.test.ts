@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import { ISSUER, USERS } from '../support/idp.ts';
-import { CLOSED, imapAuthenticate, manageSieveAuthenticate, oauthbearer, pop3Authenticate, smtpAuthenticate, xoauth2 } from '../support/sasl.ts';
+import {
+  CLOSED,
+  imapAuthenticate,
+  manageSieveAuthenticate,
+  oauthbearer,
+  pop3Authenticate,
+  smtpAuthenticate,
+  xoauth2,
+} from '../support/sasl.ts';
 import { assertLogged, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
 
 /**
@@ -26,10 +34,21 @@ before(async () => {
 after(async () => stack?.stop());
 
 /** Everything a token meant for this mail server carries, for alice. */
-const valid = () => ({ aud: 'urn:idmail', email: ALICE, email_verified: true, sub: ALICE, client_id: 'mail-client', scope: 'openid email mail' });
-const minted = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) => stack.idp.mint({ ...claims, _header: header });
+const valid = () => ({
+  aud: 'urn:idmail',
+  email: ALICE,
+  email_verified: true,
+  sub: ALICE,
+  client_id: 'mail-client',
+  scope: 'openid email mail',
+});
+const minted = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+  stack.idp.mint({ ...claims, _header: header });
 /** The valid claims without one (the test IdP would otherwise add its own subject and email_verified). */
-const without = (name: string) => ({ ...Object.fromEntries(Object.entries(valid()).filter(([key]) => key !== name)), _omit: [name] });
+const without = (name: string) => ({
+  ...Object.fromEntries(Object.entries(valid()).filter(([key]) => key !== name)),
+  _omit: [name],
+});
 
 async function idpPublicKey(): Promise<object> {
   const { keys } = (await (await fetch(`${stack.idp.url}/jwks`)).json()) as { keys: object[] };
@@ -46,27 +65,57 @@ const CASES: Array<[string, () => Promise<string>, string?]> = [
   ['for another audience', () => minted({ ...valid(), aud: 'urn:other' })],
   ['without an audience', () => minted(without('aud'))],
   ['from a client not allowed (OAUTH2_ALLOWED_CLIENTS)', () => minted({ ...valid(), client_id: 'rogue-client' })],
-  ['an ID token (typ JWT, nonce, at_hash)', () => minted({ ...valid(), nonce: 'n-0S6_WzA2Mj', at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' }, { typ: 'JWT' })],
+  [
+    'an ID token (typ JWT, nonce, at_hash)',
+    () => minted({ ...valid(), nonce: 'n-0S6_WzA2Mj', at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' }, { typ: 'JWT' }),
+  ],
   ['an ID token by its payload typ', () => minted({ ...valid(), typ: 'ID' }, { typ: 'JWT' })],
   ['a refresh token (Keycloak payload typ)', () => minted({ ...valid(), typ: 'Refresh' }, { typ: 'JWT' })],
   ['an offline token (Keycloak payload typ)', () => minted({ ...valid(), typ: 'Offline' }, { typ: 'JWT' })],
-  ['a logout token', () => minted({ ...valid(), events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }, { typ: 'logout+jwt' })],
-  ['sender-constrained (DPoP cnf)', () => minted({ ...valid(), cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } })],
+  [
+    'a logout token',
+    () =>
+      minted(
+        { ...valid(), events: { 'http://schemas.openid.net/event/backchannel-logout': {} } },
+        { typ: 'logout+jwt' },
+      ),
+  ],
+  [
+    'sender-constrained (DPoP cnf)',
+    () => minted({ ...valid(), cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } }),
+  ],
   ['with an unverified email', () => minted({ ...valid(), email_verified: false })],
   ['without email_verified', () => minted(without('email_verified'))],
   ['without a subject', () => minted(without('sub'))],
-  ['with a Kelvin sign that Unicode lowercases to another account\'s address', () => minted({ ...valid(), email: '\u212Aim@example.test', sub: 'kim' }), KIM],
+  [
+    "with a Kelvin sign that Unicode lowercases to another account's address",
+    () => minted({ ...valid(), email: '\u212Aim@example.test', sub: 'kim' }),
+    KIM,
+  ],
   ['with white space around the address', () => minted({ ...valid(), email: ` ${ALICE}` })],
   ['with a newline after the address', () => minted({ ...valid(), email: `${ALICE}\n` })],
-  ['signed by another key under an unknown kid', async () => {
-    const { privateKey } = await generateKeyPair('RS256');
-    return new SignJWT({ iss: ISSUER, exp: now() + 600, ...valid() }).setProtectedHeader({ alg: 'RS256', kid: 'rogue', typ: 'at+jwt' }).sign(privateKey);
-  }],
-  ['with alg none', async () => `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ iss: ISSUER, exp: now() + 600, ...valid() })}.`],
-  ['HS256 keyed with the public key (key confusion)', async () => {
-    const secret = new TextEncoder().encode(JSON.stringify(await idpPublicKey()));
-    return new SignJWT({ iss: ISSUER, exp: now() + 600, ...valid() }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(secret);
-  }],
+  [
+    'signed by another key under an unknown kid',
+    async () => {
+      const { privateKey } = await generateKeyPair('RS256');
+      return new SignJWT({ iss: ISSUER, exp: now() + 600, ...valid() })
+        .setProtectedHeader({ alg: 'RS256', kid: 'rogue', typ: 'at+jwt' })
+        .sign(privateKey);
+    },
+  ],
+  [
+    'with alg none',
+    async () => `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ iss: ISSUER, exp: now() + 600, ...valid() })}.`,
+  ],
+  [
+    'HS256 keyed with the public key (key confusion)',
+    async () => {
+      const secret = new TextEncoder().encode(JSON.stringify(await idpPublicKey()));
+      return new SignJWT({ iss: ISSUER, exp: now() + 600, ...valid() })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+        .sign(secret);
+    },
+  ],
   ['truncated', async () => (await minted(valid())).slice(0, -20)],
   ['garbage', async () => 'not-a-token'],
 ];
@@ -74,10 +123,58 @@ const CASES: Array<[string, () => Promise<string>, string?]> = [
 // After many refusals from one IP, Dovecot's own auth penalty delays answers by up to 15 s.
 const TIMEOUT_MS = 40_000;
 const PROTOCOLS: Array<[string, RegExp, RegExp, (token: string, login: string) => Promise<string>]> = [
-  ['IMAP', /^a1 OK/, /^a1 NO /, (token, login) => imapAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(993), 'XOAUTH2', xoauth2(login, token), TIMEOUT_MS)],
-  ['POP3', /^\+OK/, /^-ERR /, (token, login) => pop3Authenticate(stack.mail.getHost(), stack.mail.getMappedPort(995), 'XOAUTH2', xoauth2(login, token), TIMEOUT_MS)],
-  ['SMTP submission', /^235 /, /^535 /, (token, login) => smtpAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(465), 'OAUTHBEARER', oauthbearer(login, token), TIMEOUT_MS)],
-  ['ManageSieve', /^OK/, /^NO /, (token, login) => manageSieveAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(4190), 'OAUTHBEARER', oauthbearer(login, token), TIMEOUT_MS)],
+  [
+    'IMAP',
+    /^a1 OK/,
+    /^a1 NO /,
+    (token, login) =>
+      imapAuthenticate(
+        stack.mail.getHost(),
+        stack.mail.getMappedPort(993),
+        'XOAUTH2',
+        xoauth2(login, token),
+        TIMEOUT_MS,
+      ),
+  ],
+  [
+    'POP3',
+    /^\+OK/,
+    /^-ERR /,
+    (token, login) =>
+      pop3Authenticate(
+        stack.mail.getHost(),
+        stack.mail.getMappedPort(995),
+        'XOAUTH2',
+        xoauth2(login, token),
+        TIMEOUT_MS,
+      ),
+  ],
+  [
+    'SMTP submission',
+    /^235 /,
+    /^535 /,
+    (token, login) =>
+      smtpAuthenticate(
+        stack.mail.getHost(),
+        stack.mail.getMappedPort(465),
+        'OAUTHBEARER',
+        oauthbearer(login, token),
+        TIMEOUT_MS,
+      ),
+  ],
+  [
+    'ManageSieve',
+    /^OK/,
+    /^NO /,
+    (token, login) =>
+      manageSieveAuthenticate(
+        stack.mail.getHost(),
+        stack.mail.getMappedPort(4190),
+        'OAUTHBEARER',
+        oauthbearer(login, token),
+        TIMEOUT_MS,
+      ),
+  ],
 ];
 
 describe('hostile tokens against the appliance', () => {
@@ -88,7 +185,9 @@ describe('hostile tokens against the appliance', () => {
       const tokens = await Promise.all(CASES.map(([, make]) => make()));
       // In parallel: Dovecot's per-IP failure delay would make them take minutes one by one.
       const answers = await Promise.all(tokens.map((token, index) => signIn(token, CASES[index]?.[2] ?? ALICE)));
-      answers.forEach((answer, index) => assert.match(answer, refused, `${protocol}, a token ${CASES[index]?.[0]}: ${answer}`));
+      answers.forEach((answer, index) => {
+        assert.match(answer, refused, `${protocol}, a token ${CASES[index]?.[0]}: ${answer}`);
+      });
       assert.match(await signIn(await minted(valid()), ALICE), accepted);
     });
   }
@@ -107,7 +206,23 @@ describe('hostile tokens against the appliance', () => {
   });
 
   it('gives each refusal its reason in the log', () => {
-    for (const reason of ['token expired', 'claim nbf rejected', 'claim iss rejected', 'wrong audience', 'is not one of OAUTH2_ALLOWED_CLIENTS', 'an ID token \\(nonce claim\\)', 'a \\\\"ID\\\\" token', 'a \\\\"Refresh\\\\" token', 'a \\\\"logout\\+jwt\\\\" token', 'sender-constrained', 'email claim not verified', 'no sub claim', 'white space, control or non-ASCII', 'signed by a key the IdP does not publish', 'signature algorithm not allowed']) {
+    for (const reason of [
+      'token expired',
+      'claim nbf rejected',
+      'claim iss rejected',
+      'wrong audience',
+      'is not one of OAUTH2_ALLOWED_CLIENTS',
+      'an ID token \\(nonce claim\\)',
+      'a \\\\"ID\\\\" token',
+      'a \\\\"Refresh\\\\" token',
+      'a \\\\"logout\\+jwt\\\\" token',
+      'sender-constrained',
+      'email claim not verified',
+      'no sub claim',
+      'white space, control or non-ASCII',
+      'signed by a key the IdP does not publish',
+      'signature algorithm not allowed',
+    ]) {
       assert.match(stack.logs(), new RegExp(`"outcome":"deny","reason":"(?:[^"\\\\]|\\\\.)*${reason}`), reason);
     }
   });

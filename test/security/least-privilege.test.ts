@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
 import { connect as connectTcp } from 'node:net';
-import { connect as connectTls } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { connect as connectTls } from 'node:tls';
 import { CLIENT } from '../support/idp.ts';
 import { LineClient, plain } from '../support/sasl.ts';
-import { type Appliance, assertLogged, CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
+import {
+  type Appliance,
+  assertLogged,
+  CAROL_PASSWORD,
+  curlInside,
+  eventually,
+  JWT_ENV,
+  type Stack,
+  startStack,
+} from '../support/stack.ts';
 
 /** Who runs what with which rights inside the real appliance, and which networks it trusts. */
 const SCIM_TOKEN = 'scim-token-for-the-least-privilege-test-0123456789';
@@ -20,7 +29,9 @@ const sh = async (script: string) => (await stack.mail.exec(['sh', '-c', script]
 
 /** The pid of the first process whose command line matches. */
 async function pidOf(pattern: string): Promise<string> {
-  const pid = await sh(`for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -qE '${pattern}' && { echo \${d#/proc/}; break; }; done`);
+  const pid = await sh(
+    `for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -qE '${pattern}' && { echo \${d#/proc/}; break; }; done`,
+  );
   assert.match(pid, /^\d+$/, `no process ${pattern}`);
   return pid;
 }
@@ -32,7 +43,8 @@ describe('least privilege', () => {
     assert.match(status, /^Uid:\s+5001\s+5001\s+5001\s+5001$/m);
     assert.match(status, /^Gid:\s+5001\s+5001\s+5001\s+5001$/m);
     assert.match(status, /^Groups:\s*$/m);
-    for (const set of ['CapEff', 'CapPrm', 'CapBnd']) assert.match(status, new RegExp(`^${set}:\\s+0000000000000400$`, 'm'), `${set}: only cap_net_bind_service`);
+    for (const set of ['CapEff', 'CapPrm', 'CapBnd'])
+      assert.match(status, new RegExp(`^${set}:\\s+0000000000000400$`, 'm'), `${set}: only cap_net_bind_service`);
     assert.equal(await sh('id -un 5001'), 'idmail');
   });
 
@@ -40,12 +52,15 @@ describe('least privilege', () => {
     for (const pattern of ['^[^ ]*dovecot -F', '^[^ ]*/master -s']) {
       const environment = await sh(`tr '\\0' '\\n' < /proc/${await pidOf(pattern)}/environ`);
       assert.doesNotMatch(environment, /OAUTH2_CLIENT_SECRET|SCIM_TOKEN|LDAP_BIND_PW/, pattern);
-      for (const secret of [CLIENT.secret, SCIM_TOKEN]) assert.ok(!environment.includes(secret), `${pattern} holds a secret`);
+      for (const secret of [CLIENT.secret, SCIM_TOKEN])
+        assert.ok(!environment.includes(secret), `${pattern} holds a secret`);
     }
   });
 
   it('keeps the state database, its journal and every key file to their owner (0600), the accounts file to root and the helper (0640)', async () => {
-    const modes = await sh('stat -c "%n %a %U:%G" /var/mail-state/idmail /var/mail-state/idmail/idmail.db* /etc/idmail/accounts.yaml /var/mail-state/tls/key.pem /run/idmail/tls/key.pem /run/idmail/tls/cert.pem');
+    const modes = await sh(
+      'stat -c "%n %a %U:%G" /var/mail-state/idmail /var/mail-state/idmail/idmail.db* /etc/idmail/accounts.yaml /var/mail-state/tls/key.pem /run/idmail/tls/key.pem /run/idmail/tls/cert.pem',
+    );
     assert.match(modes, /^\/var\/mail-state\/idmail 700 idmail:idmail$/m);
     assert.match(modes, /^\/var\/mail-state\/idmail\/idmail\.db 600 idmail:idmail$/m);
     assert.match(modes, /^\/var\/mail-state\/idmail\/idmail\.db-wal 600 idmail:idmail$/m);
@@ -54,7 +69,7 @@ describe('least privilege', () => {
     assert.match(modes, /^\/run\/idmail\/tls\/key\.pem 600 idmail:idmail$/m);
   });
 
-  it('leaves the database the helper\'s when root changes it with the CLI, and the accounts file readable by the helper', async () => {
+  it("leaves the database the helper's when root changes it with the CLI, and the accounts file readable by the helper", async () => {
     const created = await stack.mail.exec(['idmail', 'app-password', 'create', 'carol@example.test', '--name', 'cli']);
     assert.equal(created.exitCode, 0, created.output);
     const added = await stack.mail.exec(['idmail', 'account', 'add', 'liz@example.test', '--no-password']);
@@ -63,25 +78,55 @@ describe('least privilege', () => {
     assert.doesNotMatch(modes, /root:root/, modes);
     assert.match(modes, /^\/etc\/idmail\/accounts\.yaml 640 root:idmail$/m);
     // The helper read the file root wrote: the new account receives mail.
-    const inbound = () => curlInside(stack.mail, ['--url', 'smtp://localhost:25', '--mail-from', 'x@elsewhere.example', '--mail-rcpt', 'liz@example.test', '--upload-file', '/etc/hostname']);
+    const inbound = () =>
+      curlInside(stack.mail, [
+        '--url',
+        'smtp://localhost:25',
+        '--mail-from',
+        'x@elsewhere.example',
+        '--mail-rcpt',
+        'liz@example.test',
+        '--upload-file',
+        '/etc/hostname',
+      ]);
     assert.equal((await eventually(inbound, (result) => result.exitCode === 0)).exitCode, 0);
   });
 
   it('warns at start about what is weaker than it should be', () => {
-    assert.match(stack.logs(), /idmail: warning: OAUTH2_ALLOW_HTTP=1: tokens and keys travel to and from the IdP unencrypted/);
+    assert.match(
+      stack.logs(),
+      /idmail: warning: OAUTH2_ALLOW_HTTP=1: tokens and keys travel to and from the IdP unencrypted/,
+    );
   });
 });
 
 describe('trusted networks', () => {
   it('trusts no network to relay by default, loopback included: a script in the container signs in like anyone else', async () => {
-    const relay = await curlInside(stack.mail, ['--url', 'smtp://localhost:25', '--mail-from', 'script@example.test', '--mail-rcpt', 'victim@elsewhere.example', '--upload-file', '/etc/hostname']);
+    const relay = await curlInside(stack.mail, [
+      '--url',
+      'smtp://localhost:25',
+      '--mail-from',
+      'script@example.test',
+      '--mail-rcpt',
+      'victim@elsewhere.example',
+      '--upload-file',
+      '/etc/hostname',
+    ]);
     assert.equal(relay.exitCode, 55, relay.output);
     assert.match(relay.output, /554|Relay access denied/);
   });
 
   let proxied: Appliance;
   before(async () => {
-    proxied = await stack.startMail({ ...JWT_ENV, PROXY_PROTOCOL_NETWORKS: '0.0.0.0/0', LOGIN_TRUSTED_NETWORKS: '0.0.0.0/0', BRUTE_FORCE_BAN_AFTER: '3' }, [10993, 10587]);
+    proxied = await stack.startMail(
+      {
+        ...JWT_ENV,
+        PROXY_PROTOCOL_NETWORKS: '0.0.0.0/0',
+        LOGIN_TRUSTED_NETWORKS: '0.0.0.0/0',
+        BRUTE_FORCE_BAN_AFTER: '3',
+      },
+      [10993, 10587],
+    );
   });
 
   const host = () => proxied.container.getHost();
@@ -95,9 +140,17 @@ describe('trusted networks', () => {
     let text = '';
     secure.on('data', (chunk) => (text += chunk.toString()));
     await new Promise<void>((resolve, reject) => secure.once('secureConnect', () => resolve()).once('error', reject));
-    await eventually(async () => text, (read) => /^\* OK/m.test(read), 10_000);
+    await eventually(
+      async () => text,
+      (read) => /^\* OK/m.test(read),
+      10_000,
+    );
     secure.write(`a1 AUTHENTICATE PLAIN ${plain('carol@example.test', 'wrong')}\r\n`);
-    const answer = await eventually(async () => text, (read) => /^a1 /m.test(read), 30_000);
+    const answer = await eventually(
+      async () => text,
+      (read) => /^a1 /m.test(read),
+      30_000,
+    );
     secure.destroy();
     return answer;
   }
@@ -107,14 +160,21 @@ describe('trusted networks', () => {
     await assertLogged(proxied.logs, /"event":"brute-force-ban","ip":"198\.51\.100\.77"/);
     // Another client behind the same proxy is not banned with it.
     await throughProxy('198.51.100.78');
-    await assertLogged(proxied.logs, /"method":"password","user":"carol@example.test","protocol":"imap","remoteIp":"198\.51\.100\.78".*"reason":"wrong password"/);
+    await assertLogged(
+      proxied.logs,
+      /"method":"password","user":"carol@example.test","protocol":"imap","remoteIp":"198\.51\.100\.78".*"reason":"wrong password"/,
+    );
   });
 
   it('passes the PROXY client on from Postfix as well', async () => {
     const socket = connectTcp({ host: host(), port: proxied.container.getMappedPort(10587) });
     await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('error', reject));
     socket.write('PROXY TCP4 198.51.100.79 192.0.2.1 42000 587\r\n');
-    await assertLogged(proxied.logs, /postfix\/submission-proxied\/smtpd\[\d+\]: connect from unknown\[198\.51\.100\.79\]/, 10_000);
+    await assertLogged(
+      proxied.logs,
+      /postfix\/submission-proxied\/smtpd\[\d+\]: connect from unknown\[198\.51\.100\.79\]/,
+      10_000,
+    );
     socket.destroy();
   });
 
@@ -132,7 +192,10 @@ describe('trusted networks', () => {
       }
     };
     assert.match(await signInWithId(proxied.container, '198.51.100.88'), /^a1 OK/m);
-    await assertLogged(proxied.logs, /"method":"password","user":"carol@example.test","protocol":"imap","remoteIp":"198\.51\.100\.88".*"outcome":"allow"/);
+    await assertLogged(
+      proxied.logs,
+      /"method":"password","user":"carol@example.test","protocol":"imap","remoteIp":"198\.51\.100\.88".*"outcome":"allow"/,
+    );
     assert.match(await signInWithId(stack.mail, '198.51.100.89'), /^a1 OK/m);
     assert.doesNotMatch(stack.logs(), /198\.51\.100\.89/);
   });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type CryptoKey, type JWTPayload, SignJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import type { OAuth2Settings } from '../../src/config/oauth2-settings.ts';
 
 /** A stand-in IdP serving discovery and JWKS from the test process (unit tests may fake their collaborators). */
@@ -18,7 +18,11 @@ export class FakeIdp {
   garbageJwks = false;
   private readonly server: Server;
 
-  private constructor(server: Server, issuer: string, keys: { signingKey: CryptoKey; otherKey: CryptoKey; published: object[] }) {
+  private constructor(
+    server: Server,
+    issuer: string,
+    keys: { signingKey: CryptoKey; otherKey: CryptoKey; published: object[] },
+  ) {
     this.server = server;
     this.issuer = issuer;
     this.signingKey = keys.signingKey;
@@ -47,7 +51,11 @@ export class FakeIdp {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     const issuer = options.tls === undefined ? `http://127.0.0.1:${port}` : `https://localhost:${port}`;
-    idp = new FakeIdp(server, issuer, { signingKey: pair.privateKey, otherKey: (await generateKeyPair('ES256')).privateKey, published });
+    idp = new FakeIdp(server, issuer, {
+      signingKey: pair.privateKey,
+      otherKey: (await generateKeyPair('ES256')).privateKey,
+      published,
+    });
     return idp;
   }
 
@@ -77,7 +85,16 @@ export class FakeIdp {
 
   /** A JWT access token for alice@example.org (verified email, subject alice-subject) signed with the published key (or as the options say). */
   token(claims: JWTPayload, options: { key?: CryptoKey; header?: Record<string, unknown> } = {}): Promise<string> {
-    return new SignJWT({ iss: this.issuer, aud: 'mail', sub: 'alice-subject', email: 'Alice@Example.org', email_verified: true, iat: now(), exp: now() + 300, ...claims })
+    return new SignJWT({
+      iss: this.issuer,
+      aud: 'mail',
+      sub: 'alice-subject',
+      email: 'Alice@Example.org',
+      email_verified: true,
+      iat: now(),
+      exp: now() + 300,
+      ...claims,
+    })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...options.header })
       .sign(options.key ?? this.signingKey);
   }

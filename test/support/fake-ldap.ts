@@ -54,7 +54,11 @@ export class FakeLdap {
     let pending = Buffer.alloc(0);
     socket.on('data', (chunk) => {
       pending = Buffer.concat([pending, chunk]);
-      for (let length = messageLength(pending); length !== undefined && pending.length >= length; length = messageLength(pending)) {
+      for (
+        let length = messageLength(pending);
+        length !== undefined && pending.length >= length;
+        length = messageLength(pending)
+      ) {
         const message = pending.subarray(0, length);
         pending = pending.subarray(length);
         if (!this.vanished.has(socket)) this.answer(socket, message);

@@ -17,8 +17,17 @@ export class TestIdp {
    * A real access token from the IdP's token endpoint (password grant): meant for `resource` when one
    * is named (a JWT, or opaque with `opaque`), else an opaque token for the IdP's own userinfo.
    */
-  async token(user: { address: string; password: string }, resource?: string, format: 'jwt' | 'opaque' = 'jwt'): Promise<string> {
-    const body = new URLSearchParams({ grant_type: 'password', username: user.address, password: user.password, scope: 'openid email mail' });
+  async token(
+    user: { address: string; password: string },
+    resource?: string,
+    format: 'jwt' | 'opaque' = 'jwt',
+  ): Promise<string> {
+    const body = new URLSearchParams({
+      grant_type: 'password',
+      username: user.address,
+      password: user.password,
+      scope: 'openid email mail',
+    });
     if (resource !== undefined) body.set('resource', resource);
     if (format === 'opaque') body.set('token_format', 'opaque');
     const response = await fetch(`${this.url}/token`, {
@@ -27,7 +36,8 @@ export class TestIdp {
       body,
     });
     const answer = (await response.json()) as { access_token?: string };
-    if (!response.ok || answer.access_token === undefined) throw new Error(`token request failed: ${JSON.stringify(answer)}`);
+    if (!response.ok || answer.access_token === undefined)
+      throw new Error(`token request failed: ${JSON.stringify(answer)}`);
     return answer.access_token;
   }
 

@@ -2,7 +2,8 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 
 /** SASL initial responses as mail clients send them (RFC 7628 and Google's XOAUTH2). */
-export const xoauth2 = (user: string, token: string) => Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+export const xoauth2 = (user: string, token: string) =>
+  Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
 export const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
 export const oauthbearer = (user: string, token: string) =>
   Buffer.from(`n,a=${user},\x01auth=Bearer ${token}\x01\x01`).toString('base64');
@@ -24,7 +25,9 @@ export class LineClient {
 
   static async connect(host: string, port: number, tls = false): Promise<LineClient> {
     const socket = tls ? connectTls({ host, port, rejectUnauthorized: false }) : connectTcp({ host, port });
-    await new Promise<void>((resolve, reject) => socket.once(tls ? 'secureConnect' : 'connect', () => resolve()).once('error', reject));
+    await new Promise<void>((resolve, reject) =>
+      socket.once(tls ? 'secureConnect' : 'connect', () => resolve()).once('error', reject),
+    );
     return new LineClient(socket);
   }
 
@@ -81,7 +84,13 @@ export class LineClient {
 }
 
 /** ManageSieve (RFC 5804): STARTTLS, then AUTHENTICATE; returns the server's final answer line. */
-export async function manageSieveAuthenticate(host: string, port: number, mechanism: string, initial: string, timeoutMs = 15_000): Promise<string> {
+export async function manageSieveAuthenticate(
+  host: string,
+  port: number,
+  mechanism: string,
+  initial: string,
+  timeoutMs = 15_000,
+): Promise<string> {
   const client = await LineClient.connect(host, port);
   try {
     await client.readUntil(/^OK/);
@@ -90,14 +99,27 @@ export async function manageSieveAuthenticate(host: string, port: number, mechan
     await client.startTls();
     await client.readUntil(/^OK/);
     // A challenge is a string (quoted or literal); the empty response is "".
-    return await saslExchange(client, `AUTHENTICATE "${mechanism}" "${initial}"`, /^(OK|NO|BYE)/, /^("|\{)/, timeoutMs, '""');
+    return await saslExchange(
+      client,
+      `AUTHENTICATE "${mechanism}" "${initial}"`,
+      /^(OK|NO|BYE)/,
+      /^("|\{)/,
+      timeoutMs,
+      '""',
+    );
   } finally {
     client.close();
   }
 }
 
 /** IMAP over implicit TLS: one AUTHENTICATE with the given initial response; returns the tagged answer. */
-export async function imapAuthenticate(host: string, port: number, mechanism: string, initial: string, timeoutMs = 15_000): Promise<string> {
+export async function imapAuthenticate(
+  host: string,
+  port: number,
+  mechanism: string,
+  initial: string,
+  timeoutMs = 15_000,
+): Promise<string> {
   const client = await LineClient.connect(host, port, true);
   try {
     await client.readUntil(/^\* OK/);
@@ -111,16 +133,30 @@ export async function imapAuthenticate(host: string, port: number, mechanism: st
  * One SASL exchange with an initial response; when the server answers with a challenge (RFC 7628's
  * error JSON), the client sends the empty response it must, and the final answer is returned.
  */
-async function saslExchange(client: LineClient, command: string, final: RegExp, challenge: RegExp, timeoutMs: number, emptyResponse = ''): Promise<string> {
+async function saslExchange(
+  client: LineClient,
+  command: string,
+  final: RegExp,
+  challenge: RegExp,
+  timeoutMs: number,
+  emptyResponse = '',
+): Promise<string> {
   client.send(command);
-  const answer = (await client.readUntil(new RegExp(`${final.source}|${challenge.source}`), timeoutMs)).split('\r\n').at(-1) ?? '';
+  const answer =
+    (await client.readUntil(new RegExp(`${final.source}|${challenge.source}`), timeoutMs)).split('\r\n').at(-1) ?? '';
   if (!challenge.test(answer)) return answer;
   client.send(emptyResponse);
   return (await client.readUntil(final, timeoutMs)).split('\r\n').at(-1) ?? '';
 }
 
 /** POP3 over implicit TLS (995): AUTH with an initial response; returns the final +OK/-ERR line. */
-export async function pop3Authenticate(host: string, port: number, mechanism: string, initial: string, timeoutMs = 15_000): Promise<string> {
+export async function pop3Authenticate(
+  host: string,
+  port: number,
+  mechanism: string,
+  initial: string,
+  timeoutMs = 15_000,
+): Promise<string> {
   const client = await LineClient.connect(host, port, true);
   try {
     await client.readUntil(/^\+OK/);
@@ -131,7 +167,13 @@ export async function pop3Authenticate(host: string, port: number, mechanism: st
 }
 
 /** SMTP submission over implicit TLS (465): EHLO, then AUTH with an initial response; returns the final reply line. */
-export async function smtpAuthenticate(host: string, port: number, mechanism: string, initial: string, timeoutMs = 15_000): Promise<string> {
+export async function smtpAuthenticate(
+  host: string,
+  port: number,
+  mechanism: string,
+  initial: string,
+  timeoutMs = 15_000,
+): Promise<string> {
   const client = await LineClient.connect(host, port, true);
   try {
     await client.readUntil(/^220 /);

@@ -3,6 +3,7 @@ import type { StartedTestContainer } from 'testcontainers';
 
 export interface ScimAnswer {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: a SCIM answer's JSON, read field by field by the assertions
   body: Record<string, any>;
 }
 
@@ -18,12 +19,18 @@ export function scimClient(mail: StartedTestContainer, token: string) {
           method,
           path: `/scim/v2${path}`,
           rejectUnauthorized: false,
-          headers: { authorization: `Bearer ${token}`, accept: 'application/scim+json', ...(payload === undefined ? {} : { 'content-type': 'application/scim+json' }) },
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/scim+json',
+            ...(payload === undefined ? {} : { 'content-type': 'application/scim+json' }),
+          },
         },
         (response) => {
           let text = '';
           response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text === '' ? {} : JSON.parse(text) }));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, body: text === '' ? {} : JSON.parse(text) }),
+          );
         },
       );
       call.on('error', reject);

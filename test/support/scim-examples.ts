@@ -24,7 +24,14 @@ export const FULL_USER = {
   id: '2819c223-7f76-453a-919d-413861904646',
   externalId: '701984',
   userName: 'bjensen',
-  name: { formatted: 'Ms. Barbara J Jensen, III', familyName: 'Jensen', givenName: 'Barbara', middleName: 'Jane', honorificPrefix: 'Ms.', honorificSuffix: 'III' },
+  name: {
+    formatted: 'Ms. Barbara J Jensen, III',
+    familyName: 'Jensen',
+    givenName: 'Barbara',
+    middleName: 'Jane',
+    honorificPrefix: 'Ms.',
+    honorificSuffix: 'III',
+  },
   displayName: 'Babs Jensen',
   nickName: 'Babs',
   emails: [
@@ -57,7 +64,8 @@ export const tourGuides = (memberIds: string[]) => ({
 export const patchOf = (...Operations: Record<string, unknown>[]) => ({ schemas: [PATCH_SCHEMA], Operations });
 
 /** RFC 7644 §3.5.2.1: add a member. */
-export const addMember = (id: string) => patchOf({ op: 'add', path: 'members', value: [{ display: 'Babs Jensen', value: id }] });
+export const addMember = (id: string) =>
+  patchOf({ op: 'add', path: 'members', value: [{ display: 'Babs Jensen', value: id }] });
 
 /** RFC 7644 §3.5.2.2: remove one member by filter. */
 export const removeMember = (id: string) => patchOf({ op: 'remove', path: `members[value eq "${id}"]` });

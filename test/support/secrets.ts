@@ -21,5 +21,6 @@ export function secretForms(secret: string): string[] {
 
 /** Fails when any form of the secret is in the text. */
 export function assertNoSecret(text: string, secret: string, what = 'a secret'): void {
-  for (const form of secretForms(secret)) assert.ok(!text.includes(form), `${what} reached the log (as ${JSON.stringify(form.slice(0, 12))}…)`);
+  for (const form of secretForms(secret))
+    assert.ok(!text.includes(form), `${what} reached the log (as ${JSON.stringify(form.slice(0, 12))}…)`);
 }

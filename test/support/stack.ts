@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
-import { IDP_IMAGE, LDAP_IMAGE, MAIL_IMAGE } from './images.ts';
 import { ISSUER, TestIdp } from './idp.ts';
+import { IDP_IMAGE, LDAP_IMAGE, MAIL_IMAGE } from './images.ts';
 
 export const MAIL_PORTS = [25, 143, 993, 110, 995, 587, 465, 4190, 8443];
 /** The first appliance's name on the stack's network (the self-service page is https://mail:8443/). */
@@ -62,7 +62,8 @@ export async function startNetwork(stopTimeoutSeconds: number) {
   const network = await new Network().start();
   const started: StartedTestContainer[] = [];
   const stop = async () => {
-    for (const container of started.reverse()) await container.stop({ timeout: stopTimeoutSeconds }).catch(() => undefined);
+    for (const container of started.reverse())
+      await container.stop({ timeout: stopTimeoutSeconds }).catch(() => undefined);
     await network.stop().catch(() => undefined);
   };
   return { network, started, stop };
@@ -86,7 +87,10 @@ export async function startStack(env: Record<string, string>, options: { ldap?: 
     const ldap = options.ldap ? await startDirectory(network) : undefined;
     if (ldap) started.push(ldap);
     // With a directory, the IdP checks passwords there (LDAP federation): one password per person.
-    const idpContainer = await startIdp(network, { IDP_WEB_REDIRECT_URIS: `https://${MAIL_HOST}:8443/`, ...(ldap ? IDP_LDAP_FEDERATION : {}) });
+    const idpContainer = await startIdp(network, {
+      IDP_WEB_REDIRECT_URIS: `https://${MAIL_HOST}:8443/`,
+      ...(ldap ? IDP_LDAP_FEDERATION : {}),
+    });
     started.push(idpContainer);
     const files = [{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }];
     if (ldap) files.push({ content: (await ldap.exec(['cat', '/etc/ldap/tls/ca.pem'])).output, target: LDAP_CA_FILE });
@@ -108,16 +112,24 @@ export async function startStack(env: Record<string, string>, options: { ldap?: 
 
 /** The test directory (slapd) on a network, as `ldap`. */
 export async function startDirectory(network: StartedNetwork): Promise<StartedTestContainer> {
-  return new GenericContainer(LDAP_IMAGE)
-    .withNetwork(network)
-    .withNetworkAliases('ldap')
-    // Podman lists every EXPOSEd port as a binding; testcontainers waits until all of them are bound.
-    .withExposedPorts(389, 636)
-    .withWaitStrategy(Wait.forHealthCheck())
-    .start();
+  return (
+    new GenericContainer(LDAP_IMAGE)
+      .withNetwork(network)
+      .withNetworkAliases('ldap')
+      // Podman lists every EXPOSEd port as a binding; testcontainers waits until all of them are bound.
+      .withExposedPorts(389, 636)
+      .withWaitStrategy(Wait.forHealthCheck())
+      .start()
+  );
 }
 
-async function startAppliance(network: StartedNetwork, env: Record<string, string>, files: { content: string; target: string }[], aliases: string[], ports: number[]): Promise<Appliance> {
+async function startAppliance(
+  network: StartedNetwork,
+  env: Record<string, string>,
+  files: { content: string; target: string }[],
+  aliases: string[],
+  ports: number[],
+): Promise<Appliance> {
   let output = '';
   const container = await new GenericContainer(MAIL_IMAGE)
     .withNetwork(network)
@@ -134,16 +146,19 @@ async function startAppliance(network: StartedNetwork, env: Record<string, strin
 
 /** Dovecot and Postfix read the rendered configs without a warning. */
 export async function assertConfigsClean(mail: StartedTestContainer): Promise<void> {
-    const dovecot = await mail.exec(['doveconf', '-n']);
-    assert.equal(dovecot.exitCode, 0, dovecot.stderr);
-    assert.doesNotMatch(dovecot.stderr, /warning|error|fatal/i);
-    const postfix = await mail.exec(['postfix', 'check']);
-    assert.equal(postfix.exitCode, 0, postfix.output);
-    assert.doesNotMatch(postfix.output, /warning|error|fatal/i);
+  const dovecot = await mail.exec(['doveconf', '-n']);
+  assert.equal(dovecot.exitCode, 0, dovecot.stderr);
+  assert.doesNotMatch(dovecot.stderr, /warning|error|fatal/i);
+  const postfix = await mail.exec(['postfix', 'check']);
+  assert.equal(postfix.exitCode, 0, postfix.output);
+  assert.doesNotMatch(postfix.output, /warning|error|fatal/i);
 }
 
 /** Runs curl inside the appliance, exactly as a docker-mailserver user verifies sign-in. */
-export async function curlInside(mail: StartedTestContainer, args: string[]): Promise<{ exitCode: number; output: string }> {
+export async function curlInside(
+  mail: StartedTestContainer,
+  args: string[],
+): Promise<{ exitCode: number; output: string }> {
   const result = await mail.exec(['curl', '--silent', '--show-error', '--max-time', '20', ...args]);
   return { exitCode: result.exitCode, output: result.output };
 }
@@ -156,7 +171,11 @@ export async function nodeProcessIds(container: StartedTestContainer, command: s
   return output.split('\n').filter((line) => /^\d+$/.test(line));
 }
 
-export async function eventually<T>(attempt: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  attempt: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await attempt();
@@ -167,5 +186,12 @@ export async function eventually<T>(attempt: () => Promise<T>, check: (value: T)
 
 /** Waits until the log matches (lines reach the log a moment after the answer that caused them), then asserts it. */
 export async function assertLogged(logs: () => string, pattern: RegExp, timeoutMs = 5_000): Promise<void> {
-  assert.match(await eventually(async () => logs(), (text) => pattern.test(text), timeoutMs), pattern);
+  assert.match(
+    await eventually(
+      async () => logs(),
+      (text) => pattern.test(text),
+      timeoutMs,
+    ),
+    pattern,
+  );
 }

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
+import { asciiLower } from '../../vocabulary/address.ts';
 import type { Logger } from '../../vocabulary/logger.ts';
 import { type AccountsData, type FileAccount, readAccountsFile } from './accounts-file.ts';
-import { asciiLower } from '../../vocabulary/address.ts';
 
 const RECHECK_MS = 1000;
 
@@ -38,14 +38,23 @@ export class AccountsFileStore {
 
   private async refresh(): Promise<void> {
     this.checkedAt = Date.now();
-    const mtimeMs = await stat(this.path).then((info) => info.mtimeMs, () => 0);
+    const mtimeMs = await stat(this.path).then(
+      (info) => info.mtimeMs,
+      () => 0,
+    );
     if (mtimeMs === this.loadedMtimeMs) return;
     try {
       this.data = await readAccountsFile(this.path);
       this.loadedMtimeMs = mtimeMs;
-      this.log.info({ file: this.path, accounts: this.data.accounts.size, aliases: this.data.aliases.size }, 'accounts loaded');
+      this.log.info(
+        { file: this.path, accounts: this.data.accounts.size, aliases: this.data.aliases.size },
+        'accounts loaded',
+      );
     } catch (error) {
-      this.log.error({ file: this.path, err: (error as Error).message }, 'accounts file not loaded; keeping the last good version');
+      this.log.error(
+        { file: this.path, err: (error as Error).message },
+        'accounts file not loaded; keeping the last good version',
+      );
       this.loadedMtimeMs = mtimeMs;
     }
   }

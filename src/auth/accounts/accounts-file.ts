@@ -62,7 +62,9 @@ function parseAccount(key: string, value: unknown, source: string): FileAccount 
   const fields = asRecord(value, `${source}: account ${key}`);
   const password = fields.password;
   if (password !== undefined && (typeof password !== 'string' || !isSupportedHash(password))) {
-    throw new AccountsFileError(`${source}: account ${key}: password is not an {ARGON2ID} hash (set it with "idmail account password")`);
+    throw new AccountsFileError(
+      `${source}: account ${key}: password is not an {ARGON2ID} hash (set it with "idmail account password")`,
+    );
   }
   return { address: address(key, source), passwordHash: password, disabled: fields.disabled === true };
 }

@@ -1,12 +1,13 @@
+import { asciiLower } from '../../vocabulary/address.ts';
 import type { Account, Directory, PasswordCheck } from '../directory.ts';
 import { hasMailbox } from '../directory.ts';
 import { verifyPassword } from '../passwords/password-hash.ts';
-import type { AccountsFileStore } from './accounts-file-store.ts';
 import type { AccountsData, FileAccount } from './accounts-file.ts';
-import { asciiLower } from '../../vocabulary/address.ts';
+import type { AccountsFileStore } from './accounts-file-store.ts';
 
 // Verifying against this costs what a real check costs, so unknown users answer as slowly as wrong passwords.
-const DECOY_HASH = '{ARGON2ID}$argon2id$v=19$m=19456,t=2,p=1$SqiU9F7bp0IiOO3VN+AJ0w$//Jeq6eDS5WmlxjzKvrnB+UD8O3B+WfeytENhMTiP4U';
+const DECOY_HASH =
+  '{ARGON2ID}$argon2id$v=19$m=19456,t=2,p=1$SqiU9F7bp0IiOO3VN+AJ0w$//Jeq6eDS5WmlxjzKvrnB+UD8O3B+WfeytENhMTiP4U';
 
 /** Domains that have an account or alias, derived once per version of the accounts file. */
 const domainsOfData = new WeakMap<AccountsData, ReadonlySet<string>>();
@@ -53,7 +54,9 @@ export class FileDirectory implements Directory {
     const account = await this.store.account(name);
     if (account?.passwordHash === undefined) {
       await verifyPassword(DECOY_HASH, password);
-      return account === undefined ? { outcome: 'unknown_user' } : { outcome: 'no_password', account: publicAccount(account) };
+      return account === undefined
+        ? { outcome: 'unknown_user' }
+        : { outcome: 'no_password', account: publicAccount(account) };
     }
     const matches = await verifyPassword(account.passwordHash, password);
     return { outcome: matches ? 'match' : 'mismatch', account: publicAccount(account) };

@@ -1,8 +1,8 @@
 import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
-import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../../vocabulary/sign-in.ts';
-import { hashSecret, newAppPasswordSecret, parseAppPassword, secretMatches } from './app-password-secret.ts';
 import { inTransaction } from '../../state/transaction.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
+import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../../vocabulary/sign-in.ts';
+import { hashSecret, newAppPasswordSecret, parseAppPassword, secretMatches } from './app-password-secret.ts';
 
 /** Who made an app password: its owner through the self-service API (with a token), or an admin with the CLI. */
 type AppPasswordMaker = 'self-service' | 'admin';

@@ -1,9 +1,9 @@
-import type { BruteForceSettings } from '../../config/settings.ts';
-import type { Logger } from '../../vocabulary/logger.ts';
 import type { LRUCache } from 'lru-cache';
-import { boundedCache } from '../bounded-cache.ts';
+import type { BruteForceSettings } from '../../config/settings.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
+import type { Logger } from '../../vocabulary/logger.ts';
 import { clientNetwork, type NetworkList, networkList } from '../../vocabulary/networks.ts';
+import { boundedCache } from '../bounded-cache.ts';
 import type { ReasonCode } from '../reason-codes.ts';
 
 export type GuardVerdict =
@@ -79,7 +79,8 @@ export class BruteForceGuard {
   /** Before the credentials are checked: go ahead (counted as a failure until settled), wait, or refuse (even the right password). */
   begin(attempt: Attempt, now = Date.now()): GuardTicket {
     const network = this.networkKey(attempt.ip);
-    const account = attempt.account === undefined || attempt.account === '' ? undefined : `account:${asciiLower(attempt.account)}`;
+    const account =
+      attempt.account === undefined || attempt.account === '' ? undefined : `account:${asciiLower(attempt.account)}`;
     const verdict = this.decide(attempt, network, account, now);
     if (verdict.outcome === 'refuse') return { verdict, settle: () => undefined };
     const counted = [network, account].filter((key) => key !== undefined);
@@ -90,12 +91,23 @@ export class BruteForceGuard {
       settle: (outcome, signedIn) => {
         if (settled) return;
         settled = true;
-        this.settle(counted, now, outcome, network, signedIn === undefined ? account : `account:${asciiLower(signedIn)}`);
+        this.settle(
+          counted,
+          now,
+          outcome,
+          network,
+          signedIn === undefined ? account : `account:${asciiLower(signedIn)}`,
+        );
       },
     };
   }
 
-  private decide(attempt: Attempt, network: string | undefined, account: string | undefined, now: number): GuardVerdict {
+  private decide(
+    attempt: Attempt,
+    network: string | undefined,
+    account: string | undefined,
+    now: number,
+  ): GuardVerdict {
     const ban = network === undefined ? undefined : this.bans.get(network);
     if (ban !== undefined && ban.until > now) return this.decided(attempt, 'ip', ipBanned(ban.until));
     const networkFailures = network === undefined ? 0 : this.recent(network, now).length;
@@ -116,7 +128,13 @@ export class BruteForceGuard {
     return this.decided(attempt, kind, { outcome: 'delay', seconds });
   }
 
-  private settle(counted: string[], startedAt: number, outcome: AttemptOutcome, network: string | undefined, account: string | undefined): void {
+  private settle(
+    counted: string[],
+    startedAt: number,
+    outcome: AttemptOutcome,
+    network: string | undefined,
+    account: string | undefined,
+  ): void {
     if (outcome !== 'failure') {
       for (const key of counted) this.uncount(key, startedAt);
       if (outcome === 'success' && account !== undefined) {
@@ -128,12 +146,21 @@ export class BruteForceGuard {
     if (network !== undefined) {
       const failures = this.recent(network, startedAt).length;
       const active = this.bans.get(network);
-      if (failures >= this.settings.banAfter && !(active !== undefined && active.until > startedAt)) this.ban(network, failures, startedAt);
+      if (failures >= this.settings.banAfter && !(active !== undefined && active.until > startedAt))
+        this.ban(network, failures, startedAt);
     }
     const lockAfter = this.settings.accountBanAfter;
-    if (account !== undefined && lockAfter > 0 && !this.locked.has(account) && this.recent(account, startedAt).length >= lockAfter) {
+    if (
+      account !== undefined &&
+      lockAfter > 0 &&
+      !this.locked.has(account) &&
+      this.recent(account, startedAt).length >= lockAfter
+    ) {
       this.locked.set(account, true);
-      this.log.warn({ event: 'brute-force-account-locked', account: account.slice('account:'.length), failures: lockAfter }, 'brute force: account locked to the networks it signed in from');
+      this.log.warn(
+        { event: 'brute-force-account-locked', account: account.slice('account:'.length), failures: lockAfter },
+        'brute force: account locked to the networks it signed in from',
+      );
       this.onEvent({ action: 'lock', kind: 'account' });
     }
   }
@@ -155,7 +182,17 @@ export class BruteForceGuard {
     this.bans.set(key, { until: now + lengthMs, strikes });
     this.failures.delete(key);
     const ip = key.slice('ip:'.length);
-    this.log.warn({ event: 'brute-force-ban', ip, failures, strikes, seconds: lengthMs / 1000, until: new Date(now + lengthMs).toISOString() }, 'brute force: ip banned');
+    this.log.warn(
+      {
+        event: 'brute-force-ban',
+        ip,
+        failures,
+        strikes,
+        seconds: lengthMs / 1000,
+        until: new Date(now + lengthMs).toISOString(),
+      },
+      'brute force: ip banned',
+    );
     this.onEvent({ action: 'ban', kind: 'ip' });
   }
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import type { Logger } from '../../vocabulary/logger.ts';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { Client, type Entry, InvalidCredentialsError, ResultCodeError, type SearchOptions } from 'ldapts';
 import type { LdapSettings } from '../../config/ldap-settings.ts';
+import type { Logger } from '../../vocabulary/logger.ts';
 import { DirectoryUnavailable } from '../directory.ts';
 
 /**
@@ -77,14 +77,19 @@ export class LdapConnections {
     } catch (error) {
       if (error instanceof InvalidCredentialsError) return false;
       healthy = false;
-      throw pooled && !(error instanceof ResultCodeError) ? new PooledConnectionLost(messageOf(error)) : unavailable(error);
+      throw pooled && !(error instanceof ResultCodeError)
+        ? new PooledConnectionLost(messageOf(error))
+        : unavailable(error);
     } finally {
       this.returnBinder(client, healthy);
     }
   }
 
   async close(): Promise<void> {
-    const clients = [...this.idleBinders, ...(await Promise.all(this.searchers.map((searcher) => searcher?.catch(() => undefined))))];
+    const clients = [
+      ...this.idleBinders,
+      ...(await Promise.all(this.searchers.map((searcher) => searcher?.catch(() => undefined)))),
+    ];
     this.idleBinders.length = 0;
     this.searchers.fill(undefined);
     await Promise.all(clients.map((client) => client?.unbind().catch(() => undefined)));
@@ -159,7 +164,13 @@ export class LdapConnections {
     const { timeoutMs, startTls, bind } = this.settings;
     const implicitTls = url.startsWith('ldaps:');
     // ldapts wraps any connection given tlsOptions in TLS, ldap:// too; StartTLS gets them below instead.
-    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, ...(implicitTls ? { tlsOptions: this.tls } : {}), ...singleUseSocket(implicitTls) });
+    const client = new Client({
+      url,
+      timeout: timeoutMs,
+      connectTimeout: timeoutMs,
+      ...(implicitTls ? { tlsOptions: this.tls } : {}),
+      ...singleUseSocket(implicitTls),
+    });
     try {
       if (startTls) await client.startTLS({ ...this.tls, servername: new URL(url).hostname });
       // Binding (as the service account, or anonymously) proves the server answers before the connection is pooled.
@@ -177,7 +188,10 @@ export class LdapConnections {
  * A search on such a connection would find nothing and look like "no such user"; a connection
  * that may open its socket only once fails instead, and the pool replaces it properly.
  */
-function singleUseSocket(implicitTls: boolean): { createConnection?: typeof netConnect; createSecureConnection?: typeof tlsConnect } {
+function singleUseSocket(implicitTls: boolean): {
+  createConnection?: typeof netConnect;
+  createSecureConnection?: typeof tlsConnect;
+} {
   let opened = false;
   const once = <T extends (...args: never[]) => unknown>(open: T): T =>
     ((...args: Parameters<T>) => {

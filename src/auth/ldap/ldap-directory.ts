@@ -1,12 +1,12 @@
 import type { Entry } from 'ldapts';
 import type { LRUCache } from 'lru-cache';
-import { boundedCache } from '../bounded-cache.ts';
-import type { Logger } from '../../vocabulary/logger.ts';
 import type { LdapSettings } from '../../config/ldap-settings.ts';
-import { type Account, type Directory, DirectoryUnavailable, type PasswordCheck } from '../directory.ts';
-import { fillFilter } from '../../vocabulary/ldap-filter.ts';
-import type { LdapConnections } from './ldap-connections.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
+import { fillFilter } from '../../vocabulary/ldap-filter.ts';
+import type { Logger } from '../../vocabulary/logger.ts';
+import { boundedCache } from '../bounded-cache.ts';
+import { type Account, type Directory, DirectoryUnavailable, type PasswordCheck } from '../directory.ts';
+import type { LdapConnections } from './ldap-connections.ts';
 
 const TRUE_VALUES = new Set(['true', '1', 'yes', 'on']);
 // A new directory entry should not wait long for its first mail: "not found" is kept briefly.
@@ -65,7 +65,9 @@ export class LdapDirectory implements Directory {
     if (uid === undefined) return undefined;
     const found = await this.cached(`token:${key}`, async () => {
       const entries = await this.search(this.settings.filters.login, key, [...this.accountAttributes(), uid], 2);
-      const exact = entries.filter((entry) => values(entry, uid).some((value) => asciiLower(value) === key) && this.mailOf(entry) !== undefined);
+      const exact = entries.filter(
+        (entry) => values(entry, uid).some((value) => asciiLower(value) === key) && this.mailOf(entry) !== undefined,
+      );
       return exact.length === 1 ? this.accountOf(exact[0] as Entry) : undefined;
     });
     return found;
@@ -97,7 +99,10 @@ export class LdapDirectory implements Directory {
     const key = asciiLower(domain);
     if (this.configuredDomains.has(key)) return true;
     try {
-      const served = await this.cached(`domain:${key}`, async () => (await this.search(this.settings.filters.domain, key, ['1.1'], 1)).length > 0);
+      const served = await this.cached(
+        `domain:${key}`,
+        async () => (await this.search(this.settings.filters.domain, key, ['1.1'], 1)).length > 0,
+      );
       if (served) this.confirmedDomains.add(key);
       return served;
     } catch (error) {
@@ -122,14 +127,21 @@ export class LdapDirectory implements Directory {
 
   sendersFor(address: string): Promise<string[]> {
     const key = asciiLower(address);
-    return this.cached(`senders:${key}`, async () => this.enabledMailboxes(await this.search(this.settings.filters.senders, key)));
+    return this.cached(`senders:${key}`, async () =>
+      this.enabledMailboxes(await this.search(this.settings.filters.senders, key)),
+    );
   }
 
   /** Exactly one entry, or none: a filter that matches two entries names no one (and is logged). */
   private async findOne(filter: string, key: string): Promise<Found | undefined> {
-    const entries = (await this.search(filter, key, this.accountAttributes(), 2)).filter((entry) => this.mailOf(entry) !== undefined);
+    const entries = (await this.search(filter, key, this.accountAttributes(), 2)).filter(
+      (entry) => this.mailOf(entry) !== undefined,
+    );
     if (entries.length > 1) {
-      this.log.warn({ key, dns: entries.map((entry) => entry.dn) }, 'LDAP: more than one entry matches; treated as no account');
+      this.log.warn(
+        { key, dns: entries.map((entry) => entry.dn) },
+        'LDAP: more than one entry matches; treated as no account',
+      );
       return undefined;
     }
     const entry = entries[0];
@@ -143,16 +155,22 @@ export class LdapDirectory implements Directory {
     if (depth === 0) return [];
     const found: string[] = [];
     for (const dn of members) {
-      const memberEntries = await this.connections.search(dn, '(objectClass=*)', { scope: 'base', attributes: [...this.accountAttributes(), this.settings.attributes.member] }).catch(
-        (error: unknown) => (isMissingEntry(error) ? [] : Promise.reject(error)),
-      );
+      const memberEntries = await this.connections
+        .search(dn, '(objectClass=*)', {
+          scope: 'base',
+          attributes: [...this.accountAttributes(), this.settings.attributes.member],
+        })
+        .catch((error: unknown) => (isMissingEntry(error) ? [] : Promise.reject(error)));
       for (const member of memberEntries) found.push(...(await this.expand(member, depth - 1)));
     }
     return found;
   }
 
   private search(filter: string, key: string, attributes = this.accountAttributes(), sizeLimit = 0): Promise<Entry[]> {
-    return this.connections.search(this.settings.searchBase, fillFilter(filter, key), { attributes: [...attributes, this.settings.attributes.member], sizeLimit });
+    return this.connections.search(this.settings.searchBase, fillFilter(filter, key), {
+      attributes: [...attributes, this.settings.attributes.member],
+      sizeLimit,
+    });
   }
 
   private accountAttributes(): string[] {

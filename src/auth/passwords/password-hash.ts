@@ -27,7 +27,14 @@ export function isSupportedHash(stored: string): boolean {
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
   const match = stored.startsWith(SCHEME) ? PHC.exec(stored.slice(SCHEME.length)) : null;
   if (match === null) return false;
-  const [, memory, passes, parallelism, salt, hash] = match as unknown as [string, string, string, string, string, string];
+  const [, memory, passes, parallelism, salt, hash] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const expected = Buffer.from(hash, 'base64');
   const tag = await argon2Async('argon2id', {
     message: password,

@@ -51,13 +51,19 @@ export class MailboxPurger {
       if (await this.ownedByTheFile(address)) {
         // The mailbox, its app passwords and policy are the file account's: only the stale record goes.
         accounts.remove(address);
-        log.warn({ event: 'purge-skipped', address }, 'deleted provisioned account not purged: the address belongs to the accounts file');
+        log.warn(
+          { event: 'purge-skipped', address },
+          'deleted provisioned account not purged: the address belongs to the accounts file',
+        );
         continue;
       }
       try {
         await rm(mailboxPath(mailRoot, address), { recursive: true, force: true });
       } catch (error) {
-        log.error({ event: 'purge-failed', address, err: (error as Error).message }, 'mailbox not purged; kept and retried later');
+        log.error(
+          { event: 'purge-failed', address, err: (error as Error).message },
+          'mailbox not purged; kept and retried later',
+        );
         continue;
       }
       const revoked = appPasswords.revokeAll(address);
@@ -77,4 +83,5 @@ export class MailboxPurger {
 }
 
 /** How often purges are looked for: a quarter of the grace period, between 1 s and 1 h. */
-export const purgeIntervalMs = (purgeAfterSeconds: number): number => Math.min(Math.max((purgeAfterSeconds * 1000) / 4, 1000), 3_600_000);
+export const purgeIntervalMs = (purgeAfterSeconds: number): number =>
+  Math.min(Math.max((purgeAfterSeconds * 1000) / 4, 1000), 3_600_000);

@@ -1,6 +1,6 @@
 import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
-import type { Account } from '../directory.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
+import type { Account } from '../directory.ts';
 
 export interface ProvisionedAccount extends Account {
   source: 'jit' | 'scim';
@@ -46,7 +46,9 @@ export class ProvisionedAccounts {
   }
 
   get(address: string): ProvisionedAccount | undefined {
-    const row = this.sql.get`SELECT * FROM provisioned_accounts WHERE address = ${asciiLower(address)}` as Row | undefined;
+    const row = this.sql.get`SELECT * FROM provisioned_accounts WHERE address = ${asciiLower(address)}` as
+      | Row
+      | undefined;
     return row && toAccount(row);
   }
 
@@ -68,12 +70,16 @@ export class ProvisionedAccounts {
   }
 
   markDeleted(address: string, now = Date.now()): void {
-    this.sql.run`UPDATE provisioned_accounts SET deleted_at = ${now} WHERE address = ${asciiLower(address)} AND deleted_at IS NULL`;
+    this.sql
+      .run`UPDATE provisioned_accounts SET deleted_at = ${now} WHERE address = ${asciiLower(address)} AND deleted_at IS NULL`;
   }
 
   /** Deleted accounts whose mail was kept since before this time. */
   deletedBefore(time: number): string[] {
-    const rows = this.sql.all`SELECT address FROM provisioned_accounts WHERE deleted_at <= ${time} ORDER BY address` as unknown as { address: string }[];
+    const rows = this.sql
+      .all`SELECT address FROM provisioned_accounts WHERE deleted_at <= ${time} ORDER BY address` as unknown as {
+      address: string;
+    }[];
     return rows.map((row) => row.address);
   }
 

@@ -1,6 +1,6 @@
+import { asciiLower } from '../../vocabulary/address.ts';
 import type { Account, Directory, PasswordCheck } from '../directory.ts';
 import type { ProvisionedAccounts } from './provisioned-accounts.ts';
-import { asciiLower } from '../../vocabulary/address.ts';
 
 const publicAccount = ({ address, disabled, quota }: Account): Account => ({ address, disabled, quota });
 
@@ -64,7 +64,9 @@ export class ProvisionedDirectory implements Directory {
 
   /** The members of a provisioned list who may sign in; none (or no list) is no address at all. */
   private listMembers(address: string): string[] | undefined {
-    const members = this.lists?.memberAddresses(asciiLower(address))?.filter((member) => this.provisioned.get(member)?.disabled === false);
+    const members = this.lists
+      ?.memberAddresses(asciiLower(address))
+      ?.filter((member) => this.provisioned.get(member)?.disabled === false);
     return members?.length ? members : undefined;
   }
 

@@ -5,7 +5,6 @@ import { invalid, type TokenVerdict } from './verdict.ts';
 
 type Claims = Record<string, unknown>;
 
-
 /** Scopes as a set, from RFC 7662/9068 `scope` (space-separated) or Entra/Okta style `scp`. */
 function scopesOf(claims: Claims): Set<string> {
   const raw = own(claims, 'scope') ?? own(claims, 'scp');
@@ -30,17 +29,23 @@ const ACCESS_TOKEN_TYPES = new Set(['bearer', 'access_token', 'urn:ietf:params:o
  */
 function notAnAccessToken(claims: Claims, headerType: string | undefined): string | undefined {
   const header = headerType === undefined ? undefined : asciiLower(headerType);
-  if (header !== undefined && !ACCESS_TOKEN_HEADER_TYPES.has(header) && !PLAIN_HEADER_TYPES.has(header)) return `a "${headerType}" token, not an access token`;
+  if (header !== undefined && !ACCESS_TOKEN_HEADER_TYPES.has(header) && !PLAIN_HEADER_TYPES.has(header))
+    return `a "${headerType}" token, not an access token`;
   if (own(claims, 'events') !== undefined) return 'a logout token (events claim), not an access token';
-  if (own(claims, 'cnf') !== undefined) return 'a sender-constrained token (cnf claim), which cannot be used as a bearer token';
+  if (own(claims, 'cnf') !== undefined)
+    return 'a sender-constrained token (cnf claim), which cannot be used as a bearer token';
   const tokenType = own(claims, 'token_type');
-  if (tokenType !== undefined && !(typeof tokenType === 'string' && ACCESS_TOKEN_TYPES.has(asciiLower(tokenType)))) return `a token of type "${String(tokenType)}", not an access token`;
+  if (tokenType !== undefined && !(typeof tokenType === 'string' && ACCESS_TOKEN_TYPES.has(asciiLower(tokenType))))
+    return `a token of type "${String(tokenType)}", not an access token`;
   const payloadType = own(claims, 'typ');
   if (payloadType !== undefined) {
-    return typeof payloadType === 'string' && asciiLower(payloadType) === 'bearer' ? undefined : `a "${String(payloadType)}" token, not an access token`;
+    return typeof payloadType === 'string' && asciiLower(payloadType) === 'bearer'
+      ? undefined
+      : `a "${String(payloadType)}" token, not an access token`;
   }
   const idTokenClaim = ['nonce', 'at_hash', 'c_hash'].find((name) => own(claims, name) !== undefined);
-  if (idTokenClaim !== undefined && (header === undefined || !ACCESS_TOKEN_HEADER_TYPES.has(header))) return `an ID token (${idTokenClaim} claim), not an access token`;
+  if (idTokenClaim !== undefined && (header === undefined || !ACCESS_TOKEN_HEADER_TYPES.has(header)))
+    return `an ID token (${idTokenClaim} claim), not an access token`;
   return undefined;
 }
 
@@ -51,7 +56,8 @@ const EXACT_NAME = /^[\x21-\x7e]{1,254}$/;
 function nameOf(value: unknown, claim: string): { name: string } | { problem: string } {
   if (typeof value !== 'string' || value === '') return { problem: `no ${claim} claim in token` };
   if (!EXACT_NAME.test(value)) return { problem: `${claim} claim has white space, control or non-ASCII characters` };
-  if (value.includes('@') && addressOrUndefined(value) === undefined) return { problem: `${claim} claim is not a mail address this server can serve` };
+  if (value.includes('@') && addressOrUndefined(value) === undefined)
+    return { problem: `${claim} claim is not a mail address this server can serve` };
   return { name: asciiLower(value) };
 }
 
@@ -73,12 +79,21 @@ export interface ClaimChecks {
  * for us (audience, client, scope), and the username claim that names the mailbox, exactly.
  * `expiresAt` is in milliseconds.
  */
-export function verdictFromClaims(claims: Claims, settings: OAuth2Settings, expiresAt: number, checks: ClaimChecks): TokenVerdict {
+export function verdictFromClaims(
+  claims: Claims,
+  settings: OAuth2Settings,
+  expiresAt: number,
+  checks: ClaimChecks,
+): TokenVerdict {
   const refusal = checks.token === undefined ? undefined : tokenRefusal(claims, settings, checks.token.headerType);
   if (refusal !== undefined) return refusal;
   const named = nameOf(own(claims, settings.usernameClaim), settings.usernameClaim);
   if ('problem' in named) return invalid('token_username_claim', named.problem);
-  if (settings.usernameClaim === 'email' && own(claims, 'email_verified') !== true && own(claims, 'email_verified') !== 'true') {
+  if (
+    settings.usernameClaim === 'email' &&
+    own(claims, 'email_verified') !== true &&
+    own(claims, 'email_verified') !== 'true'
+  ) {
     return invalid('token_email_unverified', 'email claim not verified (email_verified is not true)');
   }
   const subject = subjectOf(claims);

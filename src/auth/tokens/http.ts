@@ -26,17 +26,27 @@ export class IdpHttp {
   constructor(connection: IdpConnection) {
     this.allowHttp = connection.allowHttp;
     // A private CA is trusted in addition to the default store (which holds NODE_EXTRA_CA_CERTS too).
-    this.dispatcher = connection.caFile === undefined ? undefined : new Agent({ connect: { ca: [...getCACertificates('default'), readFileSync(connection.caFile, 'utf8')] } });
+    this.dispatcher =
+      connection.caFile === undefined
+        ? undefined
+        : new Agent({ connect: { ca: [...getCACertificates('default'), readFileSync(connection.caFile, 'utf8')] } });
   }
 
   async call(url: string, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url);
     if (target.protocol !== 'https:' && !(this.allowHttp && target.protocol === 'http:')) {
-      throw new IdpUnavailableError(`refusing ${target.protocol}// to the IdP at ${target.origin}; allowed: https:// (or OAUTH2_ALLOW_HTTP=1)`);
+      throw new IdpUnavailableError(
+        `refusing ${target.protocol}// to the IdP at ${target.origin}; allowed: https:// (or OAUTH2_ALLOW_HTTP=1)`,
+      );
     }
     let response: Response;
     try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error', ...(this.dispatcher && { dispatcher: this.dispatcher }) });
+      response = await fetch(url, {
+        ...init,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+        redirect: 'error',
+        ...(this.dispatcher && { dispatcher: this.dispatcher }),
+      });
     } catch (error) {
       throw new IdpUnavailableError(`IdP unreachable at ${target.origin}: ${messageOf(error)}`);
     }

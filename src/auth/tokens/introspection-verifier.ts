@@ -1,7 +1,7 @@
 import type { OAuth2Settings } from '../../config/oauth2-settings.ts';
 import { verdictFromClaims } from './claims.ts';
 import { type IdpHttp, IdpUnavailableError, jsonObject } from './http.ts';
-import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
+import { invalid, type TokenVerdict, type TokenVerifier, unavailable } from './verdict.ts';
 
 /** RFC 7662: the IdP says whether an (opaque) token is active, asked with our client credentials. */
 export class IntrospectionVerifier implements TokenVerifier {
@@ -10,7 +10,12 @@ export class IntrospectionVerifier implements TokenVerifier {
   private readonly endpoint: () => Promise<string>;
   private readonly http: IdpHttp;
 
-  constructor(settings: OAuth2Settings, client: { id: string; secret: string }, endpoint: () => Promise<string>, http: IdpHttp) {
+  constructor(
+    settings: OAuth2Settings,
+    client: { id: string; secret: string },
+    endpoint: () => Promise<string>,
+    http: IdpHttp,
+  ) {
     this.settings = settings;
     this.client = client;
     this.endpoint = endpoint;
@@ -43,12 +48,16 @@ export class IntrospectionVerifier implements TokenVerifier {
 
   private judge(claims: Record<string, unknown>, endpoint: string): TokenVerdict {
     if (claims.active !== true) return invalid('token_inactive', 'IdP says the token is not active');
-    const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Date.now() + this.settings.revalidateAfterSeconds * 1000;
+    const exp =
+      typeof claims.exp === 'number' ? claims.exp * 1000 : Date.now() + this.settings.revalidateAfterSeconds * 1000;
     if (exp + this.settings.clockSkewSeconds * 1000 < Date.now()) return invalid('token_expired', 'token expired');
     if (this.settings.issuer !== undefined && claims.iss !== undefined && claims.iss !== this.settings.issuer) {
       return invalid('token_issuer', `claim iss rejected: unexpected "iss" claim value`);
     }
     // An introspection answer carries the token's claims: every check of a token applies (no header: no typ).
-    return verdictFromClaims(claims, this.settings, exp, { issuer: this.settings.issuer ?? new URL(endpoint).origin, token: { headerType: undefined } });
+    return verdictFromClaims(claims, this.settings, exp, {
+      issuer: this.settings.issuer ?? new URL(endpoint).origin,
+      token: { headerType: undefined },
+    });
   }
 }

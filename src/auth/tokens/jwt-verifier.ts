@@ -1,13 +1,25 @@
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { OAuth2Settings } from '../../config/oauth2-settings.ts';
 import type { ReasonCode } from '../reason-codes.ts';
 import { verdictFromClaims } from './claims.ts';
 import type { Discovery } from './discovery.ts';
 import type { IdpHttp } from './http.ts';
-import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
+import { invalid, type TokenVerdict, type TokenVerifier, unavailable } from './verdict.ts';
 
 /** Asymmetric signatures only: `none` and HS* (key confusion with the public key) never pass. */
-const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 
 /** An unknown `kid` refetches the JWKS, at most once per this many ms: rotation works, floods don't reach the IdP. */
 const JWKS_REFETCH_COOLDOWN_MS = 5_000;
@@ -35,7 +47,10 @@ export class JwtVerifier implements TokenVerifier {
         clockTolerance: this.settings.clockSkewSeconds,
         requiredClaims: ['exp'],
       });
-      return verdictFromClaims(payload, this.settings, (payload.exp as number) * 1000, { issuer: this.settings.issuer, token: { headerType: protectedHeader.typ } });
+      return verdictFromClaims(payload, this.settings, (payload.exp as number) * 1000, {
+        issuer: this.settings.issuer,
+        token: { headerType: protectedHeader.typ },
+      });
     } catch (error) {
       return explain(error);
     }
@@ -48,7 +63,8 @@ export class JwtVerifier implements TokenVerifier {
         cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
         cacheMaxAge: JWKS_MAX_AGE_MS,
         // The key set comes the way every IdP request does: https only (unless allowed), with OAUTH2_TLS_CA_FILE.
-        [customFetch]: (url, options) => this.http.call(url, options as never) as unknown as Promise<globalThis.Response>,
+        [customFetch]: (url, options) =>
+          this.http.call(url, options as never) as unknown as Promise<globalThis.Response>,
       });
       this.keys = async (header, token) => {
         try {
@@ -67,7 +83,12 @@ class JwksUnavailable extends Error {}
 
 /** A token naming no published key stays the token's fault; a failed fetch of the keys is the IdP's. */
 function keyLookupError(error: unknown): unknown {
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys || error instanceof errors.JOSENotSupported) return error;
+  if (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys ||
+    error instanceof errors.JOSENotSupported
+  )
+    return error;
   if (error instanceof errors.JWKSTimeout) return new JwksUnavailable('IdP JWKS timed out');
   // jose keeps the key set it fetched last in use until it is an hour old; only new keys wait for the IdP.
   return new JwksUnavailable(`IdP JWKS unavailable: ${(error as Error).message}`);

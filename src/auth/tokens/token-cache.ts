@@ -39,7 +39,11 @@ export class TokenCache {
     if (verdict.outcome === 'valid') {
       const ttl = Math.min(verdict.expiresAt - now, this.limits.maxSeconds * 1000);
       if (ttl <= 0) return;
-      this.entries.set(fingerprint, { verdict, revalidateAt: now + this.limits.revalidateAfterSeconds * 1000 }, { ttl });
+      this.entries.set(
+        fingerprint,
+        { verdict, revalidateAt: now + this.limits.revalidateAfterSeconds * 1000 },
+        { ttl },
+      );
     } else if (verdict.outcome === 'invalid' && this.limits.negativeSeconds > 0) {
       this.entries.set(fingerprint, { verdict, revalidateAt: Infinity }, { ttl: this.limits.negativeSeconds * 1000 });
     }

@@ -6,7 +6,7 @@ import { IntrospectionVerifier } from './introspection-verifier.ts';
 import { JwtVerifier } from './jwt-verifier.ts';
 import { TokenCache } from './token-cache.ts';
 import { UserinfoVerifier } from './userinfo-verifier.ts';
-import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
+import { invalid, type TokenVerdict, type TokenVerifier, unavailable } from './verdict.ts';
 
 /** Longer than any real access token; refused before any parsing or IdP call. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -16,7 +16,11 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const fingerprint = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 /** A verdict, whether the cache gave it, and the token's fingerprint: what logs name instead of the token. */
-export type CheckedToken = TokenVerdict & { cached: boolean; fingerprint: string; /** A cached verdict used because the IdP could not be asked again. */ stale?: boolean };
+export type CheckedToken = TokenVerdict & {
+  cached: boolean;
+  fingerprint: string /** A cached verdict used because the IdP could not be asked again. */;
+  stale?: boolean;
+};
 
 /**
  * Decides whether a bearer token is valid and whose it is: JWTs locally (OAUTH2_ISSUER),
@@ -32,8 +36,10 @@ export class TokenChecker {
   constructor(settings: OAuth2Settings, cache?: TokenCache) {
     const { issuer, discoveryUrl } = settings;
     const http = new IdpHttp(settings);
-    const discovery = issuer === undefined || discoveryUrl === undefined ? undefined : new Discovery(issuer, discoveryUrl, http);
-    this.jwt = discovery && issuer !== undefined ? new JwtVerifier({ ...settings, issuer }, discovery, http) : undefined;
+    const discovery =
+      issuer === undefined || discoveryUrl === undefined ? undefined : new Discovery(issuer, discoveryUrl, http);
+    this.jwt =
+      discovery && issuer !== undefined ? new JwtVerifier({ ...settings, issuer }, discovery, http) : undefined;
     this.opaque = opaqueVerifier(settings, discovery, http);
     this.cache =
       cache ??
@@ -83,7 +89,11 @@ export class TokenChecker {
   }
 }
 
-function opaqueVerifier(settings: OAuth2Settings, discovery: Discovery | undefined, http: IdpHttp): TokenVerifier | undefined {
+function opaqueVerifier(
+  settings: OAuth2Settings,
+  discovery: Discovery | undefined,
+  http: IdpHttp,
+): TokenVerifier | undefined {
   const { client, introspectionUrl } = settings;
   if (client !== undefined && introspectionUrl !== undefined) {
     return new IntrospectionVerifier(settings, client, async () => introspectionUrl, http);
@@ -91,7 +101,8 @@ function opaqueVerifier(settings: OAuth2Settings, discovery: Discovery | undefin
   if (client !== undefined && discovery !== undefined) {
     const endpoint = async () => {
       const discovered = (await discovery.load()).introspectionEndpoint;
-      if (discovered === undefined) throw new Error('the IdP publishes no introspection_endpoint; set OAUTH2_INTROSPECTION_URL');
+      if (discovered === undefined)
+        throw new Error('the IdP publishes no introspection_endpoint; set OAUTH2_INTROSPECTION_URL');
       return discovered;
     };
     return new IntrospectionVerifier(settings, client, endpoint, http);

@@ -1,7 +1,7 @@
 import type { OAuth2Settings } from '../../config/oauth2-settings.ts';
 import { verdictFromClaims } from './claims.ts';
 import { type IdpHttp, IdpUnavailableError, jsonObject } from './http.ts';
-import { invalid, unavailable, type TokenVerdict, type TokenVerifier } from './verdict.ts';
+import { invalid, type TokenVerdict, type TokenVerifier, unavailable } from './verdict.ts';
 
 /**
  * docker-mailserver's behaviour (OAUTH2_INTROSPECTION_URL without client credentials):
@@ -21,7 +21,9 @@ export class UserinfoVerifier implements TokenVerifier {
 
   async verify(token: string): Promise<TokenVerdict> {
     try {
-      const response = await this.http.call(this.url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+      const response = await this.http.call(this.url, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      });
       if (response.status === 401 || response.status === 403) {
         return invalid('token_inactive', `IdP refused the token (HTTP ${response.status})`);
       }
@@ -29,7 +31,10 @@ export class UserinfoVerifier implements TokenVerifier {
       const claims = await jsonObject(response, 'userinfo answer');
       const expiresAt = Date.now() + this.settings.revalidateAfterSeconds * 1000;
       // Userinfo answers describe the user, not the token: its kind, audience, client and scope cannot be checked here.
-      return verdictFromClaims(claims, this.settings, expiresAt, { issuer: this.settings.issuer ?? new URL(this.url).origin, token: undefined });
+      return verdictFromClaims(claims, this.settings, expiresAt, {
+        issuer: this.settings.issuer ?? new URL(this.url).origin,
+        token: undefined,
+      });
     } catch (error) {
       if (error instanceof IdpUnavailableError) return unavailable('idp_unavailable', error.message);
       throw error;

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
-import { connect, createServer } from 'node:net';
 import { dovecotRoutes } from '../../../src/adapters/dovecot-http.ts';
-import { answerSocketmap, handleConnection, netstring, takeNetstrings } from '../../../src/adapters/postfix-socketmap.ts';
+import {
+  answerSocketmap,
+  handleConnection,
+  netstring,
+  takeNetstrings,
+} from '../../../src/adapters/postfix-socketmap.ts';
 import { AccountsFileStore } from '../../../src/auth/accounts/accounts-file-store.ts';
 import { FileDirectory } from '../../../src/auth/accounts/file-directory.ts';
 import { AppPasswordStore } from '../../../src/auth/app-passwords/app-password-store.ts';
@@ -19,7 +24,13 @@ import { openStateDatabase } from '../../../src/state/state-database.ts';
 
 const silent = { info() {}, warn() {}, error() {}, child: () => silent } as unknown as FastifyBaseLogger;
 const refusingTokens = {
-  check: async () => ({ outcome: 'invalid', code: 'token_malformed', reason: 'bad token', cached: false, fingerprint: 'f' }),
+  check: async () => ({
+    outcome: 'invalid',
+    code: 'token_malformed',
+    reason: 'bad token',
+    cached: false,
+    fingerprint: 'f',
+  }),
 } as unknown as TokenChecker;
 
 /** The reason of each refusal the authority decided, in order. */
@@ -28,12 +39,26 @@ async function helper() {
   const file = join(mkdtempSync(join(tmpdir(), 'idmail-adapter-')), 'accounts.yaml');
   writeFileSync(file, 'accounts:\n  alice@example.org: {}\n');
   const db = openStateDatabase(':memory:');
-  const guard = new BruteForceGuard({ windowSeconds: 600, delayAfter: 100, banAfter: 4, accountBanAfter: 0, banSeconds: 60, allowlist: ['127.0.0.0/8'], ipv6Prefix: 64 }, silent);
+  const guard = new BruteForceGuard(
+    {
+      windowSeconds: 600,
+      delayAfter: 100,
+      banAfter: 4,
+      accountBanAfter: 0,
+      banSeconds: 60,
+      allowlist: ['127.0.0.0/8'],
+      ipv6Prefix: 64,
+    },
+    silent,
+  );
   const authority = new Authority({
     directory: new FileDirectory(new AccountsFileStore(file, silent), ['example.org']),
     tokens: refusingTokens,
     appPasswords: new AppPasswordStore(db),
-    policies: new SignInPolicies(db, { methods: ['token', 'password', 'app-password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] }),
+    policies: new SignInPolicies(db, {
+      methods: ['token', 'password', 'app-password'],
+      protocols: ['imap', 'pop3', 'smtp', 'sieve'],
+    }),
     bindings: new IdentityBindings(db),
     guard,
     observers: [({ decision }) => void reasons.push(decision.outcome === 'deny' ? decision.reason : decision.outcome)],
@@ -50,13 +75,26 @@ describe("Dovecot's calls, in-process", () => {
   it('counts a client by the same network on the token and the password path: Dovecot sends IPv6 as [address]:port to one, bare to the other', async () => {
     const { app, reasons } = await helper();
     const introspect = (remote: string) =>
-      app.inject({ method: 'POST', url: '/dovecot/introspect', headers: { 'x-dovecot-auth-protocol': 'imap', 'x-dovecot-auth-remote': remote }, payload: { token: 'forged' } });
-    const password = (ip: string, secret = 'guess') => app.inject({ method: 'POST', url: '/dovecot/passdb/verify', payload: { user: 'alice@example.org', password: secret, protocol: 'imap', remote_ip: ip } });
+      app.inject({
+        method: 'POST',
+        url: '/dovecot/introspect',
+        headers: { 'x-dovecot-auth-protocol': 'imap', 'x-dovecot-auth-remote': remote },
+        payload: { token: 'forged' },
+      });
+    const password = (ip: string, secret = 'guess') =>
+      app.inject({
+        method: 'POST',
+        url: '/dovecot/passdb/verify',
+        payload: { user: 'alice@example.org', password: secret, protocol: 'imap', remote_ip: ip },
+      });
     assert.equal((await introspect('[2001:db8:1:2::10]:50123')).json().active, false);
     assert.equal((await introspect('[2001:db8:1:2::11]:50124')).json().active, false);
     assert.equal((await password('2001:db8:1:2::12')).json().result, 'password_mismatch');
     assert.equal((await password('2001:db8:1:2::13')).json().result, 'password_mismatch');
-    assert.deepEqual(reasons.filter((reason) => BANNED.test(reason)), []);
+    assert.deepEqual(
+      reasons.filter((reason) => BANNED.test(reason)),
+      [],
+    );
     // Four failures from the one /64: refused from any address in it, on either path; another network is not.
     await password('2001:db8:1:2:ffff::1');
     assert.match(reasons.at(-1) ?? '', BANNED);
@@ -69,9 +107,18 @@ describe("Dovecot's calls, in-process", () => {
   it('reads an IPv4 remote with its port on the token path, and IPv4-mapped IPv6 as IPv4', async () => {
     const { app, reasons } = await helper();
     for (let i = 0; i < 4; i++) {
-      await app.inject({ method: 'POST', url: '/dovecot/introspect', headers: { 'x-dovecot-auth-protocol': 'imap', 'x-dovecot-auth-remote': `198.51.100.7:${40000 + i}` }, payload: { token: 'forged' } });
+      await app.inject({
+        method: 'POST',
+        url: '/dovecot/introspect',
+        headers: { 'x-dovecot-auth-protocol': 'imap', 'x-dovecot-auth-remote': `198.51.100.7:${40000 + i}` },
+        payload: { token: 'forged' },
+      });
     }
-    await app.inject({ method: 'POST', url: '/dovecot/passdb/verify', payload: { user: 'alice@example.org', password: 'guess', protocol: 'imap', remote_ip: '::ffff:198.51.100.7' } });
+    await app.inject({
+      method: 'POST',
+      url: '/dovecot/passdb/verify',
+      payload: { user: 'alice@example.org', password: 'guess', protocol: 'imap', remote_ip: '::ffff:198.51.100.7' },
+    });
     assert.match(reasons.at(-1) ?? '', BANNED);
   });
 });
@@ -81,7 +128,8 @@ describe('the Postfix socketmap, in-process', () => {
 
   it('answers only its own maps: a name reaching the prototype is an unknown map', async () => {
     assert.equal(await answerSocketmap(maps, 'mailbox alice@example.org'), 'OK OK');
-    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) assert.equal(await answerSocketmap(maps, `${name} alice@example.org`), 'PERM unknown map');
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty'])
+      assert.equal(await answerSocketmap(maps, `${name} alice@example.org`), 'PERM unknown map');
     assert.equal(await answerSocketmap(maps, 'mailbox'), 'PERM unknown map');
   });
 

@@ -23,7 +23,9 @@ const ENV = {
 const ALLOWED: Decision = { outcome: 'allow', account: { address: 'alice@example.org', disabled: false, quota: '1G' } };
 
 async function renderedFiles(): Promise<Record<string, string>> {
-  return Object.fromEntries((await renderAll(loadSettings(ENV))).map((file) => [file.path.split('/').at(-1), file.content]));
+  return Object.fromEntries(
+    (await renderAll(loadSettings(ENV))).map((file) => [file.path.split('/').at(-1), file.content]),
+  );
 }
 
 async function dovecotApp(decision: Decision) {
@@ -37,7 +39,7 @@ async function dovecotApp(decision: Decision) {
 const all = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].map((match) => match[1] as string);
 
 describe('the wire contract, as the daemons read it', () => {
-  it("names in main.cf exactly the socketmaps the helper serves", async () => {
+  it('names in main.cf exactly the socketmaps the helper serves', async () => {
     const { 'main.cf': mainCf = '', 'master.cf': masterCf = '' } = await renderedFiles();
     const named = new Set(all(mainCf + masterCf, /socketmap:unix:[^:\s]+:([^\s,]+)/g));
     const served = Object.keys(postfixMaps({} as Directory));
@@ -51,7 +53,11 @@ describe('the wire contract, as the daemons read it', () => {
     const answer = (await app.inject({ method: 'POST', url: route ?? '', payload: { token: 't' } })).json();
     const read = [...all(conf, /%\{oauth2:(\w+)\}/g), ...all(conf, /^\s*(?:username|active)_attribute = (\S+)$/gm)];
     assert.ok(read.length >= 4, conf);
-    for (const field of read) assert.ok(Object.hasOwn(answer, field), `dovecot.conf reads "${field}", the answer has ${JSON.stringify(answer)}`);
+    for (const field of read)
+      assert.ok(
+        Object.hasOwn(answer, field),
+        `dovecot.conf reads "${field}", the answer has ${JSON.stringify(answer)}`,
+      );
     const activeValue = /^\s*active_value = (\S+)$/m.exec(conf)?.[1];
     assert.equal(String(answer[/^\s*active_attribute = (\S+)$/m.exec(conf)?.[1] ?? '']), activeValue);
     assert.equal(answer[/^\s*username_attribute = (\S+)$/m.exec(conf)?.[1] ?? ''], 'alice@example.org');
@@ -59,7 +65,11 @@ describe('the wire contract, as the daemons read it', () => {
 
   it('has the Lua bridge call routes the helper answers, and know every result word it answers', async () => {
     const { 'idmail-auth.lua': lua = '' } = await renderedFiles();
-    const words = (table: string) => all(/local \w+ = \{\n([^}]*)\}/.exec(lua.slice(lua.indexOf(`local ${table} = {`)))?.[1] ?? '', /^\s*(\w+) = dovecot\.auth\./gm);
+    const words = (table: string) =>
+      all(
+        /local \w+ = \{\n([^}]*)\}/.exec(lua.slice(lua.indexOf(`local ${table} = {`)))?.[1] ?? '',
+        /^\s*(\w+) = dovecot\.auth\./gm,
+      );
     const passdbWords = new Set(words('PASSDB'));
     const userdbWords = new Set(words('USERDB'));
     const decisions: Decision[] = [
@@ -74,19 +84,38 @@ describe('the wire contract, as the daemons read it', () => {
     for (const decision of decisions) {
       const app = await dovecotApp(decision);
       for (const route of routes) {
-        const reply = await app.inject({ method: 'POST', url: route, payload: { user: 'alice@example.org', password: 'p' } });
+        const reply = await app.inject({
+          method: 'POST',
+          url: route,
+          payload: { user: 'alice@example.org', password: 'p' },
+        });
         assert.equal(reply.statusCode, 200, `${route}: ${reply.body}`);
         const known = route.includes('userdb') ? userdbWords : passdbWords;
-        assert.ok(known.has(reply.json().result), `${route} answered "${reply.json().result}", which the Lua bridge maps to nothing`);
+        assert.ok(
+          known.has(reply.json().result),
+          `${route} answered "${reply.json().result}", which the Lua bridge maps to nothing`,
+        );
       }
     }
   });
 
   it("maps each result word onto one of the Dovecot Lua constants (Dovecot 2.4's src/auth/db-lua.c)", async () => {
     const { 'idmail-auth.lua': lua = '' } = await renderedFiles();
-    const passdb = ['INTERNAL_FAILURE', 'SCHEME_NOT_AVAILABLE', 'USER_UNKNOWN', 'USER_DISABLED', 'PASS_EXPIRED', 'NEXT', 'PASSWORD_MISMATCH', 'OK'];
+    const passdb = [
+      'INTERNAL_FAILURE',
+      'SCHEME_NOT_AVAILABLE',
+      'USER_UNKNOWN',
+      'USER_DISABLED',
+      'PASS_EXPIRED',
+      'NEXT',
+      'PASSWORD_MISMATCH',
+      'OK',
+    ];
     const userdb = ['INTERNAL_FAILURE', 'USER_UNKNOWN', 'OK'];
-    const dovecotConstants = new Set([...passdb.map((name) => `PASSDB_RESULT_${name}`), ...userdb.map((name) => `USERDB_RESULT_${name}`)]);
+    const dovecotConstants = new Set([
+      ...passdb.map((name) => `PASSDB_RESULT_${name}`),
+      ...userdb.map((name) => `USERDB_RESULT_${name}`),
+    ]);
     const used = all(lua, /= dovecot\.auth\.(\w+),/g);
     assert.ok(used.length >= 8);
     for (const constant of used) assert.ok(dovecotConstants.has(constant), constant);

@@ -5,12 +5,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import { AppPasswordStore } from '../../../src/auth/app-passwords/app-password-store.ts';
 import { Authority } from '../../../src/auth/authority.ts';
 import { BruteForceGuard } from '../../../src/auth/brute-force/brute-force-guard.ts';
-import { IdentityBindings } from '../../../src/auth/identity/identity-bindings.ts';
 import { type Account, type Directory, DirectoryUnavailable, type PasswordCheck } from '../../../src/auth/directory.ts';
+import { IdentityBindings } from '../../../src/auth/identity/identity-bindings.ts';
 import { SignInPolicies } from '../../../src/auth/policy/sign-in-policy.ts';
-import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicy } from '../../../src/vocabulary/sign-in.ts';
 import type { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
 import { openStateDatabase } from '../../../src/state/state-database.ts';
+import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicy } from '../../../src/vocabulary/sign-in.ts';
 
 const silent = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
 
@@ -72,7 +72,16 @@ function setup(defaults = everything, guard?: BruteForceGuard, log = silent) {
   databases.set(appPasswords, db);
   const policies = new SignInPolicies(db, defaults);
   const bindings = new IdentityBindings(db);
-  const authority = new Authority({ directory, tokens: fakeTokens, appPasswords, policies, bindings, appPasswordSuspendAfterSeconds: 30 * 86_400, guard, log });
+  const authority = new Authority({
+    directory,
+    tokens: fakeTokens,
+    appPasswords,
+    policies,
+    bindings,
+    appPasswordSuspendAfterSeconds: 30 * 86_400,
+    guard,
+    log,
+  });
   return { directory, appPasswords, policies, bindings, authority };
 }
 
@@ -82,11 +91,24 @@ const outcome = async (decision: Promise<{ outcome: string }>) => (await decisio
 describe('sign-in with app passwords and policies', () => {
   it('accepts an app password for its own account on its protocols only', async () => {
     const { appPasswords, authority } = setup();
-    const { password } = appPasswords.create('alice@example.org', { name: 'mail app', protocols: ['imap', 'smtp'], madeBy: 'admin' });
+    const { password } = appPasswords.create('alice@example.org', {
+      name: 'mail app',
+      protocols: ['imap', 'smtp'],
+      madeBy: 'admin',
+    });
     assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, imap)), 'allow');
-    assert.equal(await outcome(authority.signInWithPassword('alice', password, { ...imap, protocol: 'smtp' })), 'allow');
-    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, { protocol: 'pop3' })), 'deny');
-    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, { protocol: 'lmtp' })), 'deny');
+    assert.equal(
+      await outcome(authority.signInWithPassword('alice', password, { ...imap, protocol: 'smtp' })),
+      'allow',
+    );
+    assert.equal(
+      await outcome(authority.signInWithPassword('alice@example.org', password, { protocol: 'pop3' })),
+      'deny',
+    );
+    assert.equal(
+      await outcome(authority.signInWithPassword('alice@example.org', password, { protocol: 'lmtp' })),
+      'deny',
+    );
     assert.equal(await outcome(authority.signInWithPassword('bob@example.org', password, imap)), 'deny');
     assert.equal(appPasswords.list('alice@example.org')[0]?.lastUsedIp, '192.0.2.7');
   });
@@ -104,7 +126,10 @@ describe('sign-in with app passwords and policies', () => {
   });
 
   it('with AUTH_METHODS=token,app-password refuses the account password but takes an app password', async () => {
-    const { appPasswords, authority } = setup({ methods: ['token', 'app-password'], protocols: [...SIGN_IN_PROTOCOLS] });
+    const { appPasswords, authority } = setup({
+      methods: ['token', 'app-password'],
+      protocols: [...SIGN_IN_PROTOCOLS],
+    });
     const refused = await authority.signInWithPassword('alice@example.org', 'alice-pw', imap);
     assert.equal(refused.outcome, 'deny');
     assert.match(refused.outcome === 'deny' ? refused.reason : '', /sign-in by password on imap not allowed/);
@@ -116,7 +141,10 @@ describe('sign-in with app passwords and policies', () => {
     const { policies, authority } = setup();
     policies.set('bob@example.org', { protocols: ['smtp'] });
     assert.equal(await outcome(authority.signInWithPassword('bob@example.org', 'bob-pw', imap)), 'deny');
-    assert.equal(await outcome(authority.signInWithPassword('bob@example.org', 'bob-pw', { protocol: 'smtp' })), 'allow');
+    assert.equal(
+      await outcome(authority.signInWithPassword('bob@example.org', 'bob-pw', { protocol: 'smtp' })),
+      'allow',
+    );
     assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', imap)), 'allow');
     assert.deepEqual(policies.overrides(), [{ account: 'bob@example.org', protocols: ['smtp'] }]);
     policies.set('bob@example.org', { methods: ['token'] });
@@ -127,7 +155,12 @@ describe('sign-in with app passwords and policies', () => {
 
   it('treats a wrong or expired app password as bad credentials, without trying it as the account password', async () => {
     const { appPasswords, authority } = setup();
-    const { password } = appPasswords.create('alice@example.org', { name: 'x', protocols: ['imap'], expiresAt: new Date(Date.now() + 50), madeBy: 'admin' });
+    const { password } = appPasswords.create('alice@example.org', {
+      name: 'x',
+      protocols: ['imap'],
+      expiresAt: new Date(Date.now() + 50),
+      madeBy: 'admin',
+    });
     await new Promise((resolve) => setTimeout(resolve, 60));
     assert.deepEqual(await authority.signInWithPassword('alice@example.org', password, imap), {
       outcome: 'deny',
@@ -157,17 +190,38 @@ describe('sign-in with app passwords and policies', () => {
 
 describe('brute-force defence around sign-ins', () => {
   // No delays here (they are the guard's own tests): three failures from one IP ban it.
-  const guarded = () => setup(everything, new BruteForceGuard({ windowSeconds: 600, delayAfter: 100, banAfter: 3, accountBanAfter: 0, banSeconds: 60, allowlist: ['127.0.0.0/8'], ipv6Prefix: 64 }, silent));
+  const guarded = () =>
+    setup(
+      everything,
+      new BruteForceGuard(
+        {
+          windowSeconds: 600,
+          delayAfter: 100,
+          banAfter: 3,
+          accountBanAfter: 0,
+          banSeconds: 60,
+          allowlist: ['127.0.0.0/8'],
+          ipv6Prefix: 64,
+        },
+        silent,
+      ),
+    );
   const attacker = { protocol: 'imap', remoteIp: '203.0.113.9' };
 
   it('after wrong passwords from one IP refuses it the right password and a valid token, and leaves other IPs alone', async () => {
     const { authority } = guarded();
-    for (let i = 0; i < 3; i++) assert.equal((await authority.signInWithPassword('alice@example.org', 'guess', attacker)).outcome, 'deny');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await authority.signInWithPassword('alice@example.org', 'guess', attacker)).outcome, 'deny');
     const refused = await authority.signInWithPassword('alice@example.org', 'alice-pw', attacker);
     assert.match(refused.outcome === 'deny' ? refused.reason : '', /refused by the brute-force defence: ip banned/);
     assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org', attacker)), 'deny');
     assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', imap)), 'allow');
-    assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'guess', { protocol: 'imap', remoteIp: '127.0.0.1' })), 'deny');
+    assert.equal(
+      await outcome(
+        authority.signInWithPassword('alice@example.org', 'guess', { protocol: 'imap', remoteIp: '127.0.0.1' }),
+      ),
+      'deny',
+    );
   });
 
   it('counts refused tokens against the IP', async () => {
@@ -182,7 +236,8 @@ describe('brute-force defence around sign-ins', () => {
     directory.checkPassword = async () => {
       throw new DirectoryUnavailable('directory down');
     };
-    for (let i = 0; i < 5; i++) assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', attacker)), 'tempfail');
+    for (let i = 0; i < 5; i++)
+      assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', attacker)), 'tempfail');
     directory.checkPassword = checkPassword;
     assert.equal(await outcome(authority.signInWithPassword('alice@example.org', 'alice-pw', attacker)), 'allow');
   });
@@ -234,7 +289,11 @@ describe('app passwords never outlive their owner', () => {
   it('suspends a self-service app password once its owner has had no token sign-in for APP_PASSWORD_SUSPEND_AFTER, and restores it with the next one', async () => {
     const { appPasswords, authority, bindings } = setup();
     assert.equal(await outcome(authority.signInWithToken('token-for-alice@example.org', imap)), 'allow');
-    const { password, appPassword } = appPasswords.create('alice@example.org', { name: 'phone', protocols: ['imap'], madeBy: 'self-service' });
+    const { password, appPassword } = appPasswords.create('alice@example.org', {
+      name: 'phone',
+      protocols: ['imap'],
+      madeBy: 'self-service',
+    });
     assert.equal(await outcome(authority.signInWithPassword('alice@example.org', password, imap)), 'allow');
     // 31 days without a token sign-in: the binding's last token and the app password's creation lie that far back.
     const longAgo = Date.now() - 31 * DAY_MS;
@@ -250,15 +309,35 @@ describe('app passwords never outlive their owner', () => {
 
   it('never suspends an app password an admin made', async () => {
     const { appPasswords, authority } = setup();
-    const { password, appPassword } = appPasswords.create('bob@example.org', { name: 'printer', protocols: ['imap'], madeBy: 'admin' });
-    appPasswordDatabase(appPasswords).db.prepare('UPDATE app_passwords SET created_at = ? WHERE id = ?').run(Date.now() - 400 * DAY_MS, appPassword.id);
+    const { password, appPassword } = appPasswords.create('bob@example.org', {
+      name: 'printer',
+      protocols: ['imap'],
+      madeBy: 'admin',
+    });
+    appPasswordDatabase(appPasswords)
+      .db.prepare('UPDATE app_passwords SET created_at = ? WHERE id = ?')
+      .run(Date.now() - 400 * DAY_MS, appPassword.id);
     assert.equal(await outcome(authority.signInWithPassword('bob@example.org', password, imap)), 'allow');
   });
 });
 
 describe('the brute-force defence covers the self-service API', () => {
   it('counts refused self-service tokens against the IP and then refuses even a valid one', async () => {
-    const { authority } = setup(everything, new BruteForceGuard({ windowSeconds: 600, delayAfter: 100, banAfter: 3, accountBanAfter: 0, banSeconds: 60, allowlist: [], ipv6Prefix: 64 }, silent));
+    const { authority } = setup(
+      everything,
+      new BruteForceGuard(
+        {
+          windowSeconds: 600,
+          delayAfter: 100,
+          banAfter: 3,
+          accountBanAfter: 0,
+          banSeconds: 60,
+          allowlist: [],
+          ipv6Prefix: 64,
+        },
+        silent,
+      ),
+    );
     const web = { remoteIp: '203.0.113.20' };
     for (let i = 0; i < 3; i++) assert.equal(await outcome(authority.tokenHolder('forged', web)), 'deny');
     const refused = await authority.tokenHolder('token-for-alice@example.org', web);

@@ -26,7 +26,8 @@ aliases:
 describe('accounts file directory', () => {
   it('serves MAIL_DOMAINS and every domain with an account or alias, nothing else', async () => {
     const dir = directory(YAML, ['c.example']);
-    for (const domain of ['a.example', 'B.example', 'c.example']) assert.equal(await dir.servesDomain(domain), true, domain);
+    for (const domain of ['a.example', 'B.example', 'c.example'])
+      assert.equal(await dir.servesDomain(domain), true, domain);
     assert.equal(await dir.servesDomain('example'), false);
     assert.equal(await dir.servesDomain('d.example'), false);
   });

@@ -13,7 +13,12 @@ describe('token cache', () => {
   it('keeps a valid verdict until the token expires, not after', () => {
     const { now, advance } = clock();
     const cache = new TokenCache(limits, now);
-    cache.remember('t', { outcome: 'valid', username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() + 60_000 });
+    cache.remember('t', {
+      outcome: 'valid',
+      username: 'a@b.org',
+      identity: { issuer: 'https://idp.example', subject: 'a' },
+      expiresAt: now() + 60_000,
+    });
     advance(59_000);
     assert.equal(cache.get('t')?.verdict.outcome, 'valid');
     advance(2_000);
@@ -23,7 +28,12 @@ describe('token cache', () => {
   it('bounds a long-lived token by the maximum TTL', () => {
     const { now, advance } = clock();
     const cache = new TokenCache({ ...limits, maxSeconds: 10 }, now);
-    cache.remember('t', { outcome: 'valid', username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() + 86_400_000 });
+    cache.remember('t', {
+      outcome: 'valid',
+      username: 'a@b.org',
+      identity: { issuer: 'https://idp.example', subject: 'a' },
+      expiresAt: now() + 86_400_000,
+    });
     advance(11_000);
     assert.equal(cache.get('t'), undefined);
   });
@@ -31,7 +41,12 @@ describe('token cache', () => {
   it('marks a valid verdict for revalidation after the revalidation period', () => {
     const { now } = clock();
     const cache = new TokenCache(limits, now);
-    cache.remember('t', { outcome: 'valid', username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() + 3_600_000 });
+    cache.remember('t', {
+      outcome: 'valid',
+      username: 'a@b.org',
+      identity: { issuer: 'https://idp.example', subject: 'a' },
+      expiresAt: now() + 3_600_000,
+    });
     assert.equal(cache.get('t')?.revalidateAt, now() + 300_000);
   });
 
@@ -49,7 +64,12 @@ describe('token cache', () => {
     const { now } = clock();
     const cache = new TokenCache(limits, now);
     cache.remember('down', { outcome: 'unavailable', code: 'idp_unavailable', reason: 'IdP unreachable' });
-    cache.remember('old', { outcome: 'valid', username: 'a@b.org', identity: { issuer: 'https://idp.example', subject: 'a' }, expiresAt: now() - 1 });
+    cache.remember('old', {
+      outcome: 'valid',
+      username: 'a@b.org',
+      identity: { issuer: 'https://idp.example', subject: 'a' },
+      expiresAt: now() - 1,
+    });
     assert.equal(cache.size, 0);
   });
 });

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { exportJWK, generateKeyPair, type JWTPayload, type CryptoKey } from 'jose';
-import type { OAuth2Settings } from '../../../src/config/oauth2-settings.ts';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import type { ReasonCode } from '../../../src/auth/reason-codes.ts';
 import { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
+import type { OAuth2Settings } from '../../../src/config/oauth2-settings.ts';
 import { FakeIdp, now } from '../../support/fake-idp.ts';
 
 let idp: FakeIdp;
@@ -23,7 +23,10 @@ const token = (claims: JWTPayload, options: { key?: CryptoKey; kid?: string } = 
 describe('token checks (JWT against the JWKS)', () => {
   it('accepts a good token and names its user in lower case', async () => {
     const verdict = await new TokenChecker(settings()).check(await token({}));
-    assert.deepEqual({ outcome: verdict.outcome, username: verdict.outcome === 'valid' && verdict.username }, { outcome: 'valid', username: 'alice@example.org' });
+    assert.deepEqual(
+      { outcome: verdict.outcome, username: verdict.outcome === 'valid' && verdict.username },
+      { outcome: 'valid', username: 'alice@example.org' },
+    );
   });
 
   it('requires the configured scope', async () => {
@@ -34,7 +37,9 @@ describe('token checks (JWT against the JWKS)', () => {
   });
 
   it('uses a configured username claim', async () => {
-    const verdict = await new TokenChecker(settings({ usernameClaim: 'upn' })).check(await token({ upn: 'Bob@Example.org' }));
+    const verdict = await new TokenChecker(settings({ usernameClaim: 'upn' })).check(
+      await token({ upn: 'Bob@Example.org' }),
+    );
     assert.equal(verdict.outcome === 'valid' && verdict.username, 'bob@example.org');
   });
 
@@ -74,11 +79,60 @@ describe('token checks (JWT against the JWKS)', () => {
 function privateCa(): { caFile: string; key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'idmail-ca-'));
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=Test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-keyout', 'idp.key', '-out', 'idp.csr');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=Test CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    'idp.key',
+    '-out',
+    'idp.csr',
+  );
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
-  openssl('x509', '-req', '-in', 'idp.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'idp.pem');
-  return { caFile: join(dir, 'ca.pem'), key: readFileSync(join(dir, 'idp.key'), 'utf8'), cert: readFileSync(join(dir, 'idp.pem'), 'utf8') };
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'idp.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+    '-out',
+    'idp.pem',
+  );
+  return {
+    caFile: join(dir, 'ca.pem'),
+    key: readFileSync(join(dir, 'idp.key'), 'utf8'),
+    cert: readFileSync(join(dir, 'idp.pem'), 'utf8'),
+  };
 }
 
 describe('how the helper reaches the IdP', () => {
@@ -89,11 +143,15 @@ describe('how the helper reaches the IdP', () => {
       const withoutCa = await new TokenChecker(tlsIdp.settings({ allowHttp: false })).check(await tlsIdp.token({}));
       assert.equal(withoutCa.outcome, 'unavailable', JSON.stringify(withoutCa));
       assert.match(withoutCa.reason, /certificate/);
-      const withCa = await new TokenChecker(tlsIdp.settings({ allowHttp: false, caFile: ca.caFile })).check(await tlsIdp.token({ jti: 'another' }));
+      const withCa = await new TokenChecker(tlsIdp.settings({ allowHttp: false, caFile: ca.caFile })).check(
+        await tlsIdp.token({ jti: 'another' }),
+      );
       assert.equal(withCa.outcome === 'valid' ? withCa.username : withCa.reason, 'alice@example.org');
       // The discovery document may name plain http for the keys; that is refused all the same.
       tlsIdp.jwksUri = `${idp.issuer}/jwks`;
-      const downgraded = await new TokenChecker(tlsIdp.settings({ allowHttp: false, caFile: ca.caFile })).check(await tlsIdp.token({ jti: 'third' }));
+      const downgraded = await new TokenChecker(tlsIdp.settings({ allowHttp: false, caFile: ca.caFile })).check(
+        await tlsIdp.token({ jti: 'third' }),
+      );
       assert.match(downgraded.outcome === 'valid' ? '' : downgraded.reason, /refusing http:\/\/ to the IdP/);
     } finally {
       tlsIdp.close();
@@ -103,7 +161,10 @@ describe('how the helper reaches the IdP', () => {
   it('refuses plain http to the IdP unless OAUTH2_ALLOW_HTTP, also where the discovery document names it', async () => {
     const refused = await new TokenChecker(settings({ allowHttp: false })).check(await token({ jti: 'plain' }));
     assert.match(refused.outcome === 'valid' ? '' : refused.reason, /refusing http:\/\/ to the IdP/);
-    assert.equal((await new TokenChecker(settings({ allowHttp: true })).check(await token({ jti: 'plain' }))).outcome, 'valid');
+    assert.equal(
+      (await new TokenChecker(settings({ allowHttp: true })).check(await token({ jti: 'plain' }))).outcome,
+      'valid',
+    );
   });
 });
 

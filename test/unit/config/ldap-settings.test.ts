@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadSettings } from '../../../src/config/settings.ts';
-import { problemsOf } from '../../support/config.ts';
 import { fillFilter } from '../../../src/vocabulary/ldap-filter.ts';
+import { problemsOf } from '../../support/config.ts';
 
 const base = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org' };
-const ldap = { ...base, ACCOUNT_PROVISIONER: 'LDAP', LDAP_SERVER_HOST: 'ldap.example.org', LDAP_SEARCH_BASE: 'ou=people,dc=example,dc=org' };
+const ldap = {
+  ...base,
+  ACCOUNT_PROVISIONER: 'LDAP',
+  LDAP_SERVER_HOST: 'ldap.example.org',
+  LDAP_SEARCH_BASE: 'ou=people,dc=example,dc=org',
+};
 
 describe('LDAP settings', () => {
   it('is off unless ACCOUNT_PROVISIONER=LDAP', () => {
@@ -23,8 +28,10 @@ describe('LDAP settings', () => {
       LDAP_START_TLS: 'yes',
       LDAP_QUERY_FILTER_USER: '"(&(mail=%s)(mailEnabled=TRUE))"',
       LDAP_QUERY_FILTER_GROUP: '"(&(mailGroupMember=%s)(mailEnabled=TRUE))"',
-      LDAP_QUERY_FILTER_ALIAS: '"(|(&(mailAlias=%s)(objectClass=PostfixBookMailForward))(&(mailAlias=%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)))"',
-      LDAP_QUERY_FILTER_DOMAIN: '"(|(&(mail=*@%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))(&(mailAlias=*@%s)(objectClass=PostfixBookMailForward)))"',
+      LDAP_QUERY_FILTER_ALIAS:
+        '"(|(&(mailAlias=%s)(objectClass=PostfixBookMailForward))(&(mailAlias=%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)))"',
+      LDAP_QUERY_FILTER_DOMAIN:
+        '"(|(&(mail=*@%s)(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))(&(mailAlias=*@%s)(objectClass=PostfixBookMailForward)))"',
       LDAP_QUERY_FILTER_SENDERS: "'(|(&(mail=%s)(mailEnabled=TRUE))(&(mailAlias=%s)(mailEnabled=TRUE)))'",
     });
     const config = settings.ldap;
@@ -43,8 +50,15 @@ describe('LDAP settings', () => {
   });
 
   it('takes a server list for fail-over, with or without scheme', () => {
-    const settings = loadSettings({ ...ldap, LDAP_SERVER_HOST: 'ldaps://ldap1.example.org:636, ldap2.example.org  ldap://ldap3:3389' });
-    assert.deepEqual(settings.ldap?.servers, ['ldaps://ldap1.example.org:636', 'ldap://ldap2.example.org', 'ldap://ldap3:3389']);
+    const settings = loadSettings({
+      ...ldap,
+      LDAP_SERVER_HOST: 'ldaps://ldap1.example.org:636, ldap2.example.org  ldap://ldap3:3389',
+    });
+    assert.deepEqual(settings.ldap?.servers, [
+      'ldaps://ldap1.example.org:636',
+      'ldap://ldap2.example.org',
+      'ldap://ldap3:3389',
+    ]);
   });
 
   it('has the inetOrgPerson preset by default and adds uid login when asked', () => {
@@ -57,18 +71,25 @@ describe('LDAP settings', () => {
   });
 
   it('renders the Active Directory preset', () => {
-    const filters = loadSettings({ ...ldap, LDAP_SCHEMA: 'active-directory', LDAP_ATTRIBUTE_UID: 'sAMAccountName' }).ldap?.filters;
+    const filters = loadSettings({ ...ldap, LDAP_SCHEMA: 'active-directory', LDAP_ATTRIBUTE_UID: 'sAMAccountName' })
+      .ldap?.filters;
     assert.ok(filters);
     const person = '(objectCategory=person)(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2))';
     assert.equal(fillFilter(filters.user, 'alice@example.org'), `(&${person}(mail=alice@example.org))`);
     assert.equal(fillFilter(filters.login, 'alice'), `(&${person}(|(mail=alice)(sAMAccountName=alice)))`);
     assert.equal(fillFilter(filters.alias, 'al@example.org'), `(&${person}(proxyAddresses=smtp:al@example.org))`);
-    assert.equal(fillFilter(filters.group, 'team@example.org'), '(&(objectClass=group)(|(mail=team@example.org)(proxyAddresses=smtp:team@example.org)))');
+    assert.equal(
+      fillFilter(filters.group, 'team@example.org'),
+      '(&(objectClass=group)(|(mail=team@example.org)(proxyAddresses=smtp:team@example.org)))',
+    );
     assert.equal(
       fillFilter(filters.domain, 'example.org'),
       `(|(&${person}(|(mail=*@example.org)(proxyAddresses=smtp:*@example.org)))(&(objectClass=group)(mail=*@example.org)))`,
     );
-    assert.equal(fillFilter(filters.senders, 'al@example.org'), `(&${person}(|(mail=al@example.org)(proxyAddresses=smtp:al@example.org)))`);
+    assert.equal(
+      fillFilter(filters.senders, 'al@example.org'),
+      `(&${person}(|(mail=al@example.org)(proxyAddresses=smtp:al@example.org)))`,
+    );
   });
 
   it('renders the postfix-book preset like docker-mailserver, and switches attributes off with none', () => {
@@ -76,7 +97,12 @@ describe('LDAP settings', () => {
     assert.equal(book?.filters.user, '(&(mail=%s)(mailEnabled=TRUE))');
     assert.equal(book?.filters.group, '(&(mailGroupMember=%s)(mailEnabled=TRUE))');
     assert.equal(book?.attributes.quota, 'mailQuota');
-    const bare = loadSettings({ ...ldap, LDAP_SCHEMA: 'postfix-book', LDAP_ATTRIBUTE_ENABLED: 'none', LDAP_ATTRIBUTE_ALIASES: 'none' }).ldap;
+    const bare = loadSettings({
+      ...ldap,
+      LDAP_SCHEMA: 'postfix-book',
+      LDAP_ATTRIBUTE_ENABLED: 'none',
+      LDAP_ATTRIBUTE_ALIASES: 'none',
+    }).ldap;
     assert.equal(bare?.attributes.enabled, undefined);
     assert.equal(bare?.filters.user, '(&(mail=%s))');
     assert.equal(bare?.filters.alias, '(&(!(objectClass=*)))');
@@ -87,24 +113,55 @@ describe('LDAP settings', () => {
     assert.ok(problems.some((problem) => problem.startsWith('LDAP_SERVER_HOST: is required')));
     assert.ok(problems.some((problem) => problem.startsWith('LDAP_SEARCH_BASE: is required')));
     assert.ok(problems.some((problem) => problem.startsWith('LDAP_BIND_DN, LDAP_BIND_PW: only one is set')));
-    assert.match(problemsOf({ ...base, LDAP_SERVER_HOST: 'ldap' }).join('\n'), /LDAP_SERVER_HOST: is set but ACCOUNT_PROVISIONER is not LDAP/);
-    assert.match(problemsOf({ ...ldap, LDAP_SERVER_HOST: 'ldaps://ldap', LDAP_START_TLS: '1' }).join('\n'), /LDAP_START_TLS: is on with an ldaps:\/\/ server/);
+    assert.match(
+      problemsOf({ ...base, LDAP_SERVER_HOST: 'ldap' }).join('\n'),
+      /LDAP_SERVER_HOST: is set but ACCOUNT_PROVISIONER is not LDAP/,
+    );
+    assert.match(
+      problemsOf({ ...ldap, LDAP_SERVER_HOST: 'ldaps://ldap', LDAP_START_TLS: '1' }).join('\n'),
+      /LDAP_START_TLS: is on with an ldaps:\/\/ server/,
+    );
     assert.match(problemsOf({ ...ldap, LDAP_POOL_SIZE: '0' }).join('\n'), /LDAP_POOL_SIZE: "0" is out of range/);
-    assert.match(problemsOf({ ...ldap, ACCOUNT_PROVISIONER: 'sql' }).join('\n'), /ACCOUNT_PROVISIONER.*allowed: file, ldap/);
-    assert.match(problemsOf({ ...ldap, LDAP_QUERY_FILTER_USER: '(mail=%s)', LDAP_ATTRIBUTE_UID: 'uid' }).join('\n'), /LDAP_ATTRIBUTE_UID: cannot be added/);
+    assert.match(
+      problemsOf({ ...ldap, ACCOUNT_PROVISIONER: 'sql' }).join('\n'),
+      /ACCOUNT_PROVISIONER.*allowed: file, ldap/,
+    );
+    assert.match(
+      problemsOf({ ...ldap, LDAP_QUERY_FILTER_USER: '(mail=%s)', LDAP_ATTRIBUTE_UID: 'uid' }).join('\n'),
+      /LDAP_ATTRIBUTE_UID: cannot be added/,
+    );
   });
 
   it("stops on docker-mailserver's Dovecot LDAP filters rather than ignore them", () => {
-    const problems = problemsOf({ ...ldap, DOVECOT_PASS_FILTER: '(&(objectClass=PostfixBookMailAccount)(uniqueIdentifier=%n))', DOVECOT_USER_ATTRS: '' });
+    const problems = problemsOf({
+      ...ldap,
+      DOVECOT_PASS_FILTER: '(&(objectClass=PostfixBookMailAccount)(uniqueIdentifier=%n))',
+      DOVECOT_USER_ATTRS: '',
+    });
     assert.equal(problems.length, 1);
-    assert.match(problems[0]!, /^DOVECOT_PASS_FILTER: is docker-mailserver's .* allowed: unset it and put its meaning in LDAP_QUERY_FILTER_LOGIN/);
+    assert.match(
+      problems[0]!,
+      /^DOVECOT_PASS_FILTER: is docker-mailserver's .* allowed: unset it and put its meaning in LDAP_QUERY_FILTER_LOGIN/,
+    );
   });
 
   it('refuses filters, hosts and attribute names that could not work or would inject', () => {
-    assert.match(problemsOf({ ...ldap, LDAP_QUERY_FILTER_USER: '(mail=%s)\n(uid=*)' }).join('\n'), /LDAP_QUERY_FILTER_USER.*control character/);
-    assert.match(problemsOf({ ...ldap, LDAP_QUERY_FILTER_ALIAS: '(&(mailAlias=%s)' }).join('\n'), /LDAP_QUERY_FILTER_ALIAS.*balanced parentheses/);
-    assert.match(problemsOf({ ...ldap, LDAP_SERVER_HOST: 'http://ldap' }).join('\n'), /LDAP_SERVER_HOST.*allowed: ldap:\/\/ or ldaps:\/\//);
+    assert.match(
+      problemsOf({ ...ldap, LDAP_QUERY_FILTER_USER: '(mail=%s)\n(uid=*)' }).join('\n'),
+      /LDAP_QUERY_FILTER_USER.*control character/,
+    );
+    assert.match(
+      problemsOf({ ...ldap, LDAP_QUERY_FILTER_ALIAS: '(&(mailAlias=%s)' }).join('\n'),
+      /LDAP_QUERY_FILTER_ALIAS.*balanced parentheses/,
+    );
+    assert.match(
+      problemsOf({ ...ldap, LDAP_SERVER_HOST: 'http://ldap' }).join('\n'),
+      /LDAP_SERVER_HOST.*allowed: ldap:\/\/ or ldaps:\/\//,
+    );
     assert.match(problemsOf({ ...ldap, LDAP_SEARCH_BASE: 'people' }).join('\n'), /LDAP_SEARCH_BASE.*is not a DN/);
-    assert.match(problemsOf({ ...ldap, LDAP_ATTRIBUTE_MAIL: 'mail)(uid=*' }).join('\n'), /LDAP_ATTRIBUTE_MAIL.*is not an attribute name/);
+    assert.match(
+      problemsOf({ ...ldap, LDAP_ATTRIBUTE_MAIL: 'mail)(uid=*' }).join('\n'),
+      /LDAP_ATTRIBUTE_MAIL.*is not an attribute name/,
+    );
   });
 });

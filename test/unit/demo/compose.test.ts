@@ -21,7 +21,7 @@ describe('the compose demo', () => {
   for (const [name, service] of appliances) {
     it(`${name}: starts with its environment, accepts only tokens meant for it, and never opts out of the audience check`, () => {
       const env = service.environment ?? {};
-      assert.equal(env['OAUTH2_ACCEPT_ANY_AUDIENCE'], undefined, 'the demo must not accept tokens of any audience');
+      assert.equal(env.OAUTH2_ACCEPT_ANY_AUDIENCE, undefined, 'the demo must not accept tokens of any audience');
       const settings = loadSettings(env);
       assert.ok((settings.oauth2?.audiences.length ?? 0) > 0, 'an audience is set');
       assert.equal(settings.oauth2?.acceptAnyAudience, false);

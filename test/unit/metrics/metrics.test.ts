@@ -12,7 +12,12 @@ describe('metrics', () => {
     const context = { protocol: 'imap', remoteIp: '203.0.113.9' };
     metrics.decided({ method: 'token', context, decision: { outcome: 'allow', account }, cached: true });
     metrics.decided({ method: 'token', context, decision: { outcome: 'allow', account }, cached: false });
-    const wrongPassword = { outcome: 'deny', why: 'bad_credentials', code: 'wrong_password', reason: 'wrong password' } as const;
+    const wrongPassword = {
+      outcome: 'deny',
+      why: 'bad_credentials',
+      code: 'wrong_password',
+      reason: 'wrong password',
+    } as const;
     metrics.decided({ method: 'password', context: { protocol: 'managesieve' }, decision: wrongPassword });
     const idpDown = { outcome: 'tempfail', code: 'idp_unavailable', reason: 'IdP unreachable', source: 'idp' } as const;
     metrics.decided({ method: 'token', context, decision: idpDown });

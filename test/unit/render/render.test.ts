@@ -8,7 +8,13 @@ import { renderPostfix } from '../../../src/render/postfix.ts';
 import { renderAll, writeRendered } from '../../../src/render/render-all.ts';
 import { mynetworks } from '../../../src/render/trusted-networks.ts';
 
-const oauthEnv = { OVERRIDE_HOSTNAME: 'mail.example.org', MAIL_DOMAINS: 'example.org', ENABLE_OAUTH2: '1', OAUTH2_ISSUER: 'https://id.example.org', OAUTH2_AUDIENCE: 'mail' };
+const oauthEnv = {
+  OVERRIDE_HOSTNAME: 'mail.example.org',
+  MAIL_DOMAINS: 'example.org',
+  ENABLE_OAUTH2: '1',
+  OAUTH2_ISSUER: 'https://id.example.org',
+  OAUTH2_AUDIENCE: 'mail',
+};
 
 async function rendered(env: Record<string, string>): Promise<Record<string, string>> {
   return Object.fromEntries((await renderAll(loadSettings(env))).map((file) => [file.path, file.content]));
@@ -16,7 +22,12 @@ async function rendered(env: Record<string, string>): Promise<Record<string, str
 
 describe('config rendering', () => {
   it('renders dovecot.conf, the Lua bridge, main.cf and master.cf', async () => {
-    const paths = ['/etc/dovecot/dovecot.conf', '/etc/dovecot/idmail-auth.lua', '/etc/postfix/main.cf', '/etc/postfix/master.cf'];
+    const paths = [
+      '/etc/dovecot/dovecot.conf',
+      '/etc/dovecot/idmail-auth.lua',
+      '/etc/postfix/main.cf',
+      '/etc/postfix/master.cf',
+    ];
     assert.deepEqual(Object.keys(await rendered(oauthEnv)).sort(), paths);
   });
 
@@ -47,7 +58,10 @@ describe('config rendering', () => {
 
   it('delivers each accepted message once: a Sieve script before the user filters drops a repeated Message-ID, one delivery per mailbox at a time', async () => {
     const files = await rendered(oauthEnv);
-    assert.match(files['/etc/dovecot/dovecot.conf']!, /sieve_script deduplicate \{\n {2}type = before\n {2}driver = file\n {2}path = \/usr\/share\/idmail\/sieve\/deduplicate\.sieve\n\}/);
+    assert.match(
+      files['/etc/dovecot/dovecot.conf']!,
+      /sieve_script deduplicate \{\n {2}type = before\n {2}driver = file\n {2}path = \/usr\/share\/idmail\/sieve\/deduplicate\.sieve\n\}/,
+    );
     assert.match(files['/etc/postfix/main.cf']!, /^lmtp_destination_recipient_limit = 1$/m);
     assert.match(files['/etc/postfix/main.cf']!, /^lmtp_destination_concurrency_limit = 1$/m);
   });
@@ -60,7 +74,9 @@ describe('config rendering', () => {
   });
 
   it('switches POP3 and ManageSieve off', async () => {
-    const dovecot = (await rendered({ ...oauthEnv, ENABLE_POP3: '0', ENABLE_MANAGESIEVE: '0' }))['/etc/dovecot/dovecot.conf']!;
+    const dovecot = (await rendered({ ...oauthEnv, ENABLE_POP3: '0', ENABLE_MANAGESIEVE: '0' }))[
+      '/etc/dovecot/dovecot.conf'
+    ]!;
     assert.match(dovecot, /pop3 = no/);
     assert.match(dovecot, /sieve = no/);
     assert.doesNotMatch(dovecot, /service pop3-login/);
@@ -94,7 +110,12 @@ describe('config rendering', () => {
     const files = await rendered(oauthEnv);
     assert.doesNotMatch(files['/etc/postfix/main.cf']!, /smtpd_sender_restrictions/);
     for (const service of ['submission', 'submissions']) {
-      assert.match(files['/etc/postfix/master.cf']!, new RegExp(`\\n${service} inet[^\\n]*\\n(?: {2}-o [^\\n]*\\n)*? {2}-o smtpd_sender_restrictions=reject_authenticated_sender_login_mismatch\\n`));
+      assert.match(
+        files['/etc/postfix/master.cf']!,
+        new RegExp(
+          `\\n${service} inet[^\\n]*\\n(?: {2}-o [^\\n]*\\n)*? {2}-o smtpd_sender_restrictions=reject_authenticated_sender_login_mismatch\\n`,
+        ),
+      );
     }
     const master = (await rendered({ ...oauthEnv, SPOOF_PROTECTION: '0' }))['/etc/postfix/master.cf']!;
     assert.doesNotMatch(master, /smtpd_sender_restrictions/);
@@ -109,13 +130,27 @@ describe('config rendering', () => {
 
   it("trusts no network to relay by default, loopback included; PERMIT_DOCKER adds docker-mailserver's networks", async () => {
     assert.match((await rendered(oauthEnv))['/etc/postfix/main.cf']!, /^mynetworks = $/m);
-    const interfaces = { eth0: [{ address: '172.20.5.9', netmask: '255.255.0.0', family: 'IPv4', mac: '', internal: false, cidr: '172.20.5.9/16' }] } as never;
+    const interfaces = {
+      eth0: [
+        {
+          address: '172.20.5.9',
+          netmask: '255.255.0.0',
+          family: 'IPv4',
+          mac: '',
+          internal: false,
+          cidr: '172.20.5.9/16',
+        },
+      ],
+    } as never;
     assert.deepEqual(mynetworks('none', interfaces), []);
     assert.deepEqual(mynetworks('container', interfaces), ['127.0.0.0/8', '[::1]/128', '172.20.5.9/32']);
     assert.deepEqual(mynetworks('host', interfaces), ['127.0.0.0/8', '[::1]/128', '172.20.0.0/16']);
     assert.deepEqual(mynetworks('network', interfaces), ['127.0.0.0/8', '[::1]/128', '172.16.0.0/12']);
     assert.deepEqual(mynetworks('connected-networks', interfaces), ['127.0.0.0/8', '[::1]/128', '172.20.0.0/16']);
-    const [main] = await renderPostfix(loadSettings({ ...oauthEnv, PERMIT_DOCKER: 'network' }), mynetworks('network', interfaces));
+    const [main] = await renderPostfix(
+      loadSettings({ ...oauthEnv, PERMIT_DOCKER: 'network' }),
+      mynetworks('network', interfaces),
+    );
     assert.match(main?.content ?? '', /^mynetworks = 127\.0\.0\.0\/8 \[::1\]\/128 172\.16\.0\.0\/12$/m);
   });
 
@@ -123,14 +158,23 @@ describe('config rendering', () => {
     const plain = await rendered(oauthEnv);
     assert.doesNotMatch(plain['/etc/dovecot/dovecot.conf']!, /haproxy|login_trusted_networks/);
     assert.doesNotMatch(plain['/etc/postfix/master.cf']!, /proxy_protocol/);
-    const files = await rendered({ ...oauthEnv, PROXY_PROTOCOL_NETWORKS: '10.0.0.5', LOGIN_TRUSTED_NETWORKS: '172.18.0.0/16' });
+    const files = await rendered({
+      ...oauthEnv,
+      PROXY_PROTOCOL_NETWORKS: '10.0.0.5',
+      LOGIN_TRUSTED_NETWORKS: '172.18.0.0/16',
+    });
     const dovecot = files['/etc/dovecot/dovecot.conf']!;
     assert.match(dovecot, /^haproxy_trusted_networks = 10\.0\.0\.5$/m);
     assert.match(dovecot, /^login_trusted_networks = 172\.18\.0\.0\/16$/m);
     assert.match(dovecot, /inet_listener imaps_proxied \{\n {4}port = 10993\n {4}ssl = yes\n {4}haproxy = yes\n {2}\}/);
-    for (const port of [10143, 10110, 10995, 14190]) assert.match(dovecot, new RegExp(`port = ${port}\\n(?: {4}ssl = yes\\n)? {4}haproxy = yes`));
+    for (const port of [10143, 10110, 10995, 14190])
+      assert.match(dovecot, new RegExp(`port = ${port}\\n(?: {4}ssl = yes\\n)? {4}haproxy = yes`));
     const master = files['/etc/postfix/master.cf']!;
-    for (const port of [10025, 10587, 10465]) assert.match(master, new RegExp(`\\n${port} inet[^\\n]*\\n(?: {2}-o [^\\n]*\\n)*? {2}-o smtpd_upstream_proxy_protocol=haproxy\\n`));
+    for (const port of [10025, 10587, 10465])
+      assert.match(
+        master,
+        new RegExp(`\\n${port} inet[^\\n]*\\n(?: {2}-o [^\\n]*\\n)*? {2}-o smtpd_upstream_proxy_protocol=haproxy\\n`),
+      );
     assert.match(master, /\n10587 inet[^\n]*\n(?: {2}-o [^\n]*\n)*? {2}-o smtpd_tls_security_level=encrypt/);
   });
 });

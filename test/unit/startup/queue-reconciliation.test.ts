@@ -42,12 +42,45 @@ describe('queue reconciliation after an unclean stop', () => {
   it('finds a message of the queue id in the recipient Maildir, saved since it arrived, by its headers', async () => {
     const message = parseEnvelope('28042192F37', POSTCAT);
     const saved = `${ARRIVAL + 8}.M347231P229.host,S=522,W=537`;
-    assert.equal(await deliveredTo(maildirWith({ [`new/${saved}`]: delivered('28042192F37') }), 'alice@example.test', message), true);
-    assert.equal(await deliveredTo(maildirWith({ [`cur/${saved}:2,S`]: delivered('28042192F37') }), 'alice@example.test', message), true);
-    assert.equal(await deliveredTo(maildirWith({ [`new/${saved}`]: delivered('28042192F38') }), 'alice@example.test', message), false, 'another queue id');
-    assert.equal(await deliveredTo(maildirWith({ [`new/${saved}`]: delivered('28042192F37', 'bob@example.test') }), 'alice@example.test', message), false, 'delivered to someone else');
-    assert.equal(await deliveredTo(maildirWith({ [`new/${ARRIVAL - 3600}.M1P1.host`]: delivered('28042192F37') }), 'alice@example.test', message), false, 'saved before it arrived: a short queue id reused');
+    assert.equal(
+      await deliveredTo(maildirWith({ [`new/${saved}`]: delivered('28042192F37') }), 'alice@example.test', message),
+      true,
+    );
+    assert.equal(
+      await deliveredTo(maildirWith({ [`cur/${saved}:2,S`]: delivered('28042192F37') }), 'alice@example.test', message),
+      true,
+    );
+    assert.equal(
+      await deliveredTo(maildirWith({ [`new/${saved}`]: delivered('28042192F38') }), 'alice@example.test', message),
+      false,
+      'another queue id',
+    );
+    assert.equal(
+      await deliveredTo(
+        maildirWith({ [`new/${saved}`]: delivered('28042192F37', 'bob@example.test') }),
+        'alice@example.test',
+        message,
+      ),
+      false,
+      'delivered to someone else',
+    );
+    assert.equal(
+      await deliveredTo(
+        maildirWith({ [`new/${ARRIVAL - 3600}.M1P1.host`]: delivered('28042192F37') }),
+        'alice@example.test',
+        message,
+      ),
+      false,
+      'saved before it arrived: a short queue id reused',
+    );
     assert.equal(await deliveredTo(maildirWith({}), 'alice@example.test', message), false);
-    assert.equal(await deliveredTo(maildirWith({ [`new/${saved}`]: delivered('28042192F37') }), 'alice+news@example.test', { ...message, recipients: ['alice+news@example.test'] }), false, 'Delivered-To names the sub-address');
+    assert.equal(
+      await deliveredTo(maildirWith({ [`new/${saved}`]: delivered('28042192F37') }), 'alice+news@example.test', {
+        ...message,
+        recipients: ['alice+news@example.test'],
+      }),
+      false,
+      'Delivered-To names the sub-address',
+    );
   });
 });

@@ -17,7 +17,14 @@ describe('secrets on disk', () => {
 
   it('writes the accounts file (password hashes) for its owner and the readers group only: mode 0640', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'idmail-accounts-')), 'accounts.yaml');
-    await writeAccountsFile(path, { accounts: new Map([['a@example.org', { address: 'a@example.org', passwordHash: undefined, disabled: false }]]), aliases: new Map() }, { gid: process.getgid?.() ?? 0 });
+    await writeAccountsFile(
+      path,
+      {
+        accounts: new Map([['a@example.org', { address: 'a@example.org', passwordHash: undefined, disabled: false }]]),
+        aliases: new Map(),
+      },
+      { gid: process.getgid?.() ?? 0 },
+    );
     assert.equal(statSync(path).mode & 0o777, 0o640);
     assert.equal((await readAccountsFile(path)).accounts.size, 1);
   });

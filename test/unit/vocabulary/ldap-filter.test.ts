@@ -17,7 +17,11 @@ describe('LDAP filter templates', () => {
     // Still one equality test on mail: no wildcard, no second clause.
     const parsed = FilterParser.parseString(filled) as AndFilter;
     assert.deepEqual(
-      parsed.filters.map((clause) => [clause.constructor.name, (clause as EqualityFilter).attribute, (clause as EqualityFilter).value]),
+      parsed.filters.map((clause) => [
+        clause.constructor.name,
+        (clause as EqualityFilter).attribute,
+        (clause as EqualityFilter).value,
+      ]),
       [
         ['EqualityFilter', 'objectClass', 'inetOrgPerson'],
         ['EqualityFilter', 'mail', '*)(uid=*'],
@@ -32,7 +36,9 @@ describe('LDAP filter templates', () => {
 
   it('accepts docker-mailserver filters and refuses broken ones with the reason', () => {
     checkFilterTemplate('(&(mail=%s)(mailEnabled=TRUE))');
-    checkFilterTemplate('(|(&(mailGroupMember=%s)(mailEnabled=TRUE))(&(mailAlias=%s)(objectClass=PostfixBookMailForward)))');
+    checkFilterTemplate(
+      '(|(&(mailGroupMember=%s)(mailEnabled=TRUE))(&(mailAlias=%s)(objectClass=PostfixBookMailForward)))',
+    );
     assert.throws(() => checkFilterTemplate('(mail=%x)'), /unknown placeholder "%x"/);
     assert.throws(() => checkFilterTemplate('mail=%s'), /is not an LDAP filter/);
     assert.throws(() => checkFilterTemplate('(&(mail=%s)'), /has 2 "\(" but 1 "\)"/);

@@ -1,5 +1,13 @@
-import { patchBodyValidation, type ScimPatch, ScimError as PatchError, scimPatch } from 'scim-patch';
-import { clientResource, isObject, type Json, refusePrototypeKeys, refusePrototypePath, ScimError, type ScimResourceType } from './scim-resources.ts';
+import { ScimError as PatchError, patchBodyValidation, type ScimPatch, scimPatch } from 'scim-patch';
+import {
+  clientResource,
+  isObject,
+  type Json,
+  refusePrototypeKeys,
+  refusePrototypePath,
+  ScimError,
+  type ScimResourceType,
+} from './scim-resources.ts';
 
 /**
  * Applies a PATCH request (RFC 7644 §3.5.2) to a stored resource with the scim-patch library.
@@ -9,20 +17,25 @@ import { clientResource, isObject, type Json, refusePrototypeKeys, refusePrototy
  * applied, and the patch works on a copy: the stored resource is never touched.
  */
 export function patched(resource: Json, body: unknown, type: ScimResourceType): Json {
-  if (!isObject(body) || !Array.isArray(body['Operations'])) throw new ScimError(400, 'invalidSyntax', 'a PATCH body has "schemas" and "Operations"');
+  if (!isObject(body) || !Array.isArray(body.Operations))
+    throw new ScimError(400, 'invalidSyntax', 'a PATCH body has "schemas" and "Operations"');
   refusePrototypeKeys(body, 'the PATCH request');
-  const operations = body['Operations'].map((operation: unknown) => {
+  const operations = body.Operations.map((operation: unknown) => {
     if (!isObject(operation)) return operation;
-    if (typeof operation['path'] === 'string') refusePrototypePath(operation['path']);
-    return typeof operation['op'] === 'string' ? { ...operation, op: operation['op'].toLowerCase() } : operation;
+    if (typeof operation.path === 'string') refusePrototypePath(operation.path);
+    return typeof operation.op === 'string' ? { ...operation, op: operation.op.toLowerCase() } : operation;
   });
   const request = { ...body, Operations: operations } as unknown as ScimPatch;
   try {
     patchBodyValidation(request);
-    const result = scimPatch(structuredClone(resource) as never, request.Operations, { mutateDocument: false, treatMissingAsAdd: true });
+    const result = scimPatch(structuredClone(resource) as never, request.Operations, {
+      mutateDocument: false,
+      treatMissingAsAdd: true,
+    });
     return clientResource(result, type);
   } catch (error) {
-    if (error instanceof PatchError) throw new ScimError(400, error.scimCode === 'noTarget' ? 'noTarget' : 'invalidSyntax', error.message);
+    if (error instanceof PatchError)
+      throw new ScimError(400, error.scimCode === 'noTarget' ? 'noTarget' : 'invalidSyntax', error.message);
     throw error;
   }
 }

@@ -1,12 +1,12 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { Logger } from '../../../vocabulary/logger.ts';
+import type { ProvisioningTemplate } from '../../../config/provisioning-templates.ts';
 import { inTransaction, type Synchronous } from '../../../state/transaction.ts';
 import { addressOrUndefined, asciiLower } from '../../../vocabulary/address.ts';
-import type { Directory } from '../../directory.ts';
-import { type SignInPolicies } from '../../policy/sign-in-policy.ts';
+import type { Logger } from '../../../vocabulary/logger.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicy } from '../../../vocabulary/sign-in.ts';
+import type { Directory } from '../../directory.ts';
+import type { SignInPolicies } from '../../policy/sign-in-policy.ts';
 import type { ProvisionedAccounts } from '../provisioned-accounts.ts';
-import type { ProvisioningTemplate } from '../../../config/provisioning-templates.ts';
 import { patched } from './scim-patch.ts';
 import { type ListQuery, matching } from './scim-query.ts';
 import {
@@ -68,15 +68,25 @@ export class ScimProvisioner {
     return record;
   }
 
-  list(type: ScimResourceType, query: ListQuery, toJson: (record: ScimRecord) => Json): { total: number; page: Json[] } {
-    return matching(query, type === 'User' ? 'userName' : 'displayName', (name) => (name === undefined ? this.parts.store.all(type) : [this.parts.store.byName(type, name)]), toJson);
+  list(
+    type: ScimResourceType,
+    query: ListQuery,
+    toJson: (record: ScimRecord) => Json,
+  ): { total: number; page: Json[] } {
+    return matching(
+      query,
+      type === 'User' ? 'userName' : 'displayName',
+      (name) => (name === undefined ? this.parts.store.all(type) : [this.parts.store.byName(type, name)]),
+      toJson,
+    );
   }
 
   async create(type: ScimResourceType, body: unknown): Promise<ScimRecord> {
     const resource = clientResource(body, type);
     const mapping = await this.mapping(type, resource, undefined);
     return this.write(() => {
-      if (this.parts.store.byName(type, mapping.name) !== undefined) throw taken(`a ${type} named "${mapping.name}" exists`);
+      if (this.parts.store.byName(type, mapping.name) !== undefined)
+        throw taken(`a ${type} named "${mapping.name}" exists`);
       const record = this.parts.store.insert(type, { name: mapping.name, address: mapping.address, resource });
       mapping.apply(record);
       return record;
@@ -98,14 +108,18 @@ export class ScimProvisioner {
       if (type === 'User') this.leaveGroups(id);
       this.parts.store.delete(type, id);
       if (type === 'User') this.deprovision(record.address);
-      else this.parts.log.info({ event: 'list-deleted', address: record.address, source: 'scim' }, 'distribution list deleted');
+      else
+        this.parts.log.info(
+          { event: 'list-deleted', address: record.address, source: 'scim' },
+          'distribution list deleted',
+        );
     });
   }
 
   /** A deleted user is no member anywhere, in the groups' resources as in their lists (RFC 7644 §3.6). */
   private leaveGroups(userId: string): void {
     for (const group of this.parts.store.groupsOf(userId)) {
-      const members = (group.resource['members'] as Json[]).filter((member) => member['value'] !== userId);
+      const members = (group.resource.members as Json[]).filter((member) => member.value !== userId);
       this.parts.store.update('Group', group.id, { name: group.name, resource: { ...group.resource, members } });
     }
   }
@@ -129,21 +143,33 @@ export class ScimProvisioner {
     const name = requiredString(resource, 'userName');
     const address = mailboxAddressOf(name, resource);
     if (existing !== undefined && existing.address !== address) {
-      throw new ScimError(400, 'mutability', `the mailbox address ${existing.address} cannot change to ${address}; create a new user (and an alias for the old address)`);
+      throw new ScimError(
+        400,
+        'mutability',
+        `the mailbox address ${existing.address} cannot change to ${address}; create a new user (and an alias for the old address)`,
+      );
     }
     if (existing === undefined) await this.assertFreeForUser(address);
     else await this.assertNotFixed(address);
     const template = this.templateOf(resource);
     const policy = this.policyOf(resource, template);
-    const active = resource['active'] !== false;
+    const active = resource.active !== false;
     return {
       name,
       address,
       apply: () => {
-        const change = this.parts.accounts.put(address, { source: 'scim', template: template.name, quota: template.quota, active });
+        const change = this.parts.accounts.put(address, {
+          source: 'scim',
+          template: template.name,
+          quota: template.quota,
+          active,
+        });
         this.parts.policies.clear(address);
         this.parts.policies.set(address, policy);
-        this.parts.log.info({ event: 'provisioned', address, template: template.name, source: 'scim', change, active }, `account ${change} by SCIM`);
+        this.parts.log.info(
+          { event: 'provisioned', address, template: template.name, source: 'scim', change, active },
+          `account ${change} by SCIM`,
+        );
       },
     };
   }
@@ -160,7 +186,10 @@ export class ScimProvisioner {
       address,
       apply: (record) => {
         this.parts.store.setMembers(record.id, memberIds);
-        this.parts.log.info({ event: 'list-provisioned', address, members: memberIds.length, source: 'scim' }, 'distribution list written by SCIM');
+        this.parts.log.info(
+          { event: 'list-provisioned', address, members: memberIds.length, source: 'scim' },
+          'distribution list written by SCIM',
+        );
       },
     };
   }
@@ -198,32 +227,42 @@ export class ScimProvisioner {
   private listAddressOf(displayName: string): string {
     const asAddress = addressOrUndefined(displayName);
     if (asAddress !== undefined) return asAddress;
-    const local = displayName.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
+    const local = displayName
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '');
     const domain = this.parts.domains[0];
     const address = domain === undefined || local === '' ? undefined : addressOrUndefined(`${local}@${domain}`);
-    if (address === undefined) throw invalidValue(`"${displayName}" gives no list address; name the Group by its address, or set MAIL_DOMAINS`);
+    if (address === undefined)
+      throw invalidValue(`"${displayName}" gives no list address; name the Group by its address, or set MAIL_DOMAINS`);
     return address;
   }
 
   private templateOf(resource: Json): ProvisioningTemplate {
-    const name = mailboxExtensionOf(resource)['template'] ?? 'default';
+    const name = mailboxExtensionOf(resource).template ?? 'default';
     const template = typeof name === 'string' ? this.parts.templates.get(asciiLower(name)) : undefined;
-    if (template === undefined) throw invalidValue(`template ${JSON.stringify(name)} is not one of PROVISIONING_TEMPLATES: ${[...this.parts.templates.keys()].join(', ')}`);
+    if (template === undefined)
+      throw invalidValue(
+        `template ${JSON.stringify(name)} is not one of PROVISIONING_TEMPLATES: ${[...this.parts.templates.keys()].join(', ')}`,
+      );
     return template;
   }
 
   /** The template's protocols unless the extension names others; methods only when it names them. */
   private policyOf(resource: Json, template: ProvisioningTemplate): Partial<SignInPolicy> {
     const extension = mailboxExtensionOf(resource);
-    const methods = choices(extension['signInMethods'], SIGN_IN_METHODS, 'signInMethods');
-    const protocols = choices(extension['signInProtocols'], SIGN_IN_PROTOCOLS, 'signInProtocols') ?? template.protocols;
+    const methods = choices(extension.signInMethods, SIGN_IN_METHODS, 'signInMethods');
+    const protocols = choices(extension.signInProtocols, SIGN_IN_PROTOCOLS, 'signInProtocols') ?? template.protocols;
     return { protocols, ...(methods && { methods }) };
   }
 
   private deprovision(address: string): void {
     this.parts.accounts.markDeleted(address);
     const purgeAt = new Date(Date.now() + this.parts.purgeAfterSeconds * 1000).toISOString();
-    this.parts.log.info({ event: 'deprovisioned', address, source: 'scim', purgeAt }, 'account deleted by SCIM; its mail is kept until the purge');
+    this.parts.log.info(
+      { event: 'deprovisioned', address, source: 'scim', purgeAt },
+      'account deleted by SCIM; its mail is kept until the purge',
+    );
   }
 
   private write<T>(work: () => Synchronous<T>): T {
@@ -231,7 +270,8 @@ export class ScimProvisioner {
       return inTransaction(this.parts.state, work);
     } catch (error) {
       // Two concurrent creates of one name: the database's unique index decides.
-      if ((error as { code?: string }).code === 'ERR_SQLITE_ERROR' && /UNIQUE/.test((error as Error).message)) throw taken('the name or address is taken');
+      if ((error as { code?: string }).code === 'ERR_SQLITE_ERROR' && /UNIQUE/.test((error as Error).message))
+        throw taken('the name or address is taken');
       throw error;
     }
   }
@@ -239,14 +279,18 @@ export class ScimProvisioner {
 
 /** A User's mailbox: its userName when that is an address (Okta, Entra ID), else its primary email (Authentik). */
 function mailboxAddressOf(userName: string, resource: Json): string {
-  const address = [userName, ...emailsOf(resource)].map(addressOrUndefined).find((candidate) => candidate !== undefined);
-  if (address === undefined) throw invalidValue(`user "${userName}" has no mailbox address: neither userName nor emails is a mail address`);
+  const address = [userName, ...emailsOf(resource)]
+    .map(addressOrUndefined)
+    .find((candidate) => candidate !== undefined);
+  if (address === undefined)
+    throw invalidValue(`user "${userName}" has no mailbox address: neither userName nor emails is a mail address`);
   return address;
 }
 
 function choices<T extends string>(value: unknown, allowed: readonly T[], name: string): T[] | undefined {
   if (value === undefined) return undefined;
-  const valid = Array.isArray(value) && value.length > 0 && value.every((item) => (allowed as readonly unknown[]).includes(item));
+  const valid =
+    Array.isArray(value) && value.length > 0 && value.every((item) => (allowed as readonly unknown[]).includes(item));
   if (!valid) throw invalidValue(`"${name}" must be a non-empty list of ${allowed.join(', ')}`);
   return [...new Set(value as T[])];
 }

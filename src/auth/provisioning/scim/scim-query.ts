@@ -18,7 +18,9 @@ export const MAX_RESULTS = 200;
  */
 class CaseInsensitiveTester extends Tester {
   override eq(value: unknown, expected: unknown): boolean {
-    return typeof value === 'string' && typeof expected === 'string' ? asciiLower(value) === asciiLower(expected) : value === expected;
+    return typeof value === 'string' && typeof expected === 'string'
+      ? asciiLower(value) === asciiLower(expected)
+      : value === expected;
   }
 
   override ne(value: unknown, expected: unknown): boolean {
@@ -32,7 +34,11 @@ function parsedFilter(text: string): Filter {
   try {
     return parse(text);
   } catch (error) {
-    throw new ScimError(400, 'invalidFilter', `filter ${JSON.stringify(text)} is not valid: ${(error as Error).message}`);
+    throw new ScimError(
+      400,
+      'invalidFilter',
+      `filter ${JSON.stringify(text)} is not valid: ${(error as Error).message}`,
+    );
   }
 }
 

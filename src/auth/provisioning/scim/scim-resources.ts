@@ -53,13 +53,15 @@ export function refusePrototypeKeys(value: unknown, where: string): void {
 /** Refuses a PATCH path (attribute, sub-attribute, schema URN, value filter) with any part naming the prototype. */
 export function refusePrototypePath(path: string): void {
   const part = path.split(/[^A-Za-z0-9_$-]+/).find(namesPrototype);
-  if (part !== undefined) throw new ScimError(400, 'invalidPath', `the path "${path}" names "${part}", which is not allowed`);
+  if (part !== undefined)
+    throw new ScimError(400, 'invalidPath', `the path "${path}" names "${part}", which is not allowed`);
 }
 
 /** What the server sets itself; a client's values for these are ignored (RFC 7643 §3.1). */
 const SERVER_OWNED = new Set(['id', 'meta']);
 
-export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The client's resource without server-owned attributes; refuses anything that is not a JSON object of the type. */
 export function clientResource(body: unknown, type: ScimResourceType): Json {
@@ -78,7 +80,7 @@ function normalizeActive(resource: Json): void {
   const active = own(resource, 'active');
   if (active === undefined || typeof active === 'boolean') return;
   if (typeof active === 'string' && /^(true|false)$/i.test(active)) {
-    resource['active'] = active.toLowerCase() === 'true';
+    resource.active = active.toLowerCase() === 'true';
     return;
   }
   throw invalidValue('"active" must be true or false');
@@ -96,7 +98,10 @@ export function requiredString(resource: Json, name: string, maxLength = 256): s
 export function emailsOf(resource: Json): string[] {
   const listed = own(resource, 'emails');
   const emails = Array.isArray(listed) ? listed.filter(isObject) : [];
-  const ordered = [...emails.filter((email) => own(email, 'primary') === true), ...emails.filter((email) => own(email, 'primary') !== true)];
+  const ordered = [
+    ...emails.filter((email) => own(email, 'primary') === true),
+    ...emails.filter((email) => own(email, 'primary') !== true),
+  ];
   return ordered.map((email) => own(email, 'value')).filter((value): value is string => typeof value === 'string');
 }
 
@@ -104,7 +109,10 @@ export function emailsOf(resource: Json): string[] {
 export function memberIdsOf(resource: Json): string[] {
   const members = own(resource, 'members');
   if (members === undefined) return [];
-  if (!Array.isArray(members) || !members.every((member) => isObject(member) && typeof own(member, 'value') === 'string')) {
+  if (
+    !Array.isArray(members) ||
+    !members.every((member) => isObject(member) && typeof own(member, 'value') === 'string')
+  ) {
     throw invalidValue('"members" must be a list of {"value": "<user id>"}');
   }
   return [...new Set(members.map((member) => own(member as Json, 'value') as string))];

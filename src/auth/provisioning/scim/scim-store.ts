@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync, SQLTagStore } from 'node:sqlite';
-import type { Json, ScimResourceType, StoredResource } from './scim-resources.ts';
 import { asciiLower } from '../../../vocabulary/address.ts';
+import type { Json, ScimResourceType, StoredResource } from './scim-resources.ts';
 
 /** A stored User or Group: its resource plus the columns lookups need (userName or displayName, and its address). */
 export interface ScimRecord extends StoredResource {

@@ -15,14 +15,24 @@ describe('app passwords', () => {
     assert.match(made.text, /^idmail_[0-9a-f]{16}_[0-9a-f]{40}$/);
     assert.deepEqual(parseAppPassword(made.text), { id: made.id, secret: made.secret });
     assert.notEqual(newAppPasswordSecret().text, made.text);
-    for (const other of ['hunter2', `${made.text}x`, made.text.toUpperCase(), made.text.replace('idmail_', 'idmail-'), ` ${made.text}`]) {
+    for (const other of [
+      'hunter2',
+      `${made.text}x`,
+      made.text.toUpperCase(),
+      made.text.replace('idmail_', 'idmail-'),
+      ` ${made.text}`,
+    ]) {
       assert.equal(parseAppPassword(other), undefined, other);
     }
   });
 
   it('check by id with one hash: right secret matches, a changed one does not, an ordinary password is not theirs', () => {
     const store = memoryStore();
-    const { password, appPassword } = store.create('Alice@Example.org', { name: 'phone', protocols: ['imap', 'smtp'], madeBy: 'admin' });
+    const { password, appPassword } = store.create('Alice@Example.org', {
+      name: 'phone',
+      protocols: ['imap', 'smtp'],
+      madeBy: 'admin',
+    });
     assert.equal(appPassword.account, 'alice@example.org');
     const check = store.check(password);
     assert.equal(check?.outcome, 'match');
@@ -36,7 +46,12 @@ describe('app passwords', () => {
   it('expire, and are gone at once when revoked', () => {
     const store = memoryStore();
     const now = new Date('2026-01-01T00:00:00Z');
-    const { password, appPassword } = store.create('alice@example.org', { name: 'x', protocols: ['imap'], expiresAt: new Date('2026-02-01T00:00:00Z'), madeBy: 'admin' });
+    const { password, appPassword } = store.create('alice@example.org', {
+      name: 'x',
+      protocols: ['imap'],
+      expiresAt: new Date('2026-02-01T00:00:00Z'),
+      madeBy: 'admin',
+    });
     assert.equal(store.check(password, now)?.outcome, 'match');
     assert.equal(store.check(password, new Date('2026-02-01T00:00:00Z'))?.outcome, 'expired');
     assert.equal(store.revoke('bob@example.org', appPassword.id), false);
@@ -63,11 +78,18 @@ describe('app passwords', () => {
   it('survive a reopen of the database file (a restart), migrations applied once', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'idmail-state-')), 'idmail.db');
     const first = openStateDatabase(path);
-    const { password } = new AppPasswordStore(first).create('alice@example.org', { name: 'x', protocols: ['imap'], madeBy: 'admin' });
+    const { password } = new AppPasswordStore(first).create('alice@example.org', {
+      name: 'x',
+      protocols: ['imap'],
+      madeBy: 'admin',
+    });
     const second = openStateDatabase(path);
     first.close();
     assert.equal(new AppPasswordStore(second).check(password)?.outcome, 'match');
-    assert.equal((second.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);
+    assert.equal(
+      (second.prepare('PRAGMA user_version').get() as { user_version: number }).user_version,
+      SCHEMA_VERSION,
+    );
     assert.equal((second.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
     second.close();
   });

@@ -4,11 +4,22 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type Attempt, BruteForceGuard } from '../../../../src/auth/brute-force/brute-force-guard.ts';
 import type { BruteForceSettings } from '../../../../src/config/settings.ts';
 
-const SETTINGS: BruteForceSettings = { windowSeconds: 600, delayAfter: 3, banAfter: 6, accountBanAfter: 10, banSeconds: 60, allowlist: ['127.0.0.0/8', '10.1.0.0/16'], ipv6Prefix: 64 };
+const SETTINGS: BruteForceSettings = {
+  windowSeconds: 600,
+  delayAfter: 3,
+  banAfter: 6,
+  accountBanAfter: 10,
+  banSeconds: 60,
+  allowlist: ['127.0.0.0/8', '10.1.0.0/16'],
+  ipv6Prefix: 64,
+};
 
 function guardWithLog(settings: Partial<BruteForceSettings> = {}) {
   const lines: Record<string, unknown>[] = [];
-  const log = { info: (line: Record<string, unknown>) => lines.push(line), warn: (line: Record<string, unknown>) => lines.push(line) } as unknown as FastifyBaseLogger;
+  const log = {
+    info: (line: Record<string, unknown>) => lines.push(line),
+    warn: (line: Record<string, unknown>) => lines.push(line),
+  } as unknown as FastifyBaseLogger;
   return { guard: new BruteForceGuard({ ...SETTINGS, ...settings }, log), lines };
 }
 
@@ -44,7 +55,7 @@ describe('brute-force guard', () => {
     assert.equal(verdict.outcome, 'refuse');
     assert.equal(verdictFor(guard, { ip: '198.51.100.7', account: 'bob@example.org' }, T0 + 100).outcome, 'allow');
     assert.equal(verdictFor(guard, { ip: attacker.ip, account: 'bob@example.org' }, T0 + 61_000).outcome, 'allow');
-    assert.ok(lines.some((line) => line['event'] === 'brute-force-ban' && line['ip'] === attacker.ip && line['seconds'] === 60));
+    assert.ok(lines.some((line) => line.event === 'brute-force-ban' && line.ip === attacker.ip && line.seconds === 60));
   });
 
   it('doubles the ban on each repeat', () => {
@@ -52,8 +63,14 @@ describe('brute-force guard', () => {
     fail(guard, attacker, 6);
     fail(guard, attacker, 6, T0 + 120_000);
     assert.equal(verdictFor(guard, attacker, T0 + 120_000 + 90_000).outcome, 'refuse');
-    assert.equal(verdictFor(guard, { ip: attacker.ip, account: 'zed@example.org' }, T0 + 120_000 + 121_000).outcome, 'allow');
-    assert.deepEqual(lines.filter((line) => line['event'] === 'brute-force-ban' && line['ip'] === attacker.ip).map((line) => line['seconds']), [60, 120]);
+    assert.equal(
+      verdictFor(guard, { ip: attacker.ip, account: 'zed@example.org' }, T0 + 120_000 + 121_000).outcome,
+      'allow',
+    );
+    assert.deepEqual(
+      lines.filter((line) => line.event === 'brute-force-ban' && line.ip === attacker.ip).map((line) => line.seconds),
+      [60, 120],
+    );
   });
 
   it('counts an attempt from its start: of 50 parallel guesses only as many as the ban threshold get through', () => {
@@ -73,8 +90,12 @@ describe('brute-force guard', () => {
 
   it('counts an IPv6 client by its /64, and IPv4-mapped IPv6 as the IPv4 address', () => {
     const { guard } = guardWithLog();
-    for (let i = 0; i < 6; i++) guard.begin({ ip: `2001:db8:1:2::${i + 1}`, account: `user${i}@example.org` }, T0 + i).settle('failure');
-    assert.equal(verdictFor(guard, { ip: '2001:db8:1:2:ffff::9', account: 'x@example.org' }, T0 + 10).outcome, 'refuse');
+    for (let i = 0; i < 6; i++)
+      guard.begin({ ip: `2001:db8:1:2::${i + 1}`, account: `user${i}@example.org` }, T0 + i).settle('failure');
+    assert.equal(
+      verdictFor(guard, { ip: '2001:db8:1:2:ffff::9', account: 'x@example.org' }, T0 + 10).outcome,
+      'refuse',
+    );
     assert.equal(verdictFor(guard, { ip: '2001:db8:1:3::1', account: 'x@example.org' }, T0 + 10).outcome, 'allow');
     fail(guard, { ip: '::ffff:198.51.100.20', account: 'y@example.org' }, 6);
     assert.equal(verdictFor(guard, { ip: '198.51.100.20', account: 'z@example.org' }, T0 + 10).outcome, 'refuse');
@@ -84,11 +105,14 @@ describe('brute-force guard', () => {
     const { guard, lines } = guardWithLog({ delayAfter: 100 });
     const owner = { ip: '192.0.2.1', account: 'carol@example.org' };
     guard.begin(owner, T0).settle('success');
-    for (let i = 0; i < 10; i++) guard.begin({ ip: `198.51.100.${i}`, account: 'Carol@example.org' }, T0 + 1 + i).settle('failure');
+    for (let i = 0; i < 10; i++)
+      guard.begin({ ip: `198.51.100.${i}`, account: 'Carol@example.org' }, T0 + 1 + i).settle('failure');
     const stranger = verdictFor(guard, { ip: '203.0.113.50', account: 'carol@example.org' }, T0 + 100);
     assert.equal(stranger.outcome, 'refuse');
     assert.deepEqual(verdictFor(guard, owner, T0 + 100), { outcome: 'allow' });
-    assert.ok(lines.some((line) => line['event'] === 'brute-force-account-locked' && line['account'] === 'carol@example.org'));
+    assert.ok(
+      lines.some((line) => line.event === 'brute-force-account-locked' && line.account === 'carol@example.org'),
+    );
   });
 
   it('a success clears only the account count', () => {
@@ -96,14 +120,18 @@ describe('brute-force guard', () => {
     const other = { ip: '192.0.2.50', account: 'dave@example.org' };
     fail(guard, other, 4);
     guard.begin(other, T0 + 10).settle('success');
-    assert.deepEqual(verdictFor(guard, { ip: '192.0.2.51', account: 'dave@example.org' }, T0 + 20), { outcome: 'allow' });
+    assert.deepEqual(verdictFor(guard, { ip: '192.0.2.51', account: 'dave@example.org' }, T0 + 20), {
+      outcome: 'allow',
+    });
     assert.equal(verdictFor(guard, { ip: other.ip, account: 'erin@example.org' }, T0 + 20).outcome, 'delay');
   });
 
   it('exempts allowlisted networks from the IP count and ban, not from the account count', () => {
     const { guard } = guardWithLog({ delayAfter: 100 });
     fail(guard, { ip: '10.1.2.3', account: 'frank@example.org' }, 50);
-    assert.deepEqual(verdictFor(guard, { ip: '10.1.2.3', account: 'grace@example.org' }, T0 + 100), { outcome: 'allow' });
+    assert.deepEqual(verdictFor(guard, { ip: '10.1.2.3', account: 'grace@example.org' }, T0 + 100), {
+      outcome: 'allow',
+    });
     assert.equal(verdictFor(guard, { ip: '10.1.2.3', account: 'frank@example.org' }, T0 + 100).outcome, 'refuse');
     assert.deepEqual(verdictFor(guard, { ip: '127.0.0.1', account: 'x' }, T0), { outcome: 'allow' });
   });

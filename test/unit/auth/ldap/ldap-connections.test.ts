@@ -34,14 +34,20 @@ describe('LDAP connections', () => {
   });
 
   it('checks a password by a bind, on pooled connections', async () => {
-    const answers = await Promise.all([connections.passwordMatches(ALICE.dn, ALICE.password), connections.passwordMatches(ALICE.dn, 'wrong')]);
+    const answers = await Promise.all([
+      connections.passwordMatches(ALICE.dn, ALICE.password),
+      connections.passwordMatches(ALICE.dn, 'wrong'),
+    ]);
     assert.deepEqual(answers, [true, false]);
     assert.equal(await connections.passwordMatches(ALICE.dn, ALICE.password), true);
     assert.equal(fake.connections, 2);
   });
 
   it('replaces pooled connections that no longer get answers (a restarted directory) without failing the sign-in', async () => {
-    await Promise.all([connections.passwordMatches(ALICE.dn, ALICE.password), connections.passwordMatches(ALICE.dn, ALICE.password)]);
+    await Promise.all([
+      connections.passwordMatches(ALICE.dn, ALICE.password),
+      connections.passwordMatches(ALICE.dn, ALICE.password),
+    ]);
     fake.vanish();
     const before = fake.connections;
     assert.equal(await connections.passwordMatches(ALICE.dn, ALICE.password), true);

@@ -74,7 +74,9 @@ describe('LDAP directory', () => {
 
   it('searches once for a wrong password when the entry was not remembered (LDAP_CACHE_TTL=0)', async () => {
     const { fake, directory } = setup(0);
-    fake.answers.set('(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(mail=alice@example.org))', [person('alice')]);
+    fake.answers.set('(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(mail=alice@example.org))', [
+      person('alice'),
+    ]);
     fake.passwords.set('uid=alice,dc=example,dc=org', 'pw');
     assert.equal((await directory.checkPassword('alice@example.org', 'wrong')).outcome, 'mismatch');
     assert.equal(fake.searches.length, 1);
@@ -99,16 +101,29 @@ describe('LDAP directory', () => {
     const { fake, directory } = setup();
     const filter = '(&(mail=carol@example.org)(mailEnabled=TRUE))';
     fake.answers.set(filter, [person('carol', { mailQuota: '1048576' })]);
-    assert.deepEqual(await directory.accountByAddress('carol@example.org'), { address: 'carol@example.org', disabled: false, quota: '1048576B' });
+    assert.deepEqual(await directory.accountByAddress('carol@example.org'), {
+      address: 'carol@example.org',
+      disabled: false,
+      quota: '1048576B',
+    });
     await directory.accountByAddress('carol@example.org');
     assert.equal(fake.searches.length, 1);
-    fake.answers.set('(&(mail=dave@example.org)(mailEnabled=TRUE))', [person('dave', { mailEnabled: 'FALSE', mailQuota: '2 GB' })]);
-    assert.deepEqual(await directory.accountByAddress('dave@example.org'), { address: 'dave@example.org', disabled: true, quota: '2G' });
+    fake.answers.set('(&(mail=dave@example.org)(mailEnabled=TRUE))', [
+      person('dave', { mailEnabled: 'FALSE', mailQuota: '2 GB' }),
+    ]);
+    assert.deepEqual(await directory.accountByAddress('dave@example.org'), {
+      address: 'dave@example.org',
+      disabled: true,
+      quota: '2G',
+    });
   });
 
   it('treats a login that matches two entries as no account', async () => {
     const { fake, directory } = setup();
-    fake.answers.set('(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(mail=twin@example.org))', [person('twin'), person('twin', { dn: 'uid=twin2,dc=example,dc=org' })]);
+    fake.answers.set('(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(mail=twin@example.org))', [
+      person('twin'),
+      person('twin', { dn: 'uid=twin2,dc=example,dc=org' }),
+    ]);
     fake.passwords.set('uid=twin,dc=example,dc=org', 'pw');
     assert.equal((await directory.checkPassword('twin@example.org', 'pw')).outcome, 'unknown_user');
   });
@@ -123,7 +138,10 @@ describe('LDAP directory', () => {
     for (const entry of [alice, bob, dave, inner]) fake.entries.set(entry.dn, entry);
     fake.answers.set('(&(mailAlias=team@example.org)(mailEnabled=TRUE))', [bob]);
     fake.answers.set('(&(mailGroupMember=team@example.org)(mailEnabled=TRUE))', [outer]);
-    assert.deepEqual((await directory.aliasTargets('team@example.org'))?.sort(), ['alice@example.org', 'bob@example.org']);
+    assert.deepEqual((await directory.aliasTargets('team@example.org'))?.sort(), [
+      'alice@example.org',
+      'bob@example.org',
+    ]);
     assert.equal(await directory.aliasTargets('nobody@example.org'), undefined);
   });
 
@@ -141,7 +159,10 @@ describe('LDAP directory', () => {
 
   it('keeps serving a confirmed domain through an outage, and no other', async () => {
     const { fake, directory } = setup(0);
-    fake.answers.set('(&(|(mail=*@other.example)(mailAlias=*@other.example)(mailGroupMember=*@other.example))(mailEnabled=TRUE))', [person('x')]);
+    fake.answers.set(
+      '(&(|(mail=*@other.example)(mailAlias=*@other.example)(mailGroupMember=*@other.example))(mailEnabled=TRUE))',
+      [person('x')],
+    );
     assert.equal(await directory.servesDomain('other.example'), true);
     fake.down = true;
     assert.equal(await directory.servesDomain('other.example'), true);
@@ -158,7 +179,11 @@ describe('LDAP directory', () => {
 
   it("names a token's account exactly: by the address in the user filter, by the uid only as the whole uid, never by a login filter's looser match", async () => {
     // A login filter as docker-mailserver users write them: the local part of any address matches the uid.
-    const loose = loadSettings({ ...DIRECTORY_ENV, LDAP_ATTRIBUTE_UID: 'uid', LDAP_QUERY_FILTER_LOGIN: '(&(objectClass=PostfixBookMailAccount)(|(mail=%s)(uid=%u)))' }).ldap!;
+    const loose = loadSettings({
+      ...DIRECTORY_ENV,
+      LDAP_ATTRIBUTE_UID: 'uid',
+      LDAP_QUERY_FILTER_LOGIN: '(&(objectClass=PostfixBookMailAccount)(|(mail=%s)(uid=%u)))',
+    }).ldap!;
     const fake = new FakeConnections();
     const directory = new LdapDirectory(loose, fake, ['example.org'], silent);
     const alice = person('alice', { uid: 'alice' });

@@ -22,8 +22,17 @@ function setup(templates = 'default:5G:imap,smtp;staff:20G:imap,pop3,smtp,sieve'
   const accounts = new ProvisionedAccounts(db);
   const fixed = new FileDirectory(new AccountsFileStore(file, silent), ['example.org']);
   const directory = new ProvisionedDirectory(fixed, accounts);
-  const policies = new SignInPolicies(db, { methods: ['token', 'app-password', 'password'], protocols: ['imap', 'pop3', 'smtp', 'sieve'] });
-  const provisioner = new JitProvisioner({ directory, accounts, policies, templates: parseTemplates(templates), log: silent });
+  const policies = new SignInPolicies(db, {
+    methods: ['token', 'app-password', 'password'],
+    protocols: ['imap', 'pop3', 'smtp', 'sieve'],
+  });
+  const provisioner = new JitProvisioner({
+    directory,
+    accounts,
+    policies,
+    templates: parseTemplates(templates),
+    log: silent,
+  });
   return { accounts, directory, policies, provisioner };
 }
 
@@ -43,10 +52,16 @@ describe('provisioning templates', () => {
 describe('just-in-time provisioning', () => {
   it('creates exactly one account under concurrent first sign-ins, with its template', async () => {
     const { accounts, directory, policies, provisioner } = setup();
-    const results = await Promise.all(Array.from({ length: 25 }, () => provisioner.provision('New.User@Example.org', 'staff')));
+    const results = await Promise.all(
+      Array.from({ length: 25 }, () => provisioner.provision('New.User@Example.org', 'staff')),
+    );
     assert.ok(results.every((account) => account?.address === 'new.user@example.org' && !account.disabled));
     assert.equal(accounts.list().length, 1);
-    assert.deepEqual(await directory.accountByAddress('new.user@example.org'), { address: 'new.user@example.org', disabled: false, quota: '20G' });
+    assert.deepEqual(await directory.accountByAddress('new.user@example.org'), {
+      address: 'new.user@example.org',
+      disabled: false,
+      quota: '20G',
+    });
     assert.deepEqual(policies.for('new.user@example.org').protocols, ['imap', 'pop3', 'smtp', 'sieve']);
   });
 
@@ -75,7 +90,14 @@ describe('just-in-time provisioning', () => {
 
   it('never makes a mailbox of an alias, a sub-address, a role address, or a name that only Unicode case mapping makes an address', async () => {
     const { accounts, provisioner } = setup();
-    for (const name of ['team@example.org', 'carol+news@example.org', 'postmaster@example.org', 'abuse@example.org', 'mailer-daemon@example.org', '\u212Aaren@example.org']) {
+    for (const name of [
+      'team@example.org',
+      'carol+news@example.org',
+      'postmaster@example.org',
+      'abuse@example.org',
+      'mailer-daemon@example.org',
+      '\u212Aaren@example.org',
+    ]) {
       assert.equal(await provisioner.provision(name, undefined), undefined, name);
     }
     assert.deepEqual(accounts.list(), []);
