@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { getCACertificates } from 'node:tls';
-import { Agent, fetch, type RequestInit, type Response } from 'undici';
+import type { Agent, RequestInit, Response, fetch as undiciFetch } from 'undici';
 
 const TIMEOUT_MS = 5000;
 
@@ -21,15 +21,26 @@ export interface IdpConnection {
  */
 export class IdpHttp {
   private readonly allowHttp: boolean;
-  private readonly dispatcher: Agent | undefined;
+  /** OAUTH2_TLS_CA_FILE, read at start: a file that cannot be read stops the helper then, not at a sign-in. */
+  private readonly privateCa: string | undefined;
+  private client: Promise<{ fetch: typeof undiciFetch; dispatcher: Agent | undefined }> | undefined;
 
   constructor(connection: IdpConnection) {
     this.allowHttp = connection.allowHttp;
-    // A private CA is trusted in addition to the default store (which holds NODE_EXTRA_CA_CERTS too).
-    this.dispatcher =
-      connection.caFile === undefined
-        ? undefined
-        : new Agent({ connect: { ca: [...getCACertificates('default'), readFileSync(connection.caFile, 'utf8')] } });
+    this.privateCa = connection.caFile === undefined ? undefined : readFileSync(connection.caFile, 'utf8');
+  }
+
+  /** undici, loaded at the first call to the IdP: an appliance no one has signed in to yet does without it. */
+  private undici() {
+    this.client ??= import('undici').then(({ Agent, fetch }) => ({
+      fetch,
+      // A private CA is trusted in addition to the default store (which holds NODE_EXTRA_CA_CERTS too).
+      dispatcher:
+        this.privateCa === undefined
+          ? undefined
+          : new Agent({ connect: { ca: [...getCACertificates('default'), this.privateCa] } }),
+    }));
+    return this.client;
   }
 
   async call(url: string, init: RequestInit = {}): Promise<Response> {
@@ -39,13 +50,14 @@ export class IdpHttp {
         `refusing ${target.protocol}// to the IdP at ${target.origin}; allowed: https:// (or OAUTH2_ALLOW_HTTP=1)`,
       );
     }
+    const { fetch, dispatcher } = await this.undici();
     let response: Response;
     try {
       response = await fetch(url, {
         ...init,
         signal: AbortSignal.timeout(TIMEOUT_MS),
         redirect: 'error',
-        ...(this.dispatcher && { dispatcher: this.dispatcher }),
+        ...(dispatcher && { dispatcher }),
       });
     } catch (error) {
       throw new IdpUnavailableError(`IdP unreachable at ${target.origin}: ${messageOf(error)}`);
