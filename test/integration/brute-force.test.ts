@@ -66,7 +66,9 @@ describe('brute-force defence', () => {
       (logs) => /"event":"brute-force-ban","ip":"[^"]+"/.test(logs),
       5_000,
     );
-    const banLine = new RegExp(`"event":"brute-force-ban","ip":"[^"]+","failures":20,"strikes":1,"seconds":${BAN_SECONDS}`);
+    const banLine = new RegExp(
+      `"event":"brute-force-ban","ip":"[^"]+","failures":20,"strikes":1,"seconds":${BAN_SECONDS}`,
+    );
     assert.match(banned, banLine);
     assert.match(await fromHost(CAROL_PASSWORD), /^a1 NO/);
   });
