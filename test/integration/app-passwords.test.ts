@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { USERS } from '../support/idp.ts';
+import { curlPasswordSignIn } from '../support/mail-clients.ts';
 import { manageSieveAuthenticate, plain } from '../support/sasl.ts';
 import { assertNoSecret } from '../support/secrets.ts';
 import { CAROL_PASSWORD, curlInside, eventually, JWT_ENV, type Stack, startStack } from '../support/stack.ts';
@@ -34,25 +35,8 @@ async function createAppPassword(
   return { id: password.split('_')[1] as string, password };
 }
 
-function signIn(protocol: 'imap' | 'pop3' | 'smtp', user: string, password: string, mail = stack.mail) {
-  const target = {
-    imap: ['--url', 'imap://localhost:143', '--request', 'LOGOUT'],
-    pop3: ['--url', 'pop3://localhost:110', '--request', 'QUIT'],
-    smtp: [
-      '--ssl-reqd',
-      '--insecure',
-      '--url',
-      'smtp://localhost:587',
-      '--mail-from',
-      user,
-      '--mail-rcpt',
-      user,
-      '--upload-file',
-      '/etc/hostname',
-    ],
-  };
-  return curlInside(mail, [...target[protocol], '--user', `${user}:${password}`]).then((result) => result.exitCode);
-}
+const signIn = (protocol: 'imap' | 'pop3' | 'smtp', user: string, password: string, mail = stack.mail) =>
+  curlPasswordSignIn(mail, protocol, user, password).then((result) => result.exitCode);
 
 const sieve = (user: string, password: string) =>
   manageSieveAuthenticate(stack.mail.getHost(), stack.mail.getMappedPort(4190), 'PLAIN', plain(user, password));

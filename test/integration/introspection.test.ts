@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLIENT, ISSUER, USERS } from '../support/idp.ts';
+import { curlTokenSignIn } from '../support/mail-clients.ts';
 import { assertNoSecret } from '../support/secrets.ts';
 import { assertLogged, curlInside, type Stack, startStack } from '../support/stack.ts';
 
@@ -11,20 +12,7 @@ const base = {
   OAUTH2_ALLOW_HTTP: '1',
 };
 
-function imapLogin(stack: Stack, user: string, token: string) {
-  return curlInside(stack.mail, [
-    '--url',
-    'imap://localhost:143',
-    '--login-options',
-    'AUTH=XOAUTH2',
-    '--user',
-    user,
-    '--oauth2-bearer',
-    token,
-    '--request',
-    'LOGOUT',
-  ]);
-}
+const imapLogin = (stack: Stack, user: string, token: string) => curlTokenSignIn(stack.mail, 'imap', user, token);
 
 describe('opaque tokens by RFC 7662 introspection (issuer + client credentials)', () => {
   let stack: Stack;

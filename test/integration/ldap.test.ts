@@ -5,6 +5,7 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { ISSUER } from '../support/idp.ts';
+import { curlPasswordSignIn } from '../support/mail-clients.ts';
 import { type ImapAuth, inboxReceives } from '../support/mailbox.ts';
 import { LineClient, manageSieveAuthenticate, plain } from '../support/sasl.ts';
 import { assertNoSecret } from '../support/secrets.ts';
@@ -97,37 +98,13 @@ after(async () => stack?.stop());
 
 const LOGIN_DENIED = 67;
 
-function curlSignIn(
+const curlSignIn = (
   mail: StartedTestContainer,
   protocol: 'imap' | 'pop3' | 'smtp',
   mechanism: string,
   user: string,
   password: string,
-) {
-  const target = {
-    imap: ['--url', 'imap://localhost:143', '--request', 'LOGOUT'],
-    pop3: ['--url', 'pop3://localhost:110', '--request', 'QUIT'],
-  };
-  const submit = [
-    '--ssl-reqd',
-    '--insecure',
-    '--url',
-    'smtp://localhost:587',
-    '--mail-from',
-    user,
-    '--mail-rcpt',
-    user,
-    '--upload-file',
-    '/etc/hostname',
-  ];
-  return curlInside(mail, [
-    ...(protocol === 'smtp' ? submit : target[protocol]),
-    '--login-options',
-    `AUTH=${mechanism}`,
-    '--user',
-    `${user}:${password}`,
-  ]);
-}
+) => curlPasswordSignIn(mail, protocol, user, password, mechanism);
 
 const imapLogin = (user: string, password: string, mail = stack.mail) =>
   curlSignIn(mail, 'imap', 'PLAIN', user, password);

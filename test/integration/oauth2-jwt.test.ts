@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import nodemailer from 'nodemailer';
 import { ISSUER, USERS } from '../support/idp.ts';
-import { tokenSubmission } from '../support/mail-clients.ts';
+import { curlTokenSignIn, tokenSubmission } from '../support/mail-clients.ts';
 import { inboxReceives } from '../support/mailbox.ts';
 import { imapAuthenticate, LineClient, manageSieveAuthenticate, oauthbearer, xoauth2 } from '../support/sasl.ts';
 import { assertNoSecret } from '../support/secrets.ts';
@@ -32,22 +32,8 @@ after(async () => stack?.stop());
 const host = () => stack.mail.getHost();
 const port = (inside: number) => stack.mail.getMappedPort(inside);
 
-function curlLogin(protocol: 'imap' | 'pop3', mechanism: string, user: string, token: string) {
-  const request = protocol === 'imap' ? 'LOGOUT' : 'QUIT';
-  const inside = protocol === 'imap' ? 143 : 110;
-  return curlInside(stack.mail, [
-    '--url',
-    `${protocol}://localhost:${inside}`,
-    '--login-options',
-    `AUTH=${mechanism}`,
-    '--user',
-    user,
-    '--oauth2-bearer',
-    token,
-    '--request',
-    request,
-  ]);
-}
+const curlLogin = (protocol: 'imap' | 'pop3', mechanism: string, user: string, token: string) =>
+  curlTokenSignIn(stack.mail, protocol, user, token, mechanism);
 
 function curlSubmit(mechanism: string, token: string) {
   return curlInside(stack.mail, [

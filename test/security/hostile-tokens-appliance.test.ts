@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import { ISSUER, USERS } from '../support/idp.ts';
 import {
+  type Authenticate,
   CLOSED,
   imapAuthenticate,
   manageSieveAuthenticate,
@@ -122,59 +123,20 @@ const CASES: Array<[string, () => Promise<string>, string?]> = [
 
 // After many refusals from one IP, Dovecot's own auth penalty delays answers by up to 15 s.
 const TIMEOUT_MS = 40_000;
-const PROTOCOLS: Array<[string, RegExp, RegExp, (token: string, login: string) => Promise<string>]> = [
-  [
-    'IMAP',
-    /^a1 OK/,
-    /^a1 NO /,
-    (token, login) =>
-      imapAuthenticate(
-        stack.mail.getHost(),
-        stack.mail.getMappedPort(993),
-        'XOAUTH2',
-        xoauth2(login, token),
-        TIMEOUT_MS,
-      ),
-  ],
-  [
-    'POP3',
-    /^\+OK/,
-    /^-ERR /,
-    (token, login) =>
-      pop3Authenticate(
-        stack.mail.getHost(),
-        stack.mail.getMappedPort(995),
-        'XOAUTH2',
-        xoauth2(login, token),
-        TIMEOUT_MS,
-      ),
-  ],
-  [
-    'SMTP submission',
-    /^235 /,
-    /^535 /,
-    (token, login) =>
-      smtpAuthenticate(
-        stack.mail.getHost(),
-        stack.mail.getMappedPort(465),
-        'OAUTHBEARER',
-        oauthbearer(login, token),
-        TIMEOUT_MS,
-      ),
-  ],
-  [
-    'ManageSieve',
-    /^OK/,
-    /^NO /,
-    (token, login) =>
-      manageSieveAuthenticate(
-        stack.mail.getHost(),
-        stack.mail.getMappedPort(4190),
-        'OAUTHBEARER',
-        oauthbearer(login, token),
-        TIMEOUT_MS,
-      ),
-  ],
+type SignIn = (token: string, login: string) => Promise<string>;
+
+/** A sign-in by one mechanism on one of the appliance's ports, through `authenticate`. */
+function signInOn(authenticate: Authenticate, port: number, mechanism: 'XOAUTH2' | 'OAUTHBEARER'): SignIn {
+  const encode = mechanism === 'XOAUTH2' ? xoauth2 : oauthbearer;
+  return (token, login) =>
+    authenticate(stack.mail.getHost(), stack.mail.getMappedPort(port), mechanism, encode(login, token), TIMEOUT_MS);
+}
+
+const PROTOCOLS: Array<[string, RegExp, RegExp, SignIn]> = [
+  ['IMAP', /^a1 OK/, /^a1 NO /, signInOn(imapAuthenticate, 993, 'XOAUTH2')],
+  ['POP3', /^\+OK/, /^-ERR /, signInOn(pop3Authenticate, 995, 'XOAUTH2')],
+  ['SMTP submission', /^235 /, /^535 /, signInOn(smtpAuthenticate, 465, 'OAUTHBEARER')],
+  ['ManageSieve', /^OK/, /^NO /, signInOn(manageSieveAuthenticate, 4190, 'OAUTHBEARER')],
 ];
 
 describe('hostile tokens against the appliance', () => {

@@ -25,24 +25,46 @@ export function tokenSubmission(mail: StartedTestContainer, user: string, access
   });
 }
 
+/** A token sign-in by curl inside the appliance (IMAP on 143, POP3 on 110): its exit code and output. */
+export function curlTokenSignIn(
+  mail: StartedTestContainer,
+  protocol: 'imap' | 'pop3',
+  user: string,
+  token: string,
+  mechanism = 'XOAUTH2',
+) {
+  const [port, request] = protocol === 'imap' ? [143, 'LOGOUT'] : [110, 'QUIT'];
+  const login = ['--login-options', `AUTH=${mechanism}`, '--user', user, '--oauth2-bearer', token];
+  return curlInside(mail, ['--url', `${protocol}://localhost:${port}`, ...login, '--request', request]);
+}
+
 /** curl's exit code for an XOAUTH2 sign-in inside the appliance (0 signed in, 67 refused). */
-export function tokenSignIn(
+export async function tokenSignIn(
   mail: StartedTestContainer,
   protocol: 'imap' | 'pop3',
   user: string,
   token: string,
 ): Promise<number> {
-  const [port, request] = protocol === 'imap' ? [143, 'LOGOUT'] : [110, 'QUIT'];
-  return curlInside(mail, [
-    '--url',
-    `${protocol}://localhost:${port}`,
-    '--login-options',
-    'AUTH=XOAUTH2',
-    '--user',
-    user,
-    '--oauth2-bearer',
-    token,
-    '--request',
-    request,
-  ]).then((result) => result.exitCode);
+  return (await curlTokenSignIn(mail, protocol, user, token)).exitCode;
+}
+
+/**
+ * A password sign-in by curl inside the appliance: IMAP (143) and POP3 (110) log in and out, SMTP
+ * submission (587, STARTTLS) sends a message to the user; `mechanism` leaves curl's choice when unset.
+ */
+export function curlPasswordSignIn(
+  mail: StartedTestContainer,
+  protocol: 'imap' | 'pop3' | 'smtp',
+  user: string,
+  password: string,
+  mechanism?: string,
+) {
+  const submit = ['--ssl-reqd', '--insecure', '--url', 'smtp://localhost:587'];
+  const target = {
+    imap: ['--url', 'imap://localhost:143', '--request', 'LOGOUT'],
+    pop3: ['--url', 'pop3://localhost:110', '--request', 'QUIT'],
+    smtp: [...submit, '--mail-from', user, '--mail-rcpt', user, '--upload-file', '/etc/hostname'],
+  };
+  const login = mechanism === undefined ? [] : ['--login-options', `AUTH=${mechanism}`];
+  return curlInside(mail, [...target[protocol], ...login, '--user', `${user}:${password}`]);
 }

@@ -83,50 +83,36 @@ export class LineClient {
   }
 }
 
-/** ManageSieve (RFC 5804): STARTTLS, then AUTHENTICATE; returns the server's final answer line. */
-export async function manageSieveAuthenticate(
+/** One AUTHENTICATE (or AUTH) with an initial response, over a connection greeted as its protocol wants. */
+export type Authenticate = (
   host: string,
   port: number,
   mechanism: string,
   initial: string,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const client = await LineClient.connect(host, port);
-  try {
-    await client.readUntil(/^OK/);
-    client.send('STARTTLS');
-    await client.readUntil(/^OK/);
-    await client.startTls();
-    await client.readUntil(/^OK/);
-    // A challenge is a string (quoted or literal); the empty response is "".
-    return await saslExchange(
-      client,
-      `AUTHENTICATE "${mechanism}" "${initial}"`,
-      /^(OK|NO|BYE)/,
-      /^("|\{)/,
-      timeoutMs,
-      '""',
-    );
-  } finally {
-    client.close();
-  }
+  timeoutMs?: number,
+) => Promise<string>;
+
+interface SaslDialect {
+  implicitTls: boolean;
+  /** Everything before the command: the greeting, STARTTLS, EHLO. */
+  greet(client: LineClient): Promise<void>;
+  command(mechanism: string, initial: string): string;
+  final: RegExp;
+  challenge: RegExp;
+  emptyResponse?: string;
 }
 
-/** IMAP over implicit TLS: one AUTHENTICATE with the given initial response; returns the tagged answer. */
-export async function imapAuthenticate(
-  host: string,
-  port: number,
-  mechanism: string,
-  initial: string,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const client = await LineClient.connect(host, port, true);
-  try {
-    await client.readUntil(/^\* OK/);
-    return await saslExchange(client, `a1 AUTHENTICATE ${mechanism} ${initial}`, /^a1 /, /^\+ /, timeoutMs);
-  } finally {
-    client.close();
-  }
+function authenticator(dialect: SaslDialect): Authenticate {
+  return async (host, port, mechanism, initial, timeoutMs = 15_000) => {
+    const client = await LineClient.connect(host, port, dialect.implicitTls);
+    try {
+      await dialect.greet(client);
+      const command = dialect.command(mechanism, initial);
+      return await saslExchange(client, command, dialect.final, dialect.challenge, timeoutMs, dialect.emptyResponse);
+    } finally {
+      client.close();
+    }
+  };
 }
 
 /**
@@ -149,38 +135,50 @@ async function saslExchange(
   return (await client.readUntil(final, timeoutMs)).split('\r\n').at(-1) ?? '';
 }
 
+/** ManageSieve (RFC 5804): STARTTLS, then AUTHENTICATE; returns the server's final answer line. */
+export const manageSieveAuthenticate = authenticator({
+  implicitTls: false,
+  async greet(client) {
+    await client.readUntil(/^OK/);
+    client.send('STARTTLS');
+    await client.readUntil(/^OK/);
+    await client.startTls();
+    await client.readUntil(/^OK/);
+  },
+  command: (mechanism, initial) => `AUTHENTICATE "${mechanism}" "${initial}"`,
+  final: /^(OK|NO|BYE)/,
+  // A challenge is a string (quoted or literal); the empty response is "".
+  challenge: /^("|\{)/,
+  emptyResponse: '""',
+});
+
+/** IMAP over implicit TLS: one AUTHENTICATE with the given initial response; returns the tagged answer. */
+export const imapAuthenticate = authenticator({
+  implicitTls: true,
+  greet: (client) => client.readUntil(/^\* OK/).then(() => undefined),
+  command: (mechanism, initial) => `a1 AUTHENTICATE ${mechanism} ${initial}`,
+  final: /^a1 /,
+  challenge: /^\+ /,
+});
+
 /** POP3 over implicit TLS (995): AUTH with an initial response; returns the final +OK/-ERR line. */
-export async function pop3Authenticate(
-  host: string,
-  port: number,
-  mechanism: string,
-  initial: string,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const client = await LineClient.connect(host, port, true);
-  try {
-    await client.readUntil(/^\+OK/);
-    return await saslExchange(client, `AUTH ${mechanism} ${initial}`, /^(\+OK|-ERR)/, /^\+ /, timeoutMs);
-  } finally {
-    client.close();
-  }
-}
+export const pop3Authenticate = authenticator({
+  implicitTls: true,
+  greet: (client) => client.readUntil(/^\+OK/).then(() => undefined),
+  command: (mechanism, initial) => `AUTH ${mechanism} ${initial}`,
+  final: /^(\+OK|-ERR)/,
+  challenge: /^\+ /,
+});
 
 /** SMTP submission over implicit TLS (465): EHLO, then AUTH with an initial response; returns the final reply line. */
-export async function smtpAuthenticate(
-  host: string,
-  port: number,
-  mechanism: string,
-  initial: string,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const client = await LineClient.connect(host, port, true);
-  try {
+export const smtpAuthenticate = authenticator({
+  implicitTls: true,
+  async greet(client) {
     await client.readUntil(/^220 /);
     client.send('EHLO client.example');
     await client.readUntil(/^250 /);
-    return await saslExchange(client, `AUTH ${mechanism} ${initial}`, /^[245]\d\d /, /^334 /, timeoutMs);
-  } finally {
-    client.close();
-  }
-}
+  },
+  command: (mechanism, initial) => `AUTH ${mechanism} ${initial}`,
+  final: /^[245]\d\d /,
+  challenge: /^334 /,
+});

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { FetchImplementation, JWTVerifyGetKey } from 'jose';
 import type { OAuth2Settings } from '../../config/oauth2-settings.ts';
 import type { ReasonCode } from '../reason-codes.ts';
 import { verdictFromClaims } from './claims.ts';
@@ -25,6 +25,16 @@ const ALGORITHMS = [
 const JWKS_REFETCH_COOLDOWN_MS = 5_000;
 const JWKS_MAX_AGE_MS = 60 * 60 * 1000;
 
+type Jose = typeof import('jose');
+type JoseErrors = Jose['errors'];
+
+/** jose, loaded at the first token: an appliance no one has signed in to yet does without it. */
+let jose: Promise<Jose> | undefined;
+const loadJose = () => {
+  jose ??= import('jose');
+  return jose;
+};
+
 /** JWT access tokens validated locally against the issuer's published keys. */
 export class JwtVerifier implements TokenVerifier {
   private readonly settings: OAuth2Settings & { issuer: string };
@@ -39,6 +49,7 @@ export class JwtVerifier implements TokenVerifier {
   }
 
   async verify(token: string): Promise<TokenVerdict> {
+    const { jwtVerify, errors } = await loadJose();
     try {
       const keys = await this.keySet();
       const { payload, protectedHeader } = await jwtVerify(token, keys, {
@@ -52,25 +63,27 @@ export class JwtVerifier implements TokenVerifier {
         token: { headerType: protectedHeader.typ },
       });
     } catch (error) {
-      return explain(error);
+      return explain(error, errors);
     }
   }
 
   private async keySet(): Promise<JWTVerifyGetKey> {
     if (this.keys === undefined) {
+      const { createRemoteJWKSet, customFetch, errors } = await loadJose();
       const { jwksUri } = await this.discovery.load();
+      // The key set comes the way every IdP request does: https only (unless allowed), with OAUTH2_TLS_CA_FILE.
+      const fetchKeys: FetchImplementation = (url, options) =>
+        this.http.call(url, options as never) as unknown as Promise<globalThis.Response>;
       const remote = createRemoteJWKSet(new URL(jwksUri), {
         cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
         cacheMaxAge: JWKS_MAX_AGE_MS,
-        // The key set comes the way every IdP request does: https only (unless allowed), with OAUTH2_TLS_CA_FILE.
-        [customFetch]: (url, options) =>
-          this.http.call(url, options as never) as unknown as Promise<globalThis.Response>,
+        [customFetch]: fetchKeys,
       });
       this.keys = async (header, token) => {
         try {
           return await remote(header, token);
         } catch (error) {
-          throw keyLookupError(error);
+          throw keyLookupError(error, errors);
         }
       };
     }
@@ -82,7 +95,7 @@ export class JwtVerifier implements TokenVerifier {
 class JwksUnavailable extends Error {}
 
 /** A token naming no published key stays the token's fault; a failed fetch of the keys is the IdP's. */
-function keyLookupError(error: unknown): unknown {
+function keyLookupError(error: unknown, errors: JoseErrors): unknown {
   if (
     error instanceof errors.JWKSNoMatchingKey ||
     error instanceof errors.JWKSMultipleMatchingKeys ||
@@ -100,7 +113,7 @@ const CLAIM_CODES = new Map<string, ReasonCode>([
   ['nbf', 'token_not_yet_valid'],
 ]);
 
-function explain(error: unknown): TokenVerdict {
+function explain(error: unknown, errors: JoseErrors): TokenVerdict {
   if (error instanceof errors.JWTExpired) return invalid('token_expired', 'token expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
     const code = CLAIM_CODES.get(error.claim) ?? 'token_claim_rejected';

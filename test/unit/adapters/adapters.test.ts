@@ -21,6 +21,7 @@ import { IdentityBindings } from '../../../src/auth/identity/identity-bindings.t
 import { SignInPolicies } from '../../../src/auth/policy/sign-in-policy.ts';
 import type { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
 import { openStateDatabase } from '../../../src/state/state-database.ts';
+import { guardSettings } from '../../support/guard-settings.ts';
 
 const silent = { info() {}, warn() {}, error() {}, child: () => silent } as unknown as FastifyBaseLogger;
 const refusingTokens = {
@@ -39,18 +40,7 @@ async function helper() {
   const file = join(mkdtempSync(join(tmpdir(), 'idmail-adapter-')), 'accounts.yaml');
   writeFileSync(file, 'accounts:\n  alice@example.org: {}\n');
   const db = openStateDatabase(':memory:');
-  const guard = new BruteForceGuard(
-    {
-      windowSeconds: 600,
-      delayAfter: 100,
-      banAfter: 4,
-      accountBanAfter: 0,
-      banSeconds: 60,
-      allowlist: ['127.0.0.0/8'],
-      ipv6Prefix: 64,
-    },
-    silent,
-  );
+  const guard = new BruteForceGuard(guardSettings({ banAfter: 4, allowlist: ['127.0.0.0/8'] }), silent);
   const authority = new Authority({
     directory: new FileDirectory(new AccountsFileStore(file, silent), ['example.org']),
     tokens: refusingTokens,

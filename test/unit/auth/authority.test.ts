@@ -11,6 +11,7 @@ import { SignInPolicies } from '../../../src/auth/policy/sign-in-policy.ts';
 import type { TokenChecker } from '../../../src/auth/tokens/token-checker.ts';
 import { openStateDatabase } from '../../../src/state/state-database.ts';
 import { SIGN_IN_METHODS, SIGN_IN_PROTOCOLS, type SignInPolicy } from '../../../src/vocabulary/sign-in.ts';
+import { guardSettings } from '../../support/guard-settings.ts';
 
 const silent = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
 
@@ -190,22 +191,7 @@ describe('sign-in with app passwords and policies', () => {
 
 describe('brute-force defence around sign-ins', () => {
   // No delays here (they are the guard's own tests): three failures from one IP ban it.
-  const guarded = () =>
-    setup(
-      everything,
-      new BruteForceGuard(
-        {
-          windowSeconds: 600,
-          delayAfter: 100,
-          banAfter: 3,
-          accountBanAfter: 0,
-          banSeconds: 60,
-          allowlist: ['127.0.0.0/8'],
-          ipv6Prefix: 64,
-        },
-        silent,
-      ),
-    );
+  const guarded = () => setup(everything, new BruteForceGuard(guardSettings({ allowlist: ['127.0.0.0/8'] }), silent));
   const attacker = { protocol: 'imap', remoteIp: '203.0.113.9' };
 
   it('after wrong passwords from one IP refuses it the right password and a valid token, and leaves other IPs alone', async () => {
@@ -323,21 +309,7 @@ describe('app passwords never outlive their owner', () => {
 
 describe('the brute-force defence covers the self-service API', () => {
   it('counts refused self-service tokens against the IP and then refuses even a valid one', async () => {
-    const { authority } = setup(
-      everything,
-      new BruteForceGuard(
-        {
-          windowSeconds: 600,
-          delayAfter: 100,
-          banAfter: 3,
-          accountBanAfter: 0,
-          banSeconds: 60,
-          allowlist: [],
-          ipv6Prefix: 64,
-        },
-        silent,
-      ),
-    );
+    const { authority } = setup(everything, new BruteForceGuard(guardSettings(), silent));
     const web = { remoteIp: '203.0.113.20' };
     for (let i = 0; i < 3; i++) assert.equal(await outcome(authority.tokenHolder('forged', web)), 'deny');
     const refused = await authority.tokenHolder('token-for-alice@example.org', web);

@@ -3,16 +3,9 @@ import { describe, it } from 'node:test';
 import { BruteForceGuard } from '../../../src/auth/brute-force/brute-force-guard.ts';
 import { SharedSecretGate } from '../../../src/auth/shared-secret-gate.ts';
 import type { Logger } from '../../../src/vocabulary/logger.ts';
+import { guardSettings } from '../../support/guard-settings.ts';
 
-const SETTINGS = {
-  windowSeconds: 600,
-  delayAfter: 100,
-  banAfter: 2,
-  accountBanAfter: 0,
-  banSeconds: 60,
-  allowlist: [],
-  ipv6Prefix: 64,
-};
+const SETTINGS = guardSettings({ banAfter: 2 });
 
 function gateWithLog() {
   const lines: Record<string, unknown>[] = [];

@@ -19,6 +19,7 @@ import { ScimStore } from '../../../../src/auth/provisioning/scim/scim-store.ts'
 import { SharedSecretGate } from '../../../../src/auth/shared-secret-gate.ts';
 import { parseTemplates } from '../../../../src/config/provisioning-templates.ts';
 import { openStateDatabase } from '../../../../src/state/state-database.ts';
+import { guardSettings } from '../../../support/guard-settings.ts';
 import {
   addMember,
   DEACTIVATE_ENTRA,
@@ -446,18 +447,7 @@ describe('SCIM cannot reach beyond its own accounts', () => {
   });
 
   it('sits behind the brute-force defence: wrong bearer tokens ban the address, even for the right token', async () => {
-    const guard = new BruteForceGuard(
-      {
-        windowSeconds: 600,
-        delayAfter: 100,
-        banAfter: 3,
-        accountBanAfter: 0,
-        banSeconds: 60,
-        allowlist: [],
-        ipv6Prefix: 64,
-      },
-      silent,
-    );
+    const guard = new BruteForceGuard(guardSettings(), silent);
     const { call } = await setup({ guard });
     for (let i = 0; i < 3; i++)
       assert.equal(
