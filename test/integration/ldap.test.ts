@@ -404,10 +404,12 @@ function recentTrouble(): string {
 }
 
 describe('LDAP outage', () => {
-  it('answers a stopped directory with a temporary failure, then recovers when it returns', async () => {
+  // Paused, not stopped: a stopped container comes back at another address, which some engines' DNS
+  // carries only after a while; a frozen one is the same outage (no answer at all) at the same address.
+  it('answers a directory that stops answering with a temporary failure, then recovers when it answers again', async () => {
     const runtime = await getContainerRuntimeClient();
     const container = runtime.container.getById(ldap.getId());
-    await runtime.container.stop(container, { timeout: 5 });
+    await container.pause();
     try {
       assert.match(await imapLoginAnswer(PEOPLE.alice.address, PEOPLE.alice.password), /^a1 NO \[UNAVAILABLE\]/);
       // Past the cache lifetime, recipient lookups need the directory too.
@@ -415,15 +417,8 @@ describe('LDAP outage', () => {
       const code = await sendInbound(PEOPLE.bob.address);
       assert.ok(code >= 400 && code < 500, `RCPT answered ${code}`);
     } finally {
-      await runtime.container.start(container);
+      await container.unpause();
     }
-    // Back means answering again (the restarted container has a new address; the old connections never closed).
-    const answering = await eventually(
-      () => ldap.exec(['ldapsearch', '-x', '-H', 'ldap://127.0.0.1:389', '-b', '', '-s', 'base', 'namingContexts']),
-      (result) => result.exitCode === 0,
-      60_000,
-    );
-    assert.equal(answering.exitCode, 0, answering.output);
     const back = await eventually(
       () => imapLoginAnswer(PEOPLE.alice.address, PEOPLE.alice.password),
       (answer) => answer.startsWith('a1 OK'),

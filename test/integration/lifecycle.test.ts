@@ -106,6 +106,17 @@ describe('stopping', () => {
     const logs = await docker('logs', name);
     assert.match(logs.stdout + logs.stderr, /idmail: stopping postfix, dovecot, helper[\s\S]*idmail: stopped/);
     assert.ok(stopSeconds < 10, `stop took ${stopSeconds} s`);
+    // Dovecot and Postfix started once the helper listened (its s6 readiness), never before.
+    const stamped = await docker('logs', '--timestamps', name);
+    const lines = `${stamped.stdout}\n${stamped.stderr}`.split('\n');
+    const when = (pattern: RegExp) => Date.parse(lines.find((line) => pattern.test(line))?.split(' ')[0] ?? '');
+    const helperListening = when(/Server listening at http:\/\/127\.0\.0\.1:8800/);
+    assert.ok(helperListening > 0, 'the helper logged that it listens');
+    assert.ok(when(/Dovecot v[\d.]+.* starting up/) >= helperListening, 'Dovecot started after the helper listened');
+    assert.ok(
+      when(/postfix\/master\[\d+\]: daemon started/) >= helperListening,
+      'Postfix started after the helper listened',
+    );
 
     // /run survives the restart; a stale Dovecot pid naming a live process (s6-svscan, PID 1) must not
     // keep Dovecot from starting. Dovecot then recreates its socket and the message is delivered, once.
