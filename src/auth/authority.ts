@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../vocabulary/logger.ts';
+import type { LogFields, Logger } from '../vocabulary/logger.ts';
 import { policyAllows, type SignInMethod, signInProtocol } from '../vocabulary/sign-in.ts';
 import { parseAppPassword } from './app-passwords/app-password-secret.ts';
 import type { AppPassword, AppPasswordCheck, AppPasswordStore } from './app-passwords/app-password-store.ts';
@@ -284,7 +284,7 @@ export class Authority {
   ): Decision {
     const account =
       decision.outcome === 'allow' && decision.account.address !== user ? { account: decision.account.address } : {};
-    const line = {
+    const line: LogFields = {
       event: 'sign-in',
       method,
       user,

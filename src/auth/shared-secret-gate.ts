@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../vocabulary/logger.ts';
+import type { LogFields, Logger } from '../vocabulary/logger.ts';
 import { type BruteForceGuard, UNGUARDED } from './brute-force/brute-force-guard.ts';
 import type { ReasonCode } from './reason-codes.ts';
 
@@ -42,7 +42,7 @@ export class SharedSecretGate {
 
   /** The same sign-in line as the authority's, code after reason, so one fail2ban filter reads both. */
   private refused(ip: string, code: ReasonCode, reason: string): void {
-    const line = { event: 'sign-in', method: this.method, remoteIp: ip, outcome: 'deny', reason, code };
+    const line: LogFields = { event: 'sign-in', method: this.method, remoteIp: ip, outcome: 'deny', reason, code };
     this.log.warn(line, 'sign-in refused');
   }
 }

@@ -1,7 +1,7 @@
 import type { LRUCache } from 'lru-cache';
 import type { BruteForceSettings } from '../../config/settings.ts';
 import { asciiLower } from '../../vocabulary/address.ts';
-import type { Logger } from '../../vocabulary/logger.ts';
+import type { LogFields, Logger } from '../../vocabulary/logger.ts';
 import { clientNetwork, type NetworkList, networkList } from '../../vocabulary/networks.ts';
 import { boundedCache } from '../bounded-cache.ts';
 import type { ReasonCode } from '../reason-codes.ts';
@@ -199,7 +199,7 @@ export class BruteForceGuard {
   private decided(attempt: Attempt, kind: GuardEvent['kind'], verdict: GuardAction): GuardVerdict {
     // The log line keeps its documented word "action", which fail2ban filters may match.
     const { outcome: action, ...details } = verdict;
-    const line = { event: 'brute-force', ip: attempt.ip, account: attempt.account, action, ...details };
+    const line: LogFields = { event: 'brute-force', ip: attempt.ip, account: attempt.account, action, ...details };
     this.log.info(line, `brute force: ${action}`);
     this.onEvent({ action, kind });
     return verdict;
