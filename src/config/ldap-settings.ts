@@ -247,6 +247,16 @@ export function ldapProblems(env: LdapEnv): string[] {
   if (!Number.isInteger(env.LDAP_POOL_SIZE) || env.LDAP_POOL_SIZE < 1 || env.LDAP_POOL_SIZE > 64) {
     problems.push(`LDAP_POOL_SIZE: "${env.LDAP_POOL_SIZE}" is out of range; allowed: a whole number from 1 to 64`);
   }
+  for (const [name, needed] of [
+    ['LDAP_ATTRIBUTE_MAIL', 'an entry is found and named by its address'],
+    ['LDAP_ATTRIBUTE_MEMBER', 'a group delivers to its members'],
+  ] as const) {
+    if (env[name] === false) {
+      problems.push(
+        `${name}: cannot be switched off (none or empty): ${needed}; allowed: an attribute name, or unset for the preset's`,
+      );
+    }
+  }
   if (env.LDAP_QUERY_FILTER_USER !== undefined && env.LDAP_QUERY_FILTER_LOGIN === undefined && env.LDAP_ATTRIBUTE_UID) {
     problems.push(
       'LDAP_ATTRIBUTE_UID: cannot be added to your own LDAP_QUERY_FILTER_USER; allowed: also set LDAP_QUERY_FILTER_LOGIN, e.g. (&(objectClass=inetOrgPerson)(|(mail=%s)(uid=%s)))',
@@ -315,11 +325,11 @@ function ldapAttributes(env: LdapEnv): LdapAttributes {
   const pick = (value: string | false | undefined, fallback: string | undefined) =>
     value === undefined ? fallback : value || undefined;
   return {
-    mail: env.LDAP_ATTRIBUTE_MAIL || preset.mail,
+    mail: env.LDAP_ATTRIBUTE_MAIL || preset.mail, // never false: ldapProblems refuses it
     uid: pick(env.LDAP_ATTRIBUTE_UID, preset.uid),
     aliases: pick(env.LDAP_ATTRIBUTE_ALIASES, preset.aliases),
     quota: pick(env.LDAP_ATTRIBUTE_QUOTA, preset.quota),
     enabled: pick(env.LDAP_ATTRIBUTE_ENABLED, preset.enabled),
-    member: env.LDAP_ATTRIBUTE_MEMBER || preset.member,
+    member: env.LDAP_ATTRIBUTE_MEMBER || preset.member, // never false: ldapProblems refuses it
   };
 }

@@ -122,6 +122,10 @@ describe('LDAP settings', () => {
       /LDAP_START_TLS: is on with an ldaps:\/\/ server/,
     );
     assert.match(problemsOf({ ...ldap, LDAP_POOL_SIZE: '0' }).join('\n'), /LDAP_POOL_SIZE: "0" is out of range/);
+    // The address and a group's members cannot be done without: "none" is refused, never quietly the preset's.
+    for (const name of ['LDAP_ATTRIBUTE_MAIL', 'LDAP_ATTRIBUTE_MEMBER']) {
+      assert.match(problemsOf({ ...ldap, [name]: 'none' }).join('\n'), new RegExp(`${name}: cannot be switched off`));
+    }
     assert.match(
       problemsOf({ ...ldap, ACCOUNT_PROVISIONER: 'sql' }).join('\n'),
       /ACCOUNT_PROVISIONER.*allowed: file, ldap/,
