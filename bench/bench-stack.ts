@@ -80,7 +80,7 @@ export interface Appliance {
 }
 
 export async function startAppliance(
-  peers: Peers,
+  peers: Pick<Peers, 'network'>,
   env: Record<string, string>,
   image = MAIL_IMAGE,
 ): Promise<Appliance> {
@@ -201,6 +201,8 @@ export async function buildDovecotLdapImage(): Promise<void> {
 export interface Memory {
   /** The helper (`idmail serve`). */
   helperMiB: number;
+  /** rspamd's processes (main, proxy worker, hyperscan helper); 0 with ENABLE_RSPAMD=0. */
+  rspamdMiB: number;
   /** s6-svscan and its s6-supervise processes, which start and watch the daemons. */
   supervisionMiB: number;
   /** The whole container, as the engine reports it. */
@@ -232,8 +234,14 @@ export async function memoryOf(appliance: Pick<Appliance, 'container'>): Promise
     '-c',
     "grep -l '^s6-sv' /proc/[0-9]*/comm | sed 's/comm$/status/' | xargs awk '/VmRSS/ {kB += $2} END {print kB}'",
   ]);
+  const rspamd = await appliance.container.exec([
+    'sh',
+    '-c',
+    "grep -lx 'rspamd' /proc/[0-9]*/comm | sed 's/comm$/status/' | xargs -r awk '/VmRSS/ {kB += $2} END {print kB + 0}'",
+  ]);
   return {
     helperMiB: await rss('cli.js serve'),
+    rspamdMiB: Number(rspamd.output.trim()) / 1024,
     supervisionMiB: Number(supervision.output.trim()) / 1024,
     totalMiB: (Number(amount) * (UNITS[unit ?? ''] ?? Number.NaN)) / MiB,
   };

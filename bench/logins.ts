@@ -198,6 +198,7 @@ async function peakMemory(appliance: Appliance, load: () => Promise<unknown>): P
   const most = (pick: (memory: Memory) => number) => Math.max(0, ...taken.map(pick));
   return {
     helperMiB: most((m) => m.helperMiB),
+    rspamdMiB: most((m) => m.rspamdMiB),
     supervisionMiB: most((m) => m.supervisionMiB),
     totalMiB: most((m) => m.totalMiB),
   };

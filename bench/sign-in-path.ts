@@ -54,7 +54,8 @@ const authority = new Authority({
   log: silent,
 });
 const app = Fastify();
-await dovecotRoutes(app, authority);
+// Quotas on, as by default: every answer carries the mailbox size limit.
+await dovecotRoutes(app, authority, { defaultQuota: 'unlimited' });
 
 const password = () =>
   app.inject({

@@ -3,6 +3,8 @@ import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { Command } from 'commander';
 import { accountCommands, aliasCommands } from './cli/account-commands.ts';
 import { appPasswordCommands } from './cli/app-password-commands.ts';
+import { certificateCommands } from './cli/certificate-commands.ts';
+import { dkimCommands } from './cli/dkim-commands.ts';
 import { checkHealth } from './cli/health.ts';
 import { policyCommands } from './cli/policy-commands.ts';
 import { provisionedCommands } from './cli/provisioned-commands.ts';
@@ -43,7 +45,17 @@ program
   .option('--ready-fd <fd>', 'write a line to this file descriptor once listening (s6 readiness notification)', Number)
   .action(async (options: { readyFd?: number }) => {
     const { startHelper } = await import('./helper.ts');
+    // Taken before the start (SIGHUP's default would end the process); one that comes while it starts is
+    // answered once it has, as its files may have been read just before they were replaced.
+    let reload: (() => Promise<void>) | undefined;
+    let reloadWhenStarted = false;
+    process.on('SIGHUP', () => {
+      if (reload === undefined) reloadWhenStarted = true;
+      else void reload();
+    });
     const helper = await startHelper(currentSettings());
+    reload = helper.reload;
+    if (reloadWhenStarted) void reload();
     process.once('SIGTERM', () => void helper.close());
     if (options.readyFd !== undefined) {
       writeSync(options.readyFd, '\n');
@@ -54,9 +66,13 @@ program
 const config = program.command('config').description('inspect the configuration');
 config
   .command('check')
-  .description('validate the environment and report every problem')
-  .action(() => {
-    for (const warning of currentSettings().warnings) console.warn(`warning: ${warning}`);
+  .description('validate the environment and the certificate, and report every problem')
+  .action(async () => {
+    const { certificateReport } = await import('./certificates/certificate-install.ts');
+    const certificates = await certificateReport(currentSettings());
+    for (const warning of [...currentSettings().warnings, ...certificates.warnings])
+      console.warn(`warning: ${warning}`);
+    if (certificates.problems.length > 0) throw new ConfigError(certificates.problems);
     console.log('configuration is valid');
   });
 config
@@ -88,13 +104,15 @@ aliasCommands(program, accountsFile);
 appPasswordCommands(program, openState);
 policyCommands(program, openState);
 provisionedCommands(program, openState);
+dkimCommands(program, currentSettings);
+certificateCommands(program, currentSettings);
 
 program
   .command('health')
-  .description('exit 0 when the helper, Dovecot and Postfix all answer (the HEALTHCHECK)')
+  .description('exit 0 when the helper, Dovecot, Postfix and rspamd all answer (the HEALTHCHECK)')
   .action(async () => {
-    const { helper, paths } = currentSettings();
-    const status = await checkHealth(helper.url, paths.postfixQueue);
+    const { helper, paths, filter } = currentSettings();
+    const status = await checkHealth(helper.url, paths.postfixQueue, filter && paths.milterSocket);
     const failing = Object.entries(status)
       .filter(([, ok]) => !ok)
       .map(([name]) => name);

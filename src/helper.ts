@@ -1,22 +1,26 @@
+import type { Server } from 'node:net';
 import type { DatabaseSync } from 'node:sqlite';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { dovecotRoutes } from './adapters/dovecot-http.ts';
-import { postfixMaps, serveSocketmap, timedMaps } from './adapters/postfix-socketmap.ts';
+import { rateLimitPolicy, servePostfixPolicy, timedPolicy } from './adapters/postfix-policy.ts';
+import { type MapRouting, postfixMaps, serveSocketmap, timedMaps } from './adapters/postfix-socketmap.ts';
 import { Authority } from './auth/authority.ts';
 import { BruteForceGuard } from './auth/brute-force/brute-force-guard.ts';
 import { type OpenDirectory, openDirectory } from './auth/open-directory.ts';
 import { JitProvisioner } from './auth/provisioning/jit-provisioner.ts';
 import type { ScimProvisioner } from './auth/provisioning/scim/scim-provisioner.ts';
+import { SubmissionRateLimit } from './auth/rate-limit/submission-rate-limit.ts';
 import type { Settings } from './config/settings.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { metricsRoute, startMetricsServer, timeRequests } from './metrics/metrics-http.ts';
+import { Reloads } from './reloads.ts';
 import { openStateDatabase } from './state/state-database.ts';
 import { openStores, type StateStores } from './state/state-stores.ts';
 import { fastifyApp, helperLog } from './web/fastify-app.ts';
 import { startHttpsServer } from './web/https-server.ts';
 
-/** The helper Dovecot and Postfix delegate to: HTTP on loopback, socketmap on a unix socket. */
-export async function startHelper(settings: Settings): Promise<{ close(): Promise<void> }> {
+/** The helper Dovecot and Postfix delegate to: HTTP on loopback, socketmap and policy on unix sockets. */
+export async function startHelper(settings: Settings): Promise<{ close(): Promise<void>; reload(): Promise<void> }> {
   const app = fastifyApp(helperLog(settings.logLevel), { bodyLimit: 64 * 1024 });
   const state = openStateDatabase(settings.paths.stateDatabase);
   const stores = openStores(state, settings);
@@ -51,27 +55,59 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
     log: app.log,
   });
   timeRequests(app, metrics);
-  await dovecotRoutes(app, authority);
+  await dovecotRoutes(app, authority, settings.quotas);
   metricsRoute(app, metrics);
   app.get('/health', async () => ({ status: 'ok' }));
   await app.listen({ host: '127.0.0.1', port: settings.helper.port });
-  const maps = await serveSocketmap(settings.paths.socketmap, timedMaps(postfixMaps(directory), metrics), app.log);
+  const maps = await serveSocketmap(
+    settings.paths.socketmap,
+    timedMaps(postfixMaps(directory, mapRouting(settings)), metrics),
+    app.log,
+  );
+  const policy = await rateLimitServer(settings, metrics, app.log);
   const metricsServer = metricsPort === undefined ? undefined : await startMetricsServer(metricsPort, metrics, app.log);
+  // acme-client is loaded only with SSL_TYPE=acme: memory at rest.
+  const certificates =
+    settings.acme === undefined
+      ? undefined
+      : await (await import('./acme/certificate-service.ts')).startCertificateService(
+          settings.acme,
+          metrics.registry,
+          app.log,
+        );
   const https =
     settings.https === undefined
       ? undefined
       : await startHttpsServer(settings, { authority, appPasswords, scim, guard, log: app.log });
+  const reloads = new Reloads();
+  if (https !== undefined) reloads.add('https certificate', https.reloadCertificate);
   return {
+    reload: () => reloads.run(app.log),
     async close() {
+      await certificates?.close();
       await metricsServer?.close();
       await https?.close();
       maps.close();
+      policy?.close();
       await app.close();
       await directories.close();
       state.close();
     },
   };
 }
+
+/** The submission rate limit's policy socket, when a limit is on (counts kept in memory: a restart forgets them). */
+async function rateLimitServer(settings: Settings, metrics: Metrics, log: Logger): Promise<Server | undefined> {
+  const limits = settings.submissionRateLimit;
+  if (limits === undefined) return undefined;
+  const answer = rateLimitPolicy(new SubmissionRateLimit(limits), log, metrics.rateLimitRefused);
+  return servePostfixPolicy(settings.paths.postfixPolicy, timedPolicy(answer, metrics), log);
+}
+
+const mapRouting = (settings: Settings): MapRouting => ({
+  postmaster: settings.postmaster,
+  senderRelays: settings.relay?.senders,
+});
 
 /** SCIM provisioning, when SCIM_TOKEN is set (which turns provisioning on). */
 async function scimProvisioner(

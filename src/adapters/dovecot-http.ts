@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authority, Decision, SignInContext } from '../auth/authority.ts';
 import type { Account } from '../auth/directory.ts';
+import { mailboxLimit, type QuotaSettings } from '../config/quota-settings.ts';
 import {
   DOVECOT_ROUTES,
   INTROSPECTION_FIELDS,
@@ -50,9 +51,12 @@ function headerContext(request: FastifyRequest): SignInContext {
  * A sign-in's answer carries the user's settings as userdb_* fields, so Dovecot's prefetch userdb
  * takes them instead of asking again after the login (one helper call less per sign-in).
  */
-function passdbAnswer(decision: Decision): { result: PassdbResult; fields?: Record<string, string> } {
+function passdbAnswer(
+  decision: Decision,
+  quotas: QuotaSettings | undefined,
+): { result: PassdbResult; fields?: Record<string, string> } {
   if (decision.outcome === 'allow') {
-    const prefetched = Object.entries(userdbFields(decision.account)).map(([name, value]) => [
+    const prefetched = Object.entries(userdbFields(decision.account, quotas)).map(([name, value]) => [
       `${PREFETCH_PREFIX}${name}`,
       value,
     ]);
@@ -65,31 +69,37 @@ function passdbAnswer(decision: Decision): { result: PassdbResult; fields?: Reco
   return { result: PASSDB_REFUSAL[decision.why] };
 }
 
-function userdbAnswer(decision: Decision): { result: UserdbResult; fields?: Record<string, string> } {
+function userdbAnswer(
+  decision: Decision,
+  quotas: QuotaSettings | undefined,
+): { result: UserdbResult; fields?: Record<string, string> } {
   if (decision.outcome === 'tempfail') return { result: 'tempfail' };
   return decision.outcome === 'allow'
-    ? { result: 'ok', fields: userdbFields(decision.account) }
+    ? { result: 'ok', fields: userdbFields(decision.account, quotas) }
     : { result: 'user_unknown' };
 }
 
-/** The user's own settings for Dovecot: the canonical name, and the quota when the directory has one. */
-function userdbFields(account: Account): Record<string, string> {
-  return {
-    [USERDB_FIELDS.user]: account.address,
-    ...(account.quota === undefined ? {} : { [USERDB_FIELDS.quota]: account.quota }),
-  };
+/**
+ * The user's own settings for Dovecot: the canonical name, and with quotas on the mailbox size limit,
+ * decided here alike for every account source (the quota-status service asks the same way as LMTP).
+ */
+function userdbFields(account: Account, quotas: QuotaSettings | undefined): Record<string, string> {
+  const quota = mailboxLimit(account.quota, quotas);
+  return { [USERDB_FIELDS.user]: account.address, ...(quota === undefined ? {} : { [USERDB_FIELDS.quota]: quota }) };
 }
 
 /**
  * A valid token's answer also carries the user's settings: the oauth2 `fields` of Dovecot's config
- * turn them into userdb fields, so the sign-in needs no second call. Always present, so the
- * expansion never meets a missing field ("unlimited" is Dovecot's own default).
+ * turn them into userdb fields, so the sign-in needs no second call. With quotas on the limit is
+ * always present (the default, else "unlimited"), so the expansion never meets a missing field; with
+ * quotas off Dovecot's config reads none.
  */
-function introspectionAnswer(account: Account) {
+function introspectionAnswer(account: Account, quotas: QuotaSettings | undefined) {
+  const quota = mailboxLimit(account.quota, quotas);
   return {
     [INTROSPECTION_FIELDS.active]: true,
     [INTROSPECTION_FIELDS.username]: account.address,
-    [INTROSPECTION_FIELDS.quota]: account.quota ?? 'unlimited',
+    ...(quota === undefined ? {} : { [INTROSPECTION_FIELDS.quota]: quota }),
   };
 }
 
@@ -100,7 +110,12 @@ const jsonBodySchema = {
 /** What Dovecot's calls need of the authority. */
 export type DovecotAuthority = Pick<Authority, 'signInWithToken' | 'signInWithPassword' | 'accountDecision'>;
 
-export async function dovecotRoutes(app: FastifyInstance, authority: DovecotAuthority): Promise<void> {
+/** `quotas` (Settings.quotas): the mailbox size limits the answers carry; undefined when quotas are off. */
+export async function dovecotRoutes(
+  app: FastifyInstance,
+  authority: DovecotAuthority,
+  quotas: QuotaSettings | undefined,
+): Promise<void> {
   await app.register(formbody, { bodyLimit: 64 * 1024 });
 
   app.post<{ Body: { token?: unknown } }>(DOVECOT_ROUTES.introspect, async (request, reply) => {
@@ -108,20 +123,20 @@ export async function dovecotRoutes(app: FastifyInstance, authority: DovecotAuth
     const decision = await authority.signInWithToken(token, headerContext(request));
     const inactive = { [INTROSPECTION_FIELDS.active]: false };
     if (decision.outcome === 'tempfail') return reply.code(503).send(inactive);
-    return decision.outcome === 'allow' ? introspectionAnswer(decision.account) : inactive;
+    return decision.outcome === 'allow' ? introspectionAnswer(decision.account, quotas) : inactive;
   });
 
   app.post<{ Body: LuaRequest }>(DOVECOT_ROUTES.passwordVerify, { schema: jsonBodySchema }, async (request) => {
     const { user, password } = request.body;
     const decision = await authority.signInWithPassword(String(user), text(password) ?? '', luaContext(request.body));
-    return passdbAnswer(decision);
+    return passdbAnswer(decision, quotas);
   });
 
   app.post<{ Body: LuaRequest }>(DOVECOT_ROUTES.passdbLookup, { schema: jsonBodySchema }, async (request) =>
-    passdbAnswer(await authority.accountDecision(String(request.body.user))),
+    passdbAnswer(await authority.accountDecision(String(request.body.user)), quotas),
   );
 
   app.post<{ Body: LuaRequest }>(DOVECOT_ROUTES.userdbLookup, { schema: jsonBodySchema }, async (request) =>
-    userdbAnswer(await authority.accountDecision(String(request.body.user))),
+    userdbAnswer(await authority.accountDecision(String(request.body.user)), quotas),
   );
 }

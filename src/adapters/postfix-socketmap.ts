@@ -3,6 +3,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { type Directory, hasMailbox } from '../auth/directory.ts';
+import { aliasTargets, claimsOurDomain, senderRelay } from '../auth/mail-routing.ts';
+import type { SenderRelays } from '../config/relay-settings.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { type PostfixMap, SOCKETMAP_REPLIES } from '../vocabulary/wire-contract.ts';
 
@@ -14,15 +16,30 @@ const MAX_REQUEST = 10_000;
 
 type MapLookup = (key: string) => Promise<string | undefined>;
 
-export function postfixMaps(directory: Directory): Record<PostfixMap, MapLookup> {
+/** The access(5) action for mail from outside claiming one of our domains: our own people sign in to send. */
+const FORGED_OWN_SENDER = 'REJECT 5.7.1 this domain sends its mail signed in (submission, port 587 or 465)';
+
+/** What the maps answer besides the directory: who gets postmaster@ and abuse@, and the sender-dependent relays. */
+export interface MapRouting {
+  postmaster: string;
+  /** RELAY_HOST, RELAY_MAP: the `relay` map is served (and named in main.cf) only with them. */
+  senderRelays: SenderRelays | undefined;
+}
+
+type ServedMaps = Record<Exclude<PostfixMap, 'relay'>, MapLookup> & Partial<Record<'relay', MapLookup>>;
+
+export function postfixMaps(directory: Directory, routing: MapRouting): ServedMaps {
+  const { senderRelays } = routing;
   return {
+    ...(senderRelays && { relay: (key: string) => senderRelay(directory, senderRelays, key) }),
     domain: async (key) => ((await directory.servesDomain(key)) ? 'OK' : undefined),
     mailbox: async (key) => ((await hasMailbox(directory, key)) ? 'OK' : undefined),
-    alias: async (key) => (await directory.aliasTargets(key))?.join(','),
+    alias: async (key) => (await aliasTargets(directory, key, routing.postmaster))?.join(','),
     senders: async (key) => {
       const owners = await directory.sendersFor(key);
       return owners.length > 0 ? owners.join(',') : undefined;
     },
+    ownDomainSender: async (key) => ((await claimsOurDomain(directory, key)) ? FORGED_OWN_SENDER : undefined),
   };
 }
 

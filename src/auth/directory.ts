@@ -8,7 +8,10 @@ export interface Account {
   /** The mailbox address: the name Dovecot and Postfix know the account by. */
   address: string;
   disabled: boolean;
-  /** Mailbox size limit in Dovecot's size syntax (1G, 500M), when the source has one. */
+  /**
+   * Mailbox size limit in Dovecot's size syntax (1G, 500M, or `unlimited` where the source says so),
+   * when the source has one; without, POSTFIX_MAILBOX_SIZE_LIMIT applies (quota-settings.ts, mailboxLimit).
+   */
   quota?: string | undefined;
 }
 

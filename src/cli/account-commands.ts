@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type AccountsData, readAccountsFile, writeAccountsFile } from '../auth/accounts/accounts-file.ts';
 import { hashPassword } from '../auth/passwords/password-hash.ts';
+import { parseQuotaSize } from '../config/quota-size.ts';
 import { HELPER_USER, systemAccount } from '../system-accounts.ts';
 import { parseAddress } from '../vocabulary/address.ts';
 import { readNewPassword } from './password-input.ts';
@@ -66,6 +67,21 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
       });
   }
   account
+    .command('quota <address> <size>')
+    .description(
+      'set the mailbox size limit: a size like 500M or 5G, unlimited, or default (POSTFIX_MAILBOX_SIZE_LIMIT)',
+    )
+    .action(async (address: string, size: string) => {
+      const name = parseAddress(address);
+      const quota = size === 'default' ? undefined : parseQuotaSize(size);
+      await edit(accountsFile(), (data) => {
+        const existing = data.accounts.get(name) ?? fail(`no account ${name}`);
+        if (quota === undefined) delete existing.quota;
+        else existing.quota = quota;
+      });
+      console.log(`quota of ${name}: ${quota ?? 'the default (POSTFIX_MAILBOX_SIZE_LIMIT)'}`);
+    });
+  account
     .command('del <address>')
     .description('delete an account with its app passwords, policy and IdP identity (its mail stays in /var/mail)')
     .action(async (address: string) => {
@@ -98,6 +114,7 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
         const notes = [
           entry.passwordHash === undefined ? 'token-only' : 'password',
           ...(entry.disabled ? ['disabled'] : []),
+          ...(entry.quota === undefined ? [] : [`quota ${entry.quota}`]),
         ];
         console.log(`${entry.address}\t${notes.join(',')}`);
       }

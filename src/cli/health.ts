@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -33,13 +34,34 @@ async function helperAnswers(url: string): Promise<boolean> {
   return response?.ok === true;
 }
 
-/** Healthy only when the helper, Dovecot's master and Postfix's master and queue all answer. */
-export async function checkHealth(helperUrl: string, postfixQueueDirectory: string): Promise<Record<string, boolean>> {
-  const [helper, dovecot, postfixMaster, postfixQueue] = await Promise.all([
+/** rspamd takes milter connections: Postfix would otherwise answer every message with "try again later". */
+function milterAccepts(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath)
+      .once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      })
+      .once('error', () => resolve(false))
+      .setTimeout(TIMEOUT_MS, () => {
+        socket.destroy();
+        resolve(false);
+      });
+  });
+}
+
+/** Healthy only when the helper, Dovecot's master, Postfix's master and queue, and rspamd (when on) all answer. */
+export async function checkHealth(
+  helperUrl: string,
+  postfixQueueDirectory: string,
+  milterSocket: string | undefined,
+): Promise<Record<string, boolean>> {
+  const [helper, dovecot, postfixMaster, postfixQueue, rspamd] = await Promise.all([
     helperAnswers(helperUrl),
     succeeds('doveadm', ['service', 'status']),
     postfixMasterRuns(postfixQueueDirectory),
     succeeds('postqueue', ['-j']),
+    milterSocket === undefined ? true : milterAccepts(milterSocket),
   ]);
-  return { helper, dovecot, postfix: postfixMaster && postfixQueue };
+  return { helper, dovecot, postfix: postfixMaster && postfixQueue, rspamd };
 }

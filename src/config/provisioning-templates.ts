@@ -1,4 +1,5 @@
 import { SIGN_IN_PROTOCOLS, type SignInProtocol } from '../vocabulary/sign-in.ts';
+import { parseQuotaSize } from './quota-size.ts';
 import { parseChoiceList } from './validators.ts';
 
 /** What a provisioned account gets: a quota and the protocols it may sign in on. */
@@ -24,15 +25,22 @@ export function parseTemplates(value: string): Map<string, ProvisioningTemplate>
     const [name = '', quota = '', protocols = '', ...rest] = entry.split(':').map((part) => part.trim());
     if (rest.length > 0 || !/^[a-z0-9_-]{1,64}$/i.test(name))
       throw new Error(`"${entry}" is not name:quota:protocols; allowed: e.g. staff:20G:imap,smtp`);
-    if (!/^(unlimited|\d+[kMGT]?)$/.test(quota))
-      throw new Error(`"${quota}" in "${entry}" is not a quota; allowed: unlimited, or a size like 500M, 5G`);
+    const size = quotaOf(quota, entry);
     templates.set(name.toLowerCase(), {
       name: name.toLowerCase(),
-      quota: quota === 'unlimited' ? undefined : quota,
+      quota: size === 'unlimited' ? undefined : size,
       protocols: parseChoiceList(protocols, SIGN_IN_PROTOCOLS),
     });
   }
   if (!templates.has('default'))
     throw new Error('has no template named default; allowed: e.g. default:5G:imap,pop3,smtp,sieve');
   return templates;
+}
+
+function quotaOf(quota: string, entry: string): string {
+  try {
+    return parseQuotaSize(quota);
+  } catch (error) {
+    throw new Error(`in "${entry}": ${(error as Error).message}`);
+  }
 }

@@ -7,8 +7,13 @@ import {
   type SignInPolicy,
   type SignInProtocol,
 } from '../vocabulary/sign-in.ts';
+import { POSTFIX_POLICY_SOCKET } from '../vocabulary/wire-contract.ts';
+import { type AcmeSettings, acmeProblems, acmeSettings, acmeSpecs } from './acme-settings.ts';
 import { resolveFileVariables } from './environment.ts';
+import { type FilterSettings, filterProblems, filterSettings, filterSpecs } from './filter-settings.ts';
+import { containerHostnameProblems, fullyQualifiedHostName } from './hostname.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
+import { mailFlowSpecs, mailFlowWarnings } from './mail-flow-settings.ts';
 import {
   type OAuth2Settings,
   oauth2Problems,
@@ -18,6 +23,10 @@ import {
   userinfoMode,
 } from './oauth2-settings.ts';
 import { DEFAULT_TEMPLATES, type ProvisioningTemplate, parseTemplates } from './provisioning-templates.ts';
+import { type QuotaSettings, quotaSettings, quotaSpecs, quotaWarnings } from './quota-settings.ts';
+import { rateLimitSettings, rateLimitSpecs, type SubmissionRateLimits } from './rate-limit-settings.ts';
+import { type RelaySettings, relayProblems, relaySettings, relaySpecs } from './relay-settings.ts';
+import { type TlsSettings, tlsProblems, tlsSettings, tlsSpecs, tlsWarnings } from './tls-settings.ts';
 import {
   absolutePath,
   choice,
@@ -26,7 +35,6 @@ import {
   domainList,
   duration,
   flag,
-  hostName,
   mailAddress,
   secret,
   token,
@@ -42,7 +50,8 @@ export interface Settings {
   hostname: string;
   domains: string[];
   postmaster: string;
-  tls: { certPath: string; keyPath: string; selfSigned: boolean };
+  /** SSL_TYPE: where the certificate comes from, and the checked copy the daemons read. */
+  tls: TlsSettings;
   allowPlaintextAuth: boolean;
   loginProcessMode: LoginProcessMode;
   enablePop3: boolean;
@@ -62,8 +71,14 @@ export interface Settings {
   /** The account source instead, with ACCOUNT_PROVISIONER=LDAP: the directory accounts come from. */
   ldap: LdapSettings | undefined;
   oauth2: OAuth2Settings | undefined;
+  /** rspamd as Postfix's milter (ENABLE_RSPAMD); undefined when an external filter does the work. */
+  filter: FilterSettings | undefined;
+  /** SSL_TYPE=acme: the helper gets and renews the certificate itself; undefined otherwise. */
+  acme: AcmeSettings | undefined;
   /** Who may sign in how and where, unless an account's own policy says otherwise. */
   signInDefaults: SignInPolicy;
+  /** Mailbox size limits (ENABLE_QUOTAS); undefined when off: no quota anywhere. */
+  quotas: QuotaSettings | undefined;
   /** Accounts the IdP brings into being: at the first valid token (jit) and/or by SCIM. */
   provisioning: ProvisioningSettings | undefined;
   /** The HTTPS listener of the self-service page and API and of SCIM; there when either is on. */
@@ -78,6 +93,12 @@ export interface Settings {
   appPasswordSuspendAfterSeconds: number;
   /** A plain-HTTP listener on all interfaces serving only /metrics; the helper's own (loopback) has it always. */
   metricsPort: number | undefined;
+  /** POSTFIX_MESSAGE_SIZE_LIMIT: the largest message in bytes; 0: none. */
+  messageSizeLimit: number;
+  /** Outbound mail through a relay host (DEFAULT_RELAY_HOST, RELAY_HOST, RELAY_MAP); undefined: directly. */
+  relay: RelaySettings | undefined;
+  /** Per-account messages and recipients per hour on submission; undefined when both are off. */
+  submissionRateLimit: SubmissionRateLimits | undefined;
   /** Fixed locations inside the image; not configurable. */
   paths: typeof PATHS;
   helper: { port: number; url: string };
@@ -111,7 +132,6 @@ export interface BruteForceSettings {
 const PATHS = {
   mail: '/var/mail',
   state: '/var/mail-state',
-  selfSignedDir: '/var/mail-state/tls',
   postfixQueue: '/var/mail-state/postfix',
   /** An empty queue Postfix laid out at image build time, copied into a new state volume. */
   postfixQueueSkeleton: '/opt/idmail/postfix-queue',
@@ -123,6 +143,23 @@ const PATHS = {
   /** Sieve before every user's filters: drops a message delivered again after a crash (compiled at image build). */
   deduplicateSieve: '/usr/share/idmail/sieve/deduplicate.sieve',
   socketmap: '/run/idmail/postfix-maps.sock',
+  /** DKIM keys made here, per domain (`<domain>/<selector>.key`), and the maps rspamd signs by. */
+  dkimKeys: '/var/mail-state/dkim',
+  /** Keys brought along (`<domain>/<selector>.key`, e.g. from a previous server): used instead of making one. */
+  mountedDkimKeys: '/etc/idmail/dkim',
+  /** rspamd's site settings; the static ones come with the image, the rendered ones are written at start. */
+  rspamdLocalConfig: '/etc/rspamd/local.d',
+  /** …and those that must win over rspamd's own defaults. */
+  rspamdOverrideConfig: '/etc/rspamd/override.d',
+  /** Where Postfix reaches rspamd (its proxy worker in milter mode). */
+  milterSocket: '/run/rspamd/milter.sock',
+  /** Sieve before every user's filters: mail rspamd marked as spam goes to Junk (compiled at image build). */
+  junkSieve: '/usr/share/idmail/sieve/spam-to-junk.sieve',
+  /** Valkey's socket (rspamd's Redis) and its data on the state volume. */
+  valkeySocket: '/run/valkey/valkey.sock',
+  valkeyData: '/var/mail-state/valkey',
+  /** Postfix's policy delegation for the submission rate limit (beside the socketmap, so group postfix too). */
+  postfixPolicy: POSTFIX_POLICY_SOCKET,
   /** The helper's own directory on the state volume (its user's alone). */
   helperState: '/var/mail-state/idmail',
   /** App passwords, sign-in policies, identity bindings, provisioned accounts (SQLite). */
@@ -164,10 +201,12 @@ const provisioningTemplates = makeValidator<Map<string, ProvisioningTemplate>>(p
  * docs/configuration.md is generated from desc, example, defaultText and whenUnset.
  */
 export const variableSpecs = {
-  OVERRIDE_HOSTNAME: hostName({
+  OVERRIDE_HOSTNAME: fullyQualifiedHostName({
     default: undefined,
     whenUnset: "the container's hostname",
-    desc: "The server's name: HELO, banners, the self-signed certificate",
+    desc:
+      "The server's name, fully qualified as docker-mailserver requires (without it the container's hostname must " +
+      'be): HELO, banners, the self-signed certificate',
     example: 'mail.example.org',
   }),
   MAIL_DOMAINS: domainList({
@@ -180,21 +219,12 @@ export const variableSpecs = {
   POSTMASTER_ADDRESS: mailAddress({
     default: undefined,
     whenUnset: "postmaster at the first of `MAIL_DOMAINS`, else at the hostname's domain",
-    desc: "Dovecot's postmaster address",
+    desc:
+      'Who gets mail for postmaster@ and abuse@ of every served domain that no account or alias has, and ' +
+      "Postfix's notices; Dovecot's postmaster address",
     example: 'admin@example.org',
   }),
-  SSL_CERT_PATH: absolutePath({
-    default: undefined,
-    whenUnset: 'self-signed',
-    desc: 'Certificate chain (PEM) of the mail ports and the HTTPS listener; set together with `SSL_KEY_PATH`',
-    example: '/certs/fullchain.pem',
-  }),
-  SSL_KEY_PATH: absolutePath({
-    default: undefined,
-    whenUnset: 'self-signed',
-    desc: 'Its private key (PEM)',
-    example: '/certs/privkey.pem',
-  }),
+  ...tlsSpecs,
   ALLOW_PLAINTEXT_AUTH: flag({
     default: false,
     desc:
@@ -357,6 +387,12 @@ export const variableSpecs = {
   }),
   ...oauth2Specs,
   ...ldapSpecs,
+  ...quotaSpecs,
+  ...acmeSpecs,
+  ...rateLimitSpecs,
+  ...relaySpecs,
+  ...mailFlowSpecs,
+  ...filterSpecs,
 };
 
 type CleanEnv = CleanedEnv<typeof variableSpecs>;
@@ -378,6 +414,7 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
     problems.push((error as Error).message);
   }
   problems.push(...unreadDmsLdapProblems(raw));
+  problems.push(...containerHostnameProblems(raw.OVERRIDE_HOSTNAME, osHostname()));
   if (env === undefined) throw new ConfigError(problems);
   // Cross-variable checks run even when single values failed, so every problem is reported at once.
   problems.push(...crossVariableProblems(env));
@@ -387,11 +424,7 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
 
 function crossVariableProblems(env: CleanEnv): string[] {
   const problems: string[] = [];
-  if ((env.SSL_CERT_PATH === undefined) !== (env.SSL_KEY_PATH === undefined)) {
-    problems.push(
-      'SSL_CERT_PATH, SSL_KEY_PATH: only one is set; allowed: both (your certificate) or neither (self-signed)',
-    );
-  }
+  problems.push(...tlsProblems(env));
   problems.push(...oauth2Problems(env));
   if (env.OAUTH2_PROVISIONING === 'jit' && (!env.ENABLE_OAUTH2 || env.ACCOUNT_PROVISIONER === 'ldap')) {
     problems.push(
@@ -424,6 +457,9 @@ function crossVariableProblems(env: CleanEnv): string[] {
     );
   }
   problems.push(...ldapProblems(env));
+  problems.push(...filterProblems(env));
+  problems.push(...relayProblems(env));
+  problems.push(...acmeProblems(env));
   return problems;
 }
 
@@ -443,7 +479,7 @@ function toSettings(env: CleanEnv): Settings {
     hostname,
     domains,
     postmaster: env.POSTMASTER_ADDRESS ?? `postmaster@${firstDomain || hostname}`,
-    tls: tlsSettings(env),
+    tls: tlsSettings(env, hostname),
     allowPlaintextAuth: env.ALLOW_PLAINTEXT_AUTH,
     loginProcessMode: env.LOGIN_PROCESS_MODE,
     enablePop3: env.ENABLE_POP3,
@@ -457,7 +493,10 @@ function toSettings(env: CleanEnv): Settings {
     accountsFile: env.ACCOUNTS_FILE,
     ldap: ldapSettings(env),
     oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
+    filter: filterSettings(env),
+    acme: acmeSettings(env, hostname),
     signInDefaults: { methods: env.AUTH_METHODS, protocols: env.AUTH_PROTOCOLS },
+    quotas: quotaSettings(env),
     provisioning: provisioningSettings(env),
     https: selfServiceOn(env) || env.SCIM_TOKEN !== undefined ? { port: env.HTTPS_PORT } : undefined,
     selfService: selfServiceOn(env) ? { webClientId: env.SELF_SERVICE_CLIENT_ID } : undefined,
@@ -465,6 +504,9 @@ function toSettings(env: CleanEnv): Settings {
     bruteForce: env.BRUTE_FORCE_PROTECTION ? bruteForceSettings(env) : undefined,
     appPasswordSuspendAfterSeconds: env.APP_PASSWORD_SUSPEND_AFTER,
     metricsPort: env.METRICS_PORT,
+    submissionRateLimit: rateLimitSettings(env),
+    messageSizeLimit: env.POSTFIX_MESSAGE_SIZE_LIMIT,
+    relay: relaySettings(env),
     paths: PATHS,
     helper: { port: HELPER_PORT, url: `http://127.0.0.1:${HELPER_PORT}` },
   };
@@ -489,7 +531,7 @@ function bruteForceSettings(env: CleanEnv): BruteForceSettings {
 const selfServiceOn = (env: CleanEnv): boolean => env.ENABLE_SELF_SERVICE ?? (env.ENABLE_OAUTH2 && !userinfoMode(env));
 
 function warningsOf(env: CleanEnv): string[] {
-  const warnings = oauth2Warnings(env);
+  const warnings = [...oauth2Warnings(env), ...tlsWarnings(env), ...mailFlowWarnings(env), ...quotaWarnings(env)];
   if (env.ENABLE_OAUTH2 && userinfoMode(env) && env.ENABLE_SELF_SERVICE === true) {
     warnings.push(
       'ENABLE_SELF_SERVICE=1 with a userinfo OAUTH2_INTROSPECTION_URL: a token issued to any client of the IdP manages app passwords here',
@@ -506,11 +548,4 @@ function provisioningSettings(env: CleanEnv): ProvisioningSettings | undefined {
   const jit = env.ENABLE_OAUTH2 && env.OAUTH2_PROVISIONING === 'jit';
   if (!jit && env.SCIM_TOKEN === undefined) return undefined;
   return { jit, templates: env.PROVISIONING_TEMPLATES, purgeAfterSeconds: env.PROVISIONING_PURGE_AFTER };
-}
-
-function tlsSettings(env: CleanEnv): Settings['tls'] {
-  if (env.SSL_CERT_PATH !== undefined && env.SSL_KEY_PATH !== undefined) {
-    return { certPath: env.SSL_CERT_PATH, keyPath: env.SSL_KEY_PATH, selfSigned: false };
-  }
-  return { certPath: `${PATHS.selfSignedDir}/cert.pem`, keyPath: `${PATHS.selfSignedDir}/key.pem`, selfSigned: true };
 }

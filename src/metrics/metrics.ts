@@ -1,12 +1,14 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { DecisionEvent } from '../auth/authority.ts';
 import type { GuardEvent } from '../auth/brute-force/brute-force-guard.ts';
+import type { RateLimitKind } from '../auth/rate-limit/submission-rate-limit.ts';
 import { signInProtocol } from '../vocabulary/sign-in.ts';
 
 /**
  * Prometheus metrics of the helper (prom-client): sign-ins by method, protocol and result, how long
- * the helper took to answer Dovecot and Postfix, token cache hits, IdP and directory failures, and
- * brute-force decisions. Labels take only fixed values: never a user, an address or an IP.
+ * the helper took to answer Dovecot and Postfix, token cache hits, IdP and directory failures,
+ * brute-force decisions and submissions the rate limit refused. Labels take only fixed values:
+ * never a user, an address or an IP.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -34,6 +36,12 @@ export class Metrics {
     labelNames: ['action', 'kind'] as const,
     registers: [this.registry],
   });
+  private readonly rateLimited = new Counter({
+    name: 'idmail_submission_rate_limited_total',
+    help: 'Submissions refused by the per-account rate limit, by the limit reached (messages, recipients)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
   private readonly requestSeconds = new Histogram({
     name: 'idmail_helper_request_seconds',
     help: 'How long the helper took to answer a delegated call (Dovecot introspection, passdb, userdb; Postfix maps)',
@@ -57,6 +65,11 @@ export class Metrics {
   /** The brute-force guard's delays, refusals and bans. */
   readonly guarded = (event: GuardEvent): void => {
     this.bruteForce.inc({ action: event.action, kind: event.kind });
+  };
+
+  /** A submission the rate limit refused (SUBMISSION_MESSAGES_PER_HOUR, SUBMISSION_RECIPIENTS_PER_HOUR). */
+  readonly rateLimitRefused = (limit: RateLimitKind): void => {
+    this.rateLimited.inc({ limit });
   };
 
   /** Runs one delegated call, timed. */

@@ -12,6 +12,12 @@ import {
 import { PROXIED_PORT_OFFSET } from './smtpd-services.ts';
 import { type RenderedFile, renderTemplate } from './templates.ts';
 
+/**
+ * Dovecot's quota-status policy service, which Postfix asks at RCPT on port 25 whether the mailbox has
+ * room: in Postfix's queue like the LMTP socket (main.cf names it relative to the queue, unix:private/…).
+ */
+export const QUOTA_STATUS_SOCKET = 'private/quota-status';
+
 interface Listener {
   name: string;
   port: number;
@@ -80,10 +86,13 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     luaScript: paths.luaScript,
     introspection: introspectionView(),
     deduplicateSieve: paths.deduplicateSieve,
+    messageSizeLimit: settings.messageSizeLimit,
+    junkSieve: settings.filter?.moveSpamToJunk === true ? paths.junkSieve : false,
     mailRoot: paths.mail,
     postfixSpool: paths.postfixQueue,
     tls: settings.tls,
-    quotas: settings.ldap?.attributes.quota !== undefined || settings.provisioning !== undefined,
+    quotas: settings.quotas !== undefined,
+    quotaStatusSocket: QUOTA_STATUS_SOCKET,
     performanceMode: settings.loginProcessMode === 'performance',
     loginServices: protocols.map((name) => ({
       name,

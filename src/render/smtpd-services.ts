@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings.ts';
+import { submissionRestrictions } from './submission-rate-limit.ts';
 
 /** One smtpd listener of master.cf: its service name (a port or a name from /etc/services) and its -o options. */
 export interface SmtpdService {
@@ -13,7 +14,8 @@ const SIGNED_IN_ONLY = [
   'smtpd_sasl_auth_enable=yes',
   'smtpd_client_restrictions=permit_sasl_authenticated,reject',
   'smtpd_relay_restrictions=permit_sasl_authenticated,reject',
-  'smtpd_recipient_restrictions=',
+  // Port 25's hygiene is for strangers; a signed-in client's own domain is exactly what it sends as.
+  'smtpd_helo_restrictions=',
 ];
 
 /**
@@ -21,9 +23,9 @@ const SIGNED_IN_ONLY = [
  * PROXY_PROTOCOL_NETWORKS, the same three again on 10025, 10587 and 10465 expecting the PROXY header.
  */
 export function smtpdServices(settings: Settings): SmtpdService[] {
-  const spoof = settings.spoofProtection
-    ? ['smtpd_sender_restrictions=reject_authenticated_sender_login_mismatch']
-    : [];
+  const senderRestrictions = `smtpd_sender_restrictions=${settings.spoofProtection ? 'reject_authenticated_sender_login_mismatch' : ''}`;
+  // The rate limit's policy checks, or the recipient restrictions left empty (no port 25 checks on submission).
+  const rateLimited = submissionRestrictions(settings);
   const direct: (SmtpdService & { port: number })[] = [
     { name: 'smtp', port: 25, options: [] },
     {
@@ -34,7 +36,8 @@ export function smtpdServices(settings: Settings): SmtpdService[] {
         'smtpd_tls_security_level=encrypt',
         'smtpd_tls_auth_only=yes',
         ...SIGNED_IN_ONLY,
-        ...spoof,
+        ...rateLimited,
+        senderRestrictions,
         'milter_macro_daemon_name=ORIGINATING',
       ],
     },
@@ -45,7 +48,8 @@ export function smtpdServices(settings: Settings): SmtpdService[] {
         'syslog_name=postfix/submissions',
         'smtpd_tls_wrappermode=yes',
         ...SIGNED_IN_ONLY,
-        ...spoof,
+        ...rateLimited,
+        senderRestrictions,
         'milter_macro_daemon_name=ORIGINATING',
       ],
     },

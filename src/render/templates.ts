@@ -17,4 +17,6 @@ export async function renderTemplate(name: string, view: object): Promise<string
 export interface RenderedFile {
   path: string;
   content: string;
+  /** Its mode when not 0644: 0600 for a file with a secret in it. */
+  mode?: number;
 }

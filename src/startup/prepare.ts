@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chown, mkdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { installCertificates } from '../certificates/certificate-install.ts';
 import type { Settings } from '../config/settings.ts';
+import { ensureDkimKeys } from '../dkim/dkim-keys.ts';
+import { dkimKeyStore, signingDomains } from '../dkim/signing-domains.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
 import { exists } from './file-exists.ts';
-import { copyTlsForHelper, prepareHelperFiles } from './privileges.ts';
+import { prepareHelperFiles } from './privileges.ts';
 import { reconcileQueue } from './queue-reconciliation.ts';
 import { assembleServiceTree, writeHandedEnvironment } from './service-tree.ts';
 
@@ -41,41 +43,21 @@ async function prepareDaemonFiles(settings: Settings): Promise<void> {
   // /run survives a container restart: a stale pid that now names a live process (any process)
   // would make Dovecot refuse to start ("already running"), again on every retry.
   await rm(`${paths.dovecotBaseDir}/master.pid`, { force: true });
-  if (settings.tls.selfSigned) await ensureSelfSignedCertificate(settings);
-  if (settings.https !== undefined) await copyTlsForHelper(settings);
+  // SSL_TYPE's source checked (a problem stops the start) and installed for the daemons and the helper.
+  await installCertificates(settings);
   await writeRendered(await renderAll(settings));
+  if (settings.filter !== undefined) {
+    const done = await ensureDkimKeys(
+      await dkimKeyStore(settings),
+      settings.filter.dkim,
+      await signingDomains(settings),
+    );
+    for (const line of done) console.log(`idmail: ${line}`);
+  }
   // Exactly once is the aim, the mail server running is the duty: a failed check costs at worst a duplicate.
   await reconcileQueue(settings).catch((error: unknown) =>
     console.error(
       `idmail: queue: not reconciled (${(error as Error).message}); a message in delivery at the last stop may come twice`,
     ),
   );
-}
-
-async function ensureSelfSignedCertificate(settings: Settings): Promise<void> {
-  const { certPath, keyPath } = settings.tls;
-  if ((await exists(certPath)) && (await exists(keyPath))) return;
-  await mkdir(dirname(certPath), { recursive: true, mode: 0o700 });
-  const names = [settings.hostname, 'localhost'].map((name) => `DNS:${name}`).join(',');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '3650',
-    '-subj',
-    `/CN=${settings.hostname}`,
-    '-addext',
-    `subjectAltName=${names}`,
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-  ]);
-  await chmod(keyPath, 0o600);
-  console.log(`idmail: generated a self-signed certificate for ${settings.hostname} at ${certPath}`);
 }

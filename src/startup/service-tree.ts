@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { purgeIntervalMs } from '../auth/provisioning/mailbox-purger.ts';
+import { watchedFiles } from '../certificates/certificate-source.ts';
 import type { Settings } from '../config/settings.ts';
 
 const run = promisify(execFile);
@@ -16,12 +17,29 @@ export async function assembleServiceTree(settings: Settings): Promise<void> {
   await rm(services, { recursive: true, force: true });
   await run('cp', ['-a', serviceTemplates, services]);
   await rm(settings.paths.stoppingMarker, { force: true });
+  await certificatesService(settings);
+  // rspamd only as the milter (ENABLE_RSPAMD), Valkey only for it (ENABLE_RSPAMD_REDIS).
+  if (settings.filter === undefined) await rm(`${services}/rspamd`, { recursive: true });
+  if (settings.filter?.redis !== true) await rm(`${services}/valkey`, { recursive: true });
   if (settings.provisioning === undefined) {
     await rm(`${services}/purger`, { recursive: true });
     return;
   }
   const seconds = Math.ceil(purgeIntervalMs(settings.provisioning.purgeAfterSeconds) / 1000);
   await writeFile(`${services}/purger/purge-interval`, `${seconds}\n`);
+}
+
+/**
+ * The certificates service watches the source's files for a new certificate; a self-signed one is made
+ * here and changes with a restart only, so it runs without it.
+ */
+async function certificatesService(settings: Settings): Promise<void> {
+  const directory = `${settings.paths.services}/certificates`;
+  if (settings.tls.source === 'self-signed') {
+    await rm(directory, { recursive: true, force: true });
+    return;
+  }
+  await writeFile(`${directory}/watched-files`, `${watchedFiles(settings.tls.origin).join('\n')}\n`);
 }
 
 /**

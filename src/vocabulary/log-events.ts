@@ -7,6 +7,7 @@ export const LOG_EVENTS = {
   'brute-force': 'the brute-force defence delayed or refused a sign-in',
   'brute-force-ban': 'an address (or IPv6 network) was banned after too many failures',
   'brute-force-account-locked': 'an account under attack was locked to the networks it signed in from',
+  'rate-limited': 'a submission was refused: the account reached its messages or recipients per hour',
   'identity-bound': 'an account was bound to the IdP identity (iss, sub) of its first token',
   'identity-mismatch': 'a token of another IdP identity than the bound one was refused',
   provisioned: 'an account was made (jit: at its first token; scim: by the IdP) or changed by SCIM',
@@ -17,6 +18,8 @@ export const LOG_EVENTS = {
   purged: 'a deleted account past its grace period was removed with its mail',
   'purge-skipped': 'a deleted account was not purged: the accounts file has the address',
   'purge-failed': 'removing a deleted account failed (it is tried again)',
+  'certificate-issued': 'SSL_TYPE=acme: the ACME CA issued a certificate and it was put in place',
+  'certificate-renewal-failed': 'SSL_TYPE=acme: no certificate this time; the one in place stays and it is tried again',
 } as const;
 
 export type LogEvent = keyof typeof LOG_EVENTS;

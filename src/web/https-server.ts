@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Server as HttpsNodeServer } from 'node:https';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { selfServiceRoutes } from '../adapters/self-service-http.ts';
 import type { AppPasswordStore } from '../auth/app-passwords/app-password-store.ts';
@@ -29,13 +30,23 @@ export interface HttpsParts {
   log: FastifyBaseLogger;
 }
 
+export interface HttpsServer {
+  close(): Promise<void>;
+  /** Reads the helper's copy of the certificate again (`idmail certificates sync` replaced it): new connections get it, open ones keep theirs. */
+  reloadCertificate(): Promise<void>;
+}
+
+/** The helper's copy of the certificate and key, which `idmail prepare` (and `idmail certificates sync`) made. */
+async function helperCopyOfCertificate(settings: Settings): Promise<{ key: Buffer; cert: Buffer }> {
+  const { helperTls } = settings.paths;
+  const [key, cert] = await Promise.all([readFile(`${helperTls}/key.pem`), readFile(`${helperTls}/cert.pem`)]);
+  return { key, cert };
+}
+
 /** HTTPS on HTTPS_PORT with the mail certificate: the self-service API and its page, and SCIM, as configured. */
-export async function startHttpsServer(settings: Settings, parts: HttpsParts): Promise<{ close(): Promise<void> }> {
+export async function startHttpsServer(settings: Settings, parts: HttpsParts): Promise<HttpsServer> {
   const { port } = settings.https as NonNullable<Settings['https']>;
-  const keyPath = `${settings.paths.helperTls}/key.pem`;
-  const certPath = `${settings.paths.helperTls}/cert.pem`;
-  // `idmail prepare` copied them before s6 started the helper.
-  const tls = { key: await readFile(keyPath), cert: await readFile(certPath) };
+  const tls = await helperCopyOfCertificate(settings);
   const app = fastifyApp(parts.log.child({ server: 'https' }), { bodyLimit: 16 * 1024, tls });
   app.addHook('onSend', async (_request, reply) => {
     reply
@@ -55,7 +66,12 @@ export async function startHttpsServer(settings: Settings, parts: HttpsParts): P
     await app.register(scimRoutes(parts.scim, gate), { prefix: SCIM_PREFIX });
   }
   await app.listen({ host: '0.0.0.0', port });
-  return { close: () => app.close() };
+  const server = app.server as HttpsNodeServer;
+  return {
+    close: () => app.close(),
+    // setSecureContext throws on a pair that does not fit: the context in use then stays.
+    reloadCertificate: async () => server.setSecureContext(await helperCopyOfCertificate(settings)),
+  };
 }
 
 async function selfServicePage(

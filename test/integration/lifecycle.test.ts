@@ -16,6 +16,40 @@ const DELIVERED_FIRST = 10;
 const KILLED_AT = 30;
 const env = { OVERRIDE_HOSTNAME: 'mail.example.test', MAIL_DOMAINS: 'example.test' };
 
+/**
+ * An LMTP client run inside the appliance (`node -e LMTP_CLIENT FROM TO DATA`): one message to one
+ * recipient on Dovecot's LMTP socket, as Postfix hands it over; prints every reply.
+ */
+const LMTP_CLIENT = `
+const [from, to, data] = process.argv.slice(1);
+const socket = require('node:net').connect('/var/mail-state/postfix/private/dovecot-lmtp');
+const body = data.endsWith('\\r\\n') ? data : data + '\\r\\n';
+const steps = ['LHLO idmail-test', 'MAIL FROM:<' + from + '>', 'RCPT TO:<' + to + '>', 'DATA', body + '.', 'QUIT'];
+const replies = [];
+let pending = '';
+socket.setEncoding('utf8');
+socket.on('data', (chunk) => {
+  pending += chunk;
+  for (let end = pending.indexOf('\\r\\n'); end >= 0; end = pending.indexOf('\\r\\n')) {
+    const line = pending.slice(0, end);
+    pending = pending.slice(end + 2);
+    if (line[3] === '-') continue;
+    replies.push(line);
+    const next = steps.shift();
+    if (next === undefined) socket.end();
+    else socket.write(next + '\\r\\n');
+  }
+});
+socket.on('close', () => console.log(replies.join('\\n')));
+socket.on('error', (error) => {
+  console.log(replies.join('\\n'));
+  console.error(error.message);
+  process.exitCode = 1;
+});
+// A dialogue that went wrong does not hang the test: whatever was answered is printed.
+setTimeout(() => socket.destroy(), 20000).unref();
+`;
+
 describe('a bad environment', () => {
   it('stops the container with one clear message per problem, before anything starts', async () => {
     const bad = { ...env, LOG_LEVEL: 'loud', MAIL_DOMAINS: 'example.test\n}', ENABLE_OAUTH2: '1' };
@@ -104,7 +138,7 @@ describe('stopping', () => {
     await docker('stop', '--time', '10', name);
     const stopSeconds = (Date.now() - started) / 1000;
     const logs = await docker('logs', name);
-    assert.match(logs.stdout + logs.stderr, /idmail: stopping postfix, dovecot, helper[\s\S]*idmail: stopped/);
+    assert.match(logs.stdout + logs.stderr, /idmail: stopping postfix, rspamd, dovecot, helper[\s\S]*idmail: stopped/);
     assert.ok(stopSeconds < 10, `stop took ${stopSeconds} s`);
     // Dovecot and Postfix started once the helper listened (its s6 readiness), never before.
     const stamped = await docker('logs', '--timestamps', name);
@@ -149,22 +183,51 @@ describe('killed while delivering', () => {
   before(start);
   after(remove);
 
-  it('stores a message handed over twice (the same Message-ID) once; another Message-ID is another message', async () => {
-    const message = (id: string) =>
-      `printf "Message-ID: <${id}@elsewhere.example>\\nSubject: twice\\n\\nx\\n" | sendmail -f someone@elsewhere.example bob@example.test`;
-    for (const id of ['same', 'same', 'other']) await inside('sh', '-c', message(id));
+  /** How many messages with this subject bob's INBOX holds. */
+  const storedForBob = async (subject: string) =>
+    Number(
+      (
+        await inside('sh', '-c', `grep -l "^Subject: ${subject}" /var/mail/example.test/bob/Maildir/new/* | wc -l`)
+      ).stdout.trim(),
+    );
+
+  it('stores two messages sharing a Message-ID both, and one message to bob+a and bob+b once for each', async () => {
+    const sendmail = (subject: string, recipients: string) =>
+      `printf "Message-ID: <same@elsewhere.example>\\nSubject: ${subject}\\n\\nx\\n" | sendmail -f someone@elsewhere.example ${recipients}`;
+    for (let copy = 0; copy < 2; copy++) await inside('sh', '-c', sendmail('same-id', 'bob@example.test'));
+    await inside('sh', '-c', sendmail('two-addresses', 'bob+a@example.test bob+b@example.test'));
     const queueEmpty = () =>
       inside('postqueue', '-j').then(
         (result) => result.stdout.trim() === '',
         () => false,
       );
     assert.ok(await eventually(queueEmpty, (empty) => empty, 30_000), 'the queue empties');
-    const stored = await inside(
-      'sh',
-      '-c',
-      'grep -l "^Subject: twice" /var/mail/example.test/bob/Maildir/new/* | wc -l',
-    );
-    assert.equal(Number(stored.stdout.trim()), 2);
+    assert.equal(await storedForBob('same-id'), 2);
+    assert.equal(await storedForBob('two-addresses'), 2);
+  });
+
+  it('drops a message handed over again (the queue id of our Received header, for the same recipient), and nothing else', async () => {
+    // Postfix's handover played by hand on Dovecot's LMTP socket, as it happens after a crash.
+    const received = (queueId: string) =>
+      `Received: from relay.elsewhere.example (relay.elsewhere.example [192.0.2.7])\r\n\tby mail.example.test (Postfix) with ESMTP id ${queueId};\r\n\tTue,  1 Dec 2026 21:03:39 +0000 (UTC)\r\n`;
+    const message = (headers: string) =>
+      `${headers}From: someone@elsewhere.example\r\nMessage-ID: <handover@elsewhere.example>\r\nSubject: handover\r\n\r\nx\r\n`;
+    const handOver = async (data: string, recipient: string) => {
+      const { stdout } = await inside('node', '-e', LMTP_CLIENT, 'someone@elsewhere.example', recipient, data);
+      assert.match(stdout, /^250 2\.0\.0 /m, stdout);
+    };
+    const first = message(received('4bQxYz1Tg2z9sWB'));
+    await handOver(first, 'bob@example.test');
+    assert.equal(await storedForBob('handover'), 1);
+    await handOver(first, 'bob@example.test');
+    assert.equal(await storedForBob('handover'), 1, 'the same queue id for the same recipient again: dropped');
+    await handOver(first, 'bob+b@example.test');
+    assert.equal(await storedForBob('handover'), 2, 'the same message for another address of bob: stored');
+    await handOver(message(received('4bQxZ03Lm7z9sWC')), 'bob@example.test');
+    assert.equal(await storedForBob('handover'), 3, 'another queued message with the same Message-ID: stored');
+    // Without Postfix's Received header nothing tells a re-delivery: never dropped.
+    for (let copy = 0; copy < 2; copy++) await handOver(message(''), 'bob@example.test');
+    assert.equal(await storedForBob('handover'), 5);
   });
 
   it('delivers every accepted message exactly once after SIGKILL and a restart', async () => {

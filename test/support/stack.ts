@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
+import { type DnsFixture, dnsRecords, startDns } from './dns-fixture.ts';
 import { ISSUER, TestIdp } from './idp.ts';
 import { IDP_IMAGE, LDAP_IMAGE, MAIL_IMAGE } from './images.ts';
 
-export const MAIL_PORTS = [25, 143, 993, 110, 995, 587, 465, 4190, 8443];
+// Every port the image EXPOSEs (80: SSL_TYPE=acme): Podman lists each as a binding testcontainers must find mapped.
+export const MAIL_PORTS = [25, 143, 993, 110, 995, 587, 465, 4190, 8443, 80];
 /** The first appliance's name on the stack's network (the self-service page is https://mail:8443/). */
 export const MAIL_HOST = 'mail';
 
@@ -31,14 +33,16 @@ export const JWT_ENV = {
 
 export interface Stack {
   network: StartedNetwork;
+  /** The network's DNS: tests add the records their mail needs (MX, SPF, DKIM, DMARC). */
+  dns: DnsFixture;
   idp: TestIdp;
   idpContainer: StartedTestContainer;
   /** The test directory (slapd), when the stack was started with one. */
   ldap: StartedTestContainer | undefined;
   mail: StartedTestContainer;
   logs: () => string;
-  /** Another appliance on the same network (same IdP and directory), stopped with the stack; `ports` are published besides the mail ports. */
-  startMail(env: Record<string, string>, ports?: number[]): Promise<Appliance>;
+  /** Another appliance on the same network (same IdP and directory), stopped with the stack; `ports` are published besides the mail ports, `aliases` are its names on the network. */
+  startMail(env: Record<string, string>, ports?: number[], aliases?: string[]): Promise<Appliance>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +61,25 @@ const IDP_LDAP_FEDERATION = {
 /** Where the appliance finds the test directory's CA (StartTLS to slapd). */
 export const LDAP_CA_FILE = '/etc/idmail/ldap-ca.pem';
 
-/** A new network and the containers started on it; `stop` stops them in reverse order, then removes the network. */
+/** The sender domain of inbound test mail: it exists in the test DNS, as Postfix requires (reject_unknown_sender_domain). */
+export const STRANGER_DOMAIN = 'elsewhere.example';
+
+/** The records every test network's DNS starts with. */
+export const BASE_RECORDS = [dnsRecords.address(STRANGER_DOMAIN, '192.0.2.25')];
+
+const dnsOfNetwork = new WeakMap<StartedNetwork, DnsFixture>();
+
+/** The DNS of a network startNetwork made: appliances on it resolve through it. */
+export function dnsOf(network: StartedNetwork): DnsFixture {
+  const dns = dnsOfNetwork.get(network);
+  assert.ok(dns, 'a network from startNetwork has its DNS');
+  return dns;
+}
+
+/**
+ * A new network with its DNS (the test domains' records; see dns-fixture.ts) and the containers
+ * started on it; `stop` stops them in reverse order, then removes the network.
+ */
 export async function startNetwork(stopTimeoutSeconds: number) {
   const network = await new Network().start();
   const started: StartedTestContainer[] = [];
@@ -66,7 +88,16 @@ export async function startNetwork(stopTimeoutSeconds: number) {
       await container.stop({ timeout: stopTimeoutSeconds }).catch(() => undefined);
     await network.stop().catch(() => undefined);
   };
-  return { network, started, stop };
+  try {
+    const dns = await startDns(network);
+    started.push(dns.container);
+    await dns.setRecords(BASE_RECORDS);
+    dnsOfNetwork.set(network, dns);
+    return { network, started, stop, dns };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /** The test IdP on a network, as `idp`, with its test endpoints. */
@@ -81,8 +112,11 @@ export function startIdp(network: StartedNetwork, env: Record<string, string> = 
 }
 
 /** The test IdP (and optionally slapd) and the appliance on one network, as compose runs them. Stops and removes all. */
-export async function startStack(env: Record<string, string>, options: { ldap?: boolean } = {}): Promise<Stack> {
-  const { network, started, stop } = await startNetwork(10);
+export async function startStack(
+  env: Record<string, string>,
+  options: { ldap?: boolean; files?: { content: string; target: string }[] } = {},
+): Promise<Stack> {
+  const { network, started, stop, dns } = await startNetwork(10);
   try {
     const ldap = options.ldap ? await startDirectory(network) : undefined;
     if (ldap) started.push(ldap);
@@ -94,16 +128,19 @@ export async function startStack(env: Record<string, string>, options: { ldap?: 
     started.push(idpContainer);
     const files = [{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }];
     if (ldap) files.push({ content: (await ldap.exec(['cat', '/etc/ldap/tls/ca.pem'])).output, target: LDAP_CA_FILE });
+    // Files a test puts into the appliance before it starts (its certificate, say).
+    files.push(...(options.files ?? []));
     let appliances = 0;
-    const startMail = async (mailEnv: Record<string, string>, ports: number[] = []) => {
-      // Only the first appliance answers to MAIL_HOST; the others are reached through their mapped ports.
-      const appliance = await startAppliance(network, mailEnv, files, appliances++ === 0 ? [MAIL_HOST] : [], ports);
+    const startMail = async (mailEnv: Record<string, string>, ports: number[] = [], aliases: string[] = []) => {
+      // Only the first appliance answers to MAIL_HOST; the others to their `aliases` (a relay host, say) and mapped ports.
+      const names = appliances++ === 0 ? [MAIL_HOST, ...aliases] : aliases;
+      const appliance = await startAppliance(network, mailEnv, files, names, ports);
       started.push(appliance.container);
       return appliance;
     };
     const { container: mail, logs } = await startMail(env);
     const idp = new TestIdp(`http://${idpContainer.getHost()}:${idpContainer.getMappedPort(8080)}`);
-    return { network, idp, idpContainer, ldap, mail, logs, startMail, stop };
+    return { network, dns, idp, idpContainer, ldap, mail, logs, startMail, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -123,7 +160,16 @@ export async function startDirectory(network: StartedNetwork): Promise<StartedTe
   );
 }
 
-async function startAppliance(
+/** A container whose resolver is the test network's DNS (testcontainers has no option for it). */
+class ApplianceContainer extends GenericContainer {
+  withDns(server: string): this {
+    this.hostConfig.Dns = [server];
+    return this;
+  }
+}
+
+/** An appliance on a network, answering there to `aliases` (a test with peers of its own starts it so). */
+export async function startAppliance(
   network: StartedNetwork,
   env: Record<string, string>,
   files: { content: string; target: string }[],
@@ -131,7 +177,8 @@ async function startAppliance(
   ports: number[],
 ): Promise<Appliance> {
   let output = '';
-  const container = await new GenericContainer(MAIL_IMAGE)
+  const container = await new ApplianceContainer(MAIL_IMAGE)
+    .withDns(dnsOf(network).address)
     .withNetwork(network)
     .withNetworkAliases(...aliases)
     .withEnvironment(env)

@@ -1,6 +1,7 @@
 import { chmod, chown, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import YAML from 'yaml';
+import { parseQuotaSize } from '../../config/quota-size.ts';
 import { asciiLower, parseAddress } from '../../vocabulary/address.ts';
 import { isSupportedHash } from '../passwords/password-hash.ts';
 
@@ -11,6 +12,7 @@ import { isSupportedHash } from '../passwords/password-hash.ts';
  *     alice@example.org: {}                       # token-only
  *     bob@example.org: { password: "{ARGON2ID}…" }
  *     carol@example.org: { disabled: true }
+ *     dave@example.org: { quota: 5G }            # or unlimited; none: POSTFIX_MAILBOX_SIZE_LIMIT
  *   aliases:
  *     team@example.org: [alice@example.org, bob@example.org]
  */
@@ -18,6 +20,8 @@ export interface FileAccount {
   address: string;
   passwordHash: string | undefined;
   disabled: boolean;
+  /** Its own mailbox size limit (`5G`, or `unlimited`); undefined: the default (POSTFIX_MAILBOX_SIZE_LIMIT). */
+  quota?: string | undefined;
 }
 
 export interface AccountsData {
@@ -66,7 +70,24 @@ function parseAccount(key: string, value: unknown, source: string): FileAccount 
       `${source}: account ${key}: password is not an {ARGON2ID} hash (set it with "idmail account password")`,
     );
   }
-  return { address: address(key, source), passwordHash: password, disabled: fields.disabled === true };
+  const quota = fields.quota === undefined ? undefined : quotaOf(fields.quota, `${source}: account ${key}`);
+  return {
+    address: address(key, source),
+    passwordHash: password,
+    disabled: fields.disabled === true,
+    ...(quota === undefined ? {} : { quota }),
+  };
+}
+
+/** YAML reads `quota: 1048576` as a number and `quota: 5G` as text: both are sizes; a list or mapping is neither. */
+function quotaOf(value: unknown, where: string): string {
+  try {
+    return parseQuotaSize(
+      typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value),
+    );
+  } catch (error) {
+    throw new AccountsFileError(`${where}: quota: ${(error as Error).message} (set it with "idmail account quota")`);
+  }
 }
 
 function address(value: string, source: string): string {
@@ -90,6 +111,7 @@ function serializeAccounts(data: AccountsData): string {
     accounts[account.address] = {
       ...(account.passwordHash === undefined ? {} : { password: account.passwordHash }),
       ...(account.disabled ? { disabled: true } : {}),
+      ...(account.quota === undefined ? {} : { quota: account.quota }),
     };
   }
   const aliases = Object.fromEntries([...data.aliases.entries()].sort(([a], [b]) => a.localeCompare(b)));

@@ -22,7 +22,11 @@ function domainsOf(data: AccountsData): ReadonlySet<string> {
   return domains;
 }
 
-const publicAccount = ({ address, disabled }: FileAccount): Account => ({ address, disabled });
+const publicAccount = ({ address, disabled, quota }: FileAccount): Account => ({
+  address,
+  disabled,
+  ...(quota === undefined ? {} : { quota }),
+});
 
 /**
  * The directory kept in the accounts file (the account source with ACCOUNT_PROVISIONER=FILE):

@@ -55,7 +55,7 @@ async function helper() {
     log: silent,
   });
   const app = Fastify();
-  await dovecotRoutes(app, authority);
+  await dovecotRoutes(app, authority, undefined);
   return { app, reasons };
 }
 

@@ -22,9 +22,9 @@ const ENV = {
 };
 const ALLOWED: Decision = { outcome: 'allow', account: { address: 'alice@example.org', disabled: false, quota: '1G' } };
 
-async function renderedFiles(): Promise<Record<string, string>> {
+async function renderedFiles(env: Record<string, string> = ENV): Promise<Record<string, string>> {
   return Object.fromEntries(
-    (await renderAll(loadSettings(ENV))).map((file) => [file.path.split('/').at(-1), file.content]),
+    (await renderAll(loadSettings(env))).map((file) => [file.path.split('/').at(-1), file.content]),
   );
 }
 
@@ -32,19 +32,25 @@ async function dovecotApp(decision: Decision) {
   const answer = async () => decision;
   const authority: DovecotAuthority = { signInWithToken: answer, signInWithPassword: answer, accountDecision: answer };
   const app = Fastify();
-  await dovecotRoutes(app, authority);
+  await dovecotRoutes(app, authority, loadSettings(ENV).quotas);
   return app;
 }
 
 const all = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].map((match) => match[1] as string);
 
 describe('the wire contract, as the daemons read it', () => {
-  it('names in main.cf exactly the socketmaps the helper serves', async () => {
-    const { 'main.cf': mainCf = '', 'master.cf': masterCf = '' } = await renderedFiles();
-    const named = new Set(all(mainCf + masterCf, /socketmap:unix:[^:\s]+:([^\s,]+)/g));
-    const served = Object.keys(postfixMaps({} as Directory));
-    assert.deepEqual([...named].sort(), served.sort());
-  });
+  for (const [setting, env] of [
+    ['', ENV],
+    [' (with RELAY_HOST)', { ...ENV, RELAY_HOST: 'smtp.example.net' }],
+  ] as const)
+    it(`names in main.cf exactly the socketmaps the helper serves${setting}`, async () => {
+      const { 'main.cf': mainCf = '', 'master.cf': masterCf = '' } = await renderedFiles(env);
+      const named = new Set(all(mainCf + masterCf, /socketmap:unix:[^:\s]+:([^\s,]+)/g));
+      const settings = loadSettings(env);
+      const routing = { postmaster: settings.postmaster, senderRelays: settings.relay?.senders };
+      const served = Object.keys(postfixMaps({} as Directory, routing));
+      assert.deepEqual([...named].sort(), served.sort());
+    });
 
   it("has Dovecot's oauth2 block read fields the introspection answer carries", async () => {
     const { 'dovecot.conf': conf = '' } = await renderedFiles();

@@ -15,7 +15,7 @@ describe('settings from the environment', () => {
     assert.deepEqual(settings.domains, ['example.org']);
     assert.equal(settings.postmaster, 'postmaster@example.org');
     assert.equal(settings.oauth2, undefined);
-    assert.equal(settings.tls.selfSigned, true);
+    assert.equal(settings.tls.source, 'self-signed');
     assert.equal(settings.loginProcessMode, 'performance');
     assert.equal(settings.allowPlaintextAuth, false);
     assert.equal(settings.spoofProtection, true);
@@ -92,7 +92,14 @@ describe('settings from the environment', () => {
 
   it('uses a mounted certificate when both paths are set', () => {
     const settings = loadSettings({ ...base, SSL_CERT_PATH: '/certs/fullchain.pem', SSL_KEY_PATH: '/certs/key.pem' });
-    assert.deepEqual(settings.tls, { certPath: '/certs/fullchain.pem', keyPath: '/certs/key.pem', selfSigned: false });
+    assert.equal(settings.tls.source, 'manual');
+    assert.deepEqual(settings.tls.origin, {
+      kind: 'files',
+      certPath: '/certs/fullchain.pem',
+      keyPath: '/certs/key.pem',
+      certName: 'SSL_CERT_PATH',
+      keyName: 'SSL_KEY_PATH',
+    });
   });
 
   const bad: Array<[string, Record<string, string>, RegExp]> = [

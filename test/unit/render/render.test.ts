@@ -21,14 +21,20 @@ async function rendered(env: Record<string, string>): Promise<Record<string, str
 }
 
 describe('config rendering', () => {
-  it('renders dovecot.conf, the Lua bridge, main.cf and master.cf', async () => {
+  it("renders dovecot.conf, the Lua bridge, main.cf, master.cf and rspamd's settings (none with ENABLE_RSPAMD=0)", async () => {
     const paths = [
       '/etc/dovecot/dovecot.conf',
       '/etc/dovecot/idmail-auth.lua',
       '/etc/postfix/main.cf',
       '/etc/postfix/master.cf',
     ];
-    assert.deepEqual(Object.keys(await rendered(oauthEnv)).sort(), paths);
+    const rspamd = [
+      '/etc/rspamd/local.d/redis.conf',
+      '/etc/rspamd/local.d/worker-controller.inc',
+      '/etc/rspamd/override.d/greylist.conf',
+    ];
+    assert.deepEqual(Object.keys(await rendered(oauthEnv)).sort(), [...paths, ...rspamd].sort());
+    assert.deepEqual(Object.keys(await rendered({ ...oauthEnv, ENABLE_RSPAMD: '0' })).sort(), paths);
   });
 
   it('points Dovecot oauth2 at the helper with the discovery URL', async () => {
@@ -47,16 +53,16 @@ describe('config rendering', () => {
   });
 
   it('settles a token sign-in with one helper call: no auth policy, no passdb lookup, settings from the answer', async () => {
-    const dovecot = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
+    const dovecot = (await rendered({ ...oauthEnv, ENABLE_QUOTAS: '0' }))['/etc/dovecot/dovecot.conf']!;
     assert.doesNotMatch(dovecot, /auth_policy/);
     assert.match(dovecot, /passdb lua \{\n {2}mechanisms_filter = plain login\n/);
     assert.match(dovecot, /fields \{\n {4}userdb_user = %\{oauth2:username\}\n {2}\}/);
     assert.match(dovecot, /userdb prefetch \{\n\}\nuserdb lua \{/);
-    const withQuotas = (await rendered({ ...oauthEnv, OAUTH2_PROVISIONING: 'jit' }))['/etc/dovecot/dovecot.conf']!;
+    const withQuotas = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
     assert.match(withQuotas, /userdb_quota_storage_size = %\{oauth2:quota_storage_size\}\n/);
   });
 
-  it('delivers each accepted message once: a Sieve script before the user filters drops a repeated Message-ID, one delivery per mailbox at a time', async () => {
+  it('delivers each accepted message once: a Sieve script before the user filters drops a message handed over again, one delivery per mailbox at a time', async () => {
     const files = await rendered(oauthEnv);
     assert.match(
       files['/etc/dovecot/dovecot.conf']!,
@@ -106,9 +112,9 @@ describe('config rendering', () => {
     assert.match(master, /submissions inet[^\n]*\n(?: {2}-o [^\n]*\n)*? {2}-o smtpd_tls_wrappermode=yes/);
   });
 
-  it('checks senders on submission only (port 25 has no signed-in users), and not at all when SPOOF_PROTECTION=0', async () => {
+  it('checks senders against the login on submission only, and not at all when SPOOF_PROTECTION=0', async () => {
     const files = await rendered(oauthEnv);
-    assert.doesNotMatch(files['/etc/postfix/main.cf']!, /smtpd_sender_restrictions/);
+    assert.doesNotMatch(files['/etc/postfix/main.cf']!, /reject_authenticated_sender_login_mismatch/);
     for (const service of ['submission', 'submissions']) {
       assert.match(
         files['/etc/postfix/master.cf']!,
@@ -118,7 +124,9 @@ describe('config rendering', () => {
       );
     }
     const master = (await rendered({ ...oauthEnv, SPOOF_PROTECTION: '0' }))['/etc/postfix/master.cf']!;
-    assert.doesNotMatch(master, /smtpd_sender_restrictions/);
+    assert.doesNotMatch(master, /reject_authenticated_sender_login_mismatch/);
+    // Port 25's sender checks (a served domain refused from outside) never reach the signed-in ports.
+    assert.equal(master.match(/ {2}-o smtpd_sender_restrictions=\n/g)?.length, 2);
   });
 
   it('writes files dated at least a second back, so Postfix reads main.cf without waiting', async () => {

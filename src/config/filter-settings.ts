@@ -1,0 +1,93 @@
+import { type CleanedEnv, makeValidator } from 'envalid';
+import { choice, flag } from './validators.ts';
+
+/** rspamd as Postfix's milter: inbound checks and spam scores, outbound DKIM signatures. */
+export interface FilterSettings {
+  /** Valkey inside the container for what needs Redis (greylisting, Bayes, rspamd's controller for learning). */
+  redis: boolean;
+  greylisting: boolean;
+  /** A Sieve rule before the user's own files mail rspamd marked as spam (`X-Spam: Yes`) into Junk. */
+  moveSpamToJunk: boolean;
+  dkim: DkimSettings;
+}
+
+export interface DkimSettings {
+  /** The selector of a domain's first key; `idmail dkim rotate` makes new ones from it. */
+  selector: string;
+  keyBits: DkimKeyBits;
+}
+
+const DKIM_KEY_BITS = ['1024', '2048', '4096'] as const;
+type DkimKeyBits = 1024 | 2048 | 4096;
+
+// A DNS label: what a selector must be, since it becomes SELECTOR._domainkey.DOMAIN.
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const selector = makeValidator<string>((value) => {
+  const trimmed = value.trim().toLowerCase();
+  if (!DNS_LABEL.test(trimmed))
+    throw new Error(`"${value}" is no DNS label; allowed: letters, digits and inner hyphens, at most 63`);
+  return trimmed;
+});
+
+export const filterSpecs = {
+  ENABLE_RSPAMD: flag({
+    default: true,
+    desc:
+      "rspamd as Postfix's milter: SPF, DKIM and DMARC checks and spam scores on port 25, DKIM signatures on " +
+      'outbound mail; `0` for an external filter (then nothing is signed or scored here)',
+    example: '0',
+  }),
+  ENABLE_RSPAMD_REDIS: flag({
+    default: false,
+    desc: "Valkey (Redis) inside the container for rspamd's Bayes, greylisting and learning (`rspamc learn_spam`)",
+    example: '1',
+  }),
+  RSPAMD_GREYLISTING: flag({
+    default: false,
+    desc: 'Greylist doubtful inbound mail (a temporary refusal first); needs `ENABLE_RSPAMD_REDIS=1`',
+    example: '1',
+  }),
+  MOVE_SPAM_TO_JUNK: flag({
+    default: true,
+    desc: "Mail rspamd marks as spam is filed into Junk by a Sieve rule before the user's own",
+    example: '0',
+  }),
+  DKIM_SELECTOR: selector({
+    default: 'mail',
+    desc:
+      'The selector of the DKIM key made for each domain at its first start (`SELECTOR._domainkey.DOMAIN`); ' +
+      '`idmail dkim rotate` derives new ones from it',
+    example: 'idmail',
+  }),
+  DKIM_KEY_SIZE: choice<(typeof DKIM_KEY_BITS)[number]>(DKIM_KEY_BITS)({
+    default: '2048',
+    desc: 'Bits of the RSA keys made for DKIM (1024 only for DNS hosts that cannot take longer records)',
+    example: '4096',
+  }),
+};
+
+type FilterEnv = CleanedEnv<typeof filterSpecs>;
+
+export function filterProblems(env: FilterEnv): string[] {
+  const problems: string[] = [];
+  if (env.RSPAMD_GREYLISTING && !(env.ENABLE_RSPAMD && env.ENABLE_RSPAMD_REDIS)) {
+    problems.push(
+      'RSPAMD_GREYLISTING: greylisting keeps its memory in Redis; allowed: with ENABLE_RSPAMD=1 and ENABLE_RSPAMD_REDIS=1, or RSPAMD_GREYLISTING=0',
+    );
+  }
+  if (env.ENABLE_RSPAMD_REDIS && !env.ENABLE_RSPAMD) {
+    problems.push('ENABLE_RSPAMD_REDIS: Redis is for rspamd, which is off; allowed: with ENABLE_RSPAMD=1, or 0');
+  }
+  return problems;
+}
+
+export function filterSettings(env: FilterEnv): FilterSettings | undefined {
+  if (!env.ENABLE_RSPAMD) return undefined;
+  return {
+    redis: env.ENABLE_RSPAMD_REDIS,
+    greylisting: env.RSPAMD_GREYLISTING,
+    moveSpamToJunk: env.MOVE_SPAM_TO_JUNK,
+    dkim: { selector: env.DKIM_SELECTOR, keyBits: Number(env.DKIM_KEY_SIZE) as DkimKeyBits },
+  };
+}

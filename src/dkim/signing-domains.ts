@@ -1,0 +1,26 @@
+import { readAccountsFile } from '../auth/accounts/accounts-file.ts';
+import type { Settings } from '../config/settings.ts';
+import { systemAccount } from '../system-accounts.ts';
+import type { DkimKeyStore } from './dkim-keys.ts';
+
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
+
+/**
+ * The domains whose mail is signed: MAIL_DOMAINS, and with the accounts file those of its accounts
+ * and aliases (a directory's domains are many queries away at start: list them in MAIL_DOMAINS).
+ */
+export async function signingDomains(settings: Settings): Promise<string[]> {
+  const domains = new Set(settings.domains);
+  if (settings.ldap === undefined) {
+    const data = await readAccountsFile(settings.accountsFile);
+    for (const address of [...data.accounts.keys(), ...data.aliases.keys()]) domains.add(domainOf(address));
+  }
+  return [...domains].sort();
+}
+
+/** The key store as root uses it: keys readable by rspamd's group, nobody else. */
+export async function dkimKeyStore(settings: Settings): Promise<DkimKeyStore> {
+  const { dkimKeys, mountedDkimKeys } = settings.paths;
+  const readerGid = process.getuid?.() === 0 ? (await systemAccount('_rspamd')).gid : undefined;
+  return { dir: dkimKeys, mountedDir: mountedDkimKeys, ...(readerGid !== undefined && { readerGid }) };
+}

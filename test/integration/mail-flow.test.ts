@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import type { StartedTestContainer } from 'testcontainers';
+import { dnsRecords } from '../support/dns-fixture.ts';
+import {
+  type Appliance,
+  BASE_RECORDS,
+  CAROL_PASSWORD,
+  eventually,
+  JWT_ENV,
+  type Stack,
+  startAppliance,
+  startStack,
+} from '../support/stack.ts';
+
+/**
+ * The mail flow between real peers: the appliance (example.test) and a second one as the receiving
+ * MTA (other.test), both resolving through the test DNS, which publishes what `idmail dkim show`
+ * printed; inbound mail from strangers whose domains publish SPF, DKIM and DMARC records.
+ */
+let stack: Stack;
+let receiver: Appliance;
+
+const CAROL = { user: 'carol@example.test', pass: CAROL_PASSWORD };
+const DAVE = { user: 'dave@other.test', pass: CAROL_PASSWORD };
+// A stranger's signing key (signed.example) and a key nobody published (the broken signature).
+const strangerKey = generateKeyPairSync('rsa', { modulusLength: 1024 });
+const forgerKey = generateKeyPairSync('rsa', { modulusLength: 1024 });
+const publicKeyOf = (pair: typeof strangerKey) =>
+  pair.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+const pemOf = (pair: typeof strangerKey) => pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+const RECEIVER_ACCOUNTS = `accounts:
+  dave@other.test:
+    password: "{ARGON2ID}$argon2id$v=19$m=19456,t=2,p=1$gOvlCXHPUsTYcmqlQ/54bw$g3wUFDeNrzCLAgupCAtNZsVGPM3t3DjSOvNuTShicwQ"
+`;
+
+/** The zone-file lines `idmail dkim show` printed, as [name, value] (the quoted strings joined). */
+function parseZoneLines(output: string): [string, string][] {
+  return output
+    .split('\n')
+    .filter((line) => / IN TXT /.test(line) && !line.startsWith(';'))
+    .map((line) => {
+      const [name, strings] = line.split(' IN TXT ') as [string, string];
+      const value = [...strings.matchAll(/"([^"]*)"/g)].map((part) => part[1]).join('');
+      return [name.replace(/\.$/, ''), value];
+    });
+}
+
+const ipOf = (container: StartedTestContainer) => container.getIpAddress(stack.network.getName());
+
+before(async () => {
+  stack = await startStack(JWT_ENV);
+  receiver = await startAppliance(
+    stack.network,
+    { OVERRIDE_HOSTNAME: 'mail.other.test', MAIL_DOMAINS: 'other.test', LOG_LEVEL: 'debug' },
+    [{ content: RECEIVER_ACCOUNTS, target: '/etc/idmail/accounts.yaml' }],
+    [],
+    [],
+  );
+  const shown = await stack.mail.exec(['idmail', 'dkim', 'show', 'example.test']);
+  assert.equal(shown.exitCode, 0, shown.output);
+  const dkim = parseZoneLines(shown.stdout);
+  assert.deepEqual(
+    dkim.map(([name]) => name),
+    ['mail._domainkey.example.test'],
+  );
+  const { address, mx, txt } = dnsRecords;
+  await stack.dns.setRecords([
+    ...BASE_RECORDS,
+    address('mail.example.test', ipOf(stack.mail)),
+    mx('example.test', 'mail.example.test'),
+    txt('example.test', `v=spf1 ip4:${ipOf(stack.mail)} -all`),
+    txt('_dmarc.example.test', 'v=DMARC1; p=reject'),
+    ...dkim.map(([name, value]) => txt(name, value)),
+    address('mail.other.test', ipOf(receiver.container)),
+    mx('other.test', 'mail.other.test'),
+    address('signed.example', '192.0.2.26'),
+    txt('test._domainkey.signed.example', `v=DKIM1; k=rsa; p=${publicKeyOf(strangerKey)}`),
+    address('spf-fail.example', '192.0.2.27'),
+    txt('spf-fail.example', 'v=spf1 -all'),
+    address('dmarc-reject.example', '192.0.2.28'),
+    txt('dmarc-reject.example', 'v=spf1 -all'),
+    txt('_dmarc.dmarc-reject.example', 'v=DMARC1; p=reject'),
+    address('dmarc-quarantine.example', '192.0.2.29'),
+    txt('dmarc-quarantine.example', 'v=spf1 -all'),
+    txt('_dmarc.dmarc-quarantine.example', 'v=DMARC1; p=quarantine'),
+  ]);
+});
+after(async () => {
+  await receiver?.container.stop({ timeout: 5 }).catch(() => undefined);
+  await stack?.stop();
+});
+
+/** The headers of the message with this subject in a mailbox, once it is there (undefined if it never comes). */
+async function headersOf(
+  mail: StartedTestContainer,
+  auth: { user: string; pass: string },
+  mailbox: string,
+  subject: string,
+): Promise<string | undefined> {
+  const imap = new ImapFlow({
+    host: mail.getHost(),
+    port: mail.getMappedPort(993),
+    secure: true,
+    tls: { rejectUnauthorized: false },
+    auth,
+    logger: false,
+  });
+  await imap.connect();
+  try {
+    return await eventually(
+      async () => {
+        const lock = await imap.getMailboxLock(mailbox);
+        try {
+          const [uid] = (await imap.search({ subject }, { uid: true })) || [];
+          if (uid === undefined) return undefined;
+          const message = await imap.fetchOne(String(uid), { headers: true }, { uid: true });
+          return message ? message.headers?.toString() : undefined;
+        } finally {
+          lock.release();
+        }
+      },
+      (headers) => headers !== undefined,
+      20_000,
+    );
+  } finally {
+    await imap.logout();
+  }
+}
+
+/** A stranger's message to carol on port 25: the reply code (250 accepted) and the subject to look for. */
+async function inbound(
+  from: string,
+  options: { dkim?: { domainName: string; keySelector: string; privateKey: string }; text?: string } = {},
+): Promise<{ code: number; subject: string; message: string }> {
+  const subject = `flow ${randomUUID()}`;
+  const transport = nodemailer.createTransport({
+    host: stack.mail.getHost(),
+    port: stack.mail.getMappedPort(25),
+    secure: false,
+    ignoreTLS: true,
+    name: 'client.elsewhere.example',
+    ...(options.dkim && { dkim: options.dkim }),
+  });
+  return transport.sendMail({ from, to: CAROL.user, subject, text: options.text ?? 'Hello Carol, see you soon.' }).then(
+    () => ({ code: 250, subject, message: '' }),
+    (error: Error & { responseCode?: number; response?: string }) => ({
+      code: error.responseCode ?? 0,
+      subject,
+      message: error.response ?? error.message,
+    }),
+  );
+}
+
+const authenticationResults = (headers: string | undefined) =>
+  /^Authentication-Results: .*(?:\r?\n[ \t].*)*/im.exec(headers ?? '')?.[0].replace(/\r?\n[ \t]+/g, ' ') ?? '';
+
+describe('outbound: signed with the key idmail dkim show printed', () => {
+  it('reaches the receiving MTA, which finds a valid DKIM signature of example.test and SPF and DMARC passing', async () => {
+    const subject = `dkim ${randomUUID()}`;
+    await nodemailer
+      .createTransport({
+        host: stack.mail.getHost(),
+        port: stack.mail.getMappedPort(587),
+        secure: false,
+        requireTLS: true,
+        tls: { rejectUnauthorized: false },
+        auth: CAROL,
+      })
+      .sendMail({ from: CAROL.user, to: DAVE.user, subject, text: 'Signed, sealed, delivered.' });
+    const headers = await headersOf(receiver.container, DAVE, 'INBOX', subject);
+    assert.ok(headers, 'the message reached dave@other.test');
+    assert.match(headers, /^DKIM-Signature: .*\bd=example\.test;/im);
+    const results = authenticationResults(headers);
+    assert.match(results, /^Authentication-Results: mail\.other\.test;/);
+    assert.match(results, /\bdkim=pass header\.d=example\.test header\.s=mail\b/);
+    assert.match(results, /\bspf=pass\b/);
+    assert.match(results, /\bdmarc=pass\b/);
+  });
+});
+
+describe('inbound on port 25: SPF, DKIM and DMARC checked, the policy honoured, spam refused or filed', () => {
+  it('delivers a message with a good signature, dkim=pass in Authentication-Results', async () => {
+    const { code, subject } = await inbound('news@signed.example', {
+      dkim: { domainName: 'signed.example', keySelector: 'test', privateKey: pemOf(strangerKey) },
+    });
+    assert.equal(code, 250);
+    assert.match(
+      authenticationResults(await headersOf(stack.mail, CAROL, 'INBOX', subject)),
+      /\bdkim=pass header\.d=signed\.example\b/,
+    );
+  });
+
+  it('delivers one whose signature does not verify, marked dkim=fail', async () => {
+    const { code, subject } = await inbound('news@signed.example', {
+      dkim: { domainName: 'signed.example', keySelector: 'test', privateKey: pemOf(forgerKey) },
+    });
+    assert.equal(code, 250);
+    assert.match(authenticationResults(await headersOf(stack.mail, CAROL, 'INBOX', subject)), /\bdkim=fail\b/);
+  });
+
+  it('delivers an SPF failure without a DMARC policy, marked spf=fail', async () => {
+    const { code, subject } = await inbound('someone@spf-fail.example');
+    assert.equal(code, 250);
+    assert.match(authenticationResults(await headersOf(stack.mail, CAROL, 'INBOX', subject)), /\bspf=fail\b/);
+  });
+
+  it("refuses at SMTP time what the sender domain's DMARC policy (p=reject) rejects", async () => {
+    const { code } = await inbound('someone@dmarc-reject.example');
+    assert.equal(code, 554);
+  });
+
+  it('files what DMARC quarantines (p=quarantine) into Junk, not the inbox', async () => {
+    const { code, subject } = await inbound('someone@dmarc-quarantine.example');
+    assert.equal(code, 250);
+    const headers = await headersOf(stack.mail, CAROL, 'Junk', subject);
+    assert.match(headers ?? '', /^X-Spam: Yes/im);
+    assert.match(authenticationResults(headers), /\bdmarc=fail\b/);
+  });
+
+  it('refuses the GTUBE spam sample', async () => {
+    const gtube = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
+    const { code, message } = await inbound('someone@elsewhere.example', { text: `Buy now\n${gtube}\n` });
+    assert.equal(code, 554, message);
+  });
+
+  it('refuses a stranger claiming one of our domains as envelope sender, a sender domain that does not exist, and one not fully qualified', async () => {
+    const forged = await inbound('ceo@example.test');
+    assert.equal(forged.code, 554, forged.message);
+    assert.match(forged.message, /5\.7\.1 .*this domain sends its mail signed in/);
+    assert.equal((await inbound('someone@nowhere.example')).code, 550);
+    assert.equal((await inbound('someone@localhost')).code, 504);
+  });
+});

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import nodemailer from 'nodemailer';
+import { inboundCode } from '../support/mail-clients.ts';
+import { inboxReceives } from '../support/mailbox.ts';
+import { assertNoSecret } from '../support/secrets.ts';
+import {
+  type Appliance,
+  assertConfigsClean,
+  assertLogged,
+  CAROL_PASSWORD,
+  eventually,
+  JWT_ENV,
+  type Stack,
+  startStack,
+} from '../support/stack.ts';
+
+/**
+ * Sending through a relay host, with docker-mailserver's variables: the stack's appliance relays mail
+ * from its domains (RELAY_HOST) to a second appliance, the relay, which wants a signed-in user on 587
+ * with TLS (carol, known to both through the stack's accounts file). The relay serves relay.test, where
+ * dave's mailbox is. Also: postmaster@ and abuse@ reach the postmaster, and never loop.
+ */
+const CAROL = 'carol@example.test';
+const DAVE = 'dave@relay.test';
+/** The relay's name on the stack's network (not under .test: the engine's resolver answers it). */
+const RELAY_ALIAS = 'relay';
+
+let stack: Stack;
+let relay: Appliance;
+
+before(async () => {
+  stack = await startStack({
+    ...JWT_ENV,
+    POSTMASTER_ADDRESS: CAROL,
+    RELAY_HOST: RELAY_ALIAS,
+    RELAY_PORT: '587',
+    RELAY_USER: CAROL,
+    RELAY_PASSWORD: CAROL_PASSWORD,
+  });
+  relay = await stack.startMail(
+    { ...JWT_ENV, OVERRIDE_HOSTNAME: 'smtp.relay.test', MAIL_DOMAINS: 'relay.test', SPOOF_PROTECTION: '0' },
+    [],
+    [RELAY_ALIAS],
+  );
+  const added = await relay.container.exec(['idmail', 'account', 'add', DAVE, '--no-password']);
+  assert.equal(added.exitCode, 0, added.output);
+  // The relay's helper reads the accounts file again within a second: mail relayed before would bounce.
+  const ready = await eventually(
+    () => inboundCode(relay.container, DAVE, 'ready'),
+    (code) => code === 250,
+  );
+  assert.equal(ready, 250);
+});
+after(async () => stack?.stop());
+
+/** Submission on the stack's appliance as carol, by password (STARTTLS on 587). */
+const submitAsCarol = (to: string, subject: string) =>
+  nodemailer
+    .createTransport({
+      host: stack.mail.getHost(),
+      port: stack.mail.getMappedPort(587),
+      secure: false,
+      requireTLS: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: CAROL, pass: CAROL_PASSWORD },
+    })
+    .sendMail({ from: CAROL, to, subject, text: 'through the relay' });
+
+describe('a relay host that wants a signed-in user (RELAY_HOST, RELAY_PORT, RELAY_USER, RELAY_PASSWORD)', () => {
+  it('renders a configuration Postfix reads without a warning, the password in a table root alone reads', async () => {
+    await assertConfigsClean(stack.mail);
+    const table = await stack.mail.exec(['stat', '-c', '%a %U', '/etc/postfix/sasl_passwd']);
+    assert.equal(table.output.trim(), '600 root');
+    const main = await stack.mail.exec(['cat', '/etc/postfix/main.cf']);
+    assert.match(main.output, /^sender_dependent_relayhost_maps = socketmap:/m);
+    assertNoSecret(main.output, CAROL_PASSWORD, 'the relay password');
+  });
+
+  it("delivers mail for another domain through the relay, signed in there over TLS, into the recipient's mailbox", async () => {
+    const subject = `relayed ${randomUUID()}`;
+    const sent = await submitAsCarol(DAVE, subject);
+    assert.deepEqual(sent.accepted, [DAVE]);
+    // The sender reached the relay by its network name on 587, over TLS, and handed the message over…
+    await assertLogged(stack.logs, /to=<dave@relay\.test>, relay=relay\[[^\]]+\]:587, .*status=sent/, 30_000);
+    await assertLogged(stack.logs, /TLS connection established to relay\[[^\]]+\]:587/);
+    // …which the relay took from a signed-in carol on submission…
+    await assertLogged(
+      relay.logs,
+      /postfix\/submission\/smtpd\[\d+\]: [0-9A-Za-z]+: client=[^,]+, sasl_method=\w+, sasl_username=carol@example\.test/,
+    );
+    // …and delivered into dave's mailbox.
+    const accessToken = await stack.idp.mint({ aud: 'urn:idmail', email: DAVE });
+    assert.ok(await inboxReceives(relay.container, { user: DAVE, accessToken }, subject), 'not in dave@relay.test');
+  });
+
+  it('never writes the relay password into a log', () => {
+    assertNoSecret(stack.logs(), CAROL_PASSWORD, 'the relay password');
+  });
+});
+
+describe('postmaster@ and abuse@', () => {
+  for (const role of ['postmaster', 'abuse']) {
+    it(`delivers ${role}@ of a served domain, which no account has, to POSTMASTER_ADDRESS`, async () => {
+      const subject = `${role} ${randomUUID()}`;
+      assert.equal(await inboundCode(stack.mail, `${role}@example.test`, subject), 250);
+      assert.ok(await inboxReceives(stack.mail, { user: CAROL, pass: CAROL_PASSWORD }, subject));
+    });
+  }
+
+  it('refuses them at RCPT where the postmaster is postmaster@ itself and has no mailbox (no loop, no bounce)', async () => {
+    // The relay's POSTMASTER_ADDRESS is unset: postmaster@relay.test, which has no account there.
+    assert.equal(await inboundCode(relay.container, 'postmaster@relay.test'), 550);
+    assert.equal(await inboundCode(relay.container, 'abuse@relay.test'), 550);
+  });
+});

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  type DkimKeyStore,
+  ensureDkimKeys,
+  listDkimKeys,
+  retireDkimKey,
+  rotateDkimKey,
+} from '../../../src/dkim/dkim-keys.ts';
+import { dkimRecord } from '../../../src/dkim/dns-record.ts';
+
+const settings = { selector: 'mail', keyBits: 1024 as const };
+
+async function newStore(): Promise<DkimKeyStore> {
+  const root = await mkdtemp(join(tmpdir(), 'idmail-dkim-'));
+  return { dir: join(root, 'dkim'), mountedDir: join(root, 'mounted') };
+}
+
+describe('DKIM keys', () => {
+  it('makes one key per domain once, readable by rspamd only, and maps each domain to it', async () => {
+    const store = await newStore();
+    const made = await ensureDkimKeys(store, settings, ['example.org', 'example.net']);
+    assert.equal(made.length, 2);
+    assert.match(made[0]!, /made a 1024-bit DKIM key mail for example\.org/);
+    const key = join(store.dir, 'example.org', 'mail.key');
+    assert.equal((await stat(key)).mode & 0o777, 0o640);
+    assert.equal(createPrivateKey(await readFile(key, 'utf8')).asymmetricKeyDetails?.modulusLength, 1024);
+    assert.deepEqual(await ensureDkimKeys(store, settings, ['example.org', 'example.net']), []);
+    assert.equal(
+      await readFile(join(store.dir, 'keys.map'), 'utf8'),
+      `example.org ${key}\nexample.net ${join(store.dir, 'example.net', 'mail.key')}\n`,
+    );
+    assert.equal(await readFile(join(store.dir, 'selectors.map'), 'utf8'), 'example.org mail\nexample.net mail\n');
+  });
+
+  it('uses a mounted key instead, so records published before a move stay valid', async () => {
+    const store = await newStore();
+    await ensureDkimKeys(store, settings, ['example.org']);
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    await mkdir(join(store.mountedDir, 'example.org'), { recursive: true });
+    await writeFile(
+      join(store.mountedDir, 'example.org', 'old2019.key'),
+      privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
+    const [line] = await ensureDkimKeys(store, settings, ['example.org']);
+    assert.match(line!, /using the mounted DKIM key old2019 for example\.org/);
+    const active = (await listDkimKeys(store, 'example.org')).filter((key) => key.active);
+    const expected = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+    assert.deepEqual(
+      active.map((key) => [key.selector, key.publicKey]),
+      [['old2019', expected]],
+    );
+    await assert.rejects(rotateDkimKey(store, settings, 'example.org'), /is mounted/);
+  });
+
+  it('rotates to a new selector that signs, keeps the old one listed until retired, never retires the signing one', async () => {
+    const store = await newStore();
+    await ensureDkimKeys(store, settings, ['example.org']);
+    const today = new Date('2026-12-02T10:00:00Z');
+    assert.equal(await rotateDkimKey(store, settings, 'example.org', today), 'mail-20261202');
+    assert.equal(await rotateDkimKey(store, settings, 'example.org', today), 'mail-20261202-2');
+    const keys = await listDkimKeys(store, 'example.org');
+    assert.deepEqual(
+      keys.map((key) => [key.selector, key.active]),
+      [
+        ['mail', false],
+        ['mail-20261202', false],
+        ['mail-20261202-2', true],
+      ],
+    );
+    assert.equal(await readFile(join(store.dir, 'selectors.map'), 'utf8'), 'example.org mail-20261202-2\n');
+    await assert.rejects(retireDkimKey(store, 'example.org', 'mail-20261202-2'), /still signs/);
+    await assert.rejects(retireDkimKey(store, 'example.org', '../../etc'), /has no DKIM key/);
+    await retireDkimKey(store, 'example.org', 'mail');
+    assert.deepEqual(
+      (await listDkimKeys(store, 'example.org')).map((key) => key.selector),
+      ['mail-20261202', 'mail-20261202-2'],
+    );
+    await assert.rejects(rotateDkimKey(store, settings, 'unknown.example'), /has no DKIM key here/);
+  });
+
+  it('prints the record as one zone-file line, the value in strings of at most 255 characters', async () => {
+    const store = await newStore();
+    await ensureDkimKeys(store, { selector: 'mail', keyBits: 2048 }, ['example.org']);
+    const [key] = await listDkimKeys(store, 'example.org');
+    const record = dkimRecord(key!);
+    const match = /^mail\._domainkey\.example\.org\. IN TXT ((?:"[^"]{1,255}" ?)+)$/.exec(record);
+    assert.ok(match, record);
+    const strings = [...match[1]!.matchAll(/"([^"]*)"/g)].map((part) => part[1]!);
+    assert.ok(strings.length > 1, 'a 2048-bit key needs more than one string');
+    assert.equal(strings.join(''), `v=DKIM1; k=rsa; p=${key!.publicKey}`);
+  });
+});

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadSettings, type Settings } from '../../../src/config/settings.ts';
+import { assembleServiceTree } from '../../../src/startup/service-tree.ts';
+
+const SERVICES = new URL('../../../rootfs/usr/share/idmail/services/', import.meta.url);
+const RUN_SCRIPT = readFileSync(new URL('certificates/run', SERVICES), 'utf8');
+
+/** The image's service tree assembled into a scratch directory for this environment. */
+async function assembled(env: Record<string, string>): Promise<string> {
+  const directory = mkdtempSync(join(tmpdir(), 'idmail-services-'));
+  const loaded = loadSettings({ OVERRIDE_HOSTNAME: 'mail.example.org', ...env });
+  const paths = {
+    ...loaded.paths,
+    serviceTemplates: SERVICES.pathname.replace(/\/$/, ''),
+    services: join(directory, 'service'),
+    stoppingMarker: join(directory, 'stopping'),
+  } as unknown as Settings['paths'];
+  await assembleServiceTree({ ...loaded, paths });
+  return join(directory, 'service');
+}
+
+describe('the certificates service', () => {
+  it('watches the source files of SSL_TYPE, is stopped first, and does not run for a self-signed certificate', async () => {
+    const manual = await assembled({ SSL_CERT_PATH: '/certs/fullchain.pem', SSL_KEY_PATH: '/certs/privkey.pem' });
+    assert.equal(
+      readFileSync(join(manual, 'certificates/watched-files'), 'utf8'),
+      '/certs/fullchain.pem\n/certs/privkey.pem\n',
+    );
+    assert.equal(existsSync(join(await assembled({}), 'certificates')), false);
+    const stop = readFileSync(new URL('.s6-svscan/SIGTERM', SERVICES), 'utf8');
+    assert.match(stop, /for service in certificates /);
+  });
+
+  describe('its loop', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'idmail-watch-loop-'));
+    const source = join(scratch, 'fullchain.pem');
+    const installed = join(scratch, 'source.sha256');
+    const calls = join(scratch, 'calls');
+    const exitCode = join(scratch, 'exit-code');
+    let loop: ChildProcess | undefined;
+    after(() => loop?.kill());
+
+    /** The real script, its fixed paths and its 10 s moved into the scratch directory and to 0.1 s. */
+    function startLoop(): void {
+      const bin = join(scratch, 'bin');
+      mkdirSync(bin, { recursive: true });
+      // Stands in for `idmail certificates sync`: counts the call, and like the real one records what it installed.
+      writeFileSync(
+        join(bin, 'idmail'),
+        `#!/bin/sh\necho call >> ${calls}\ncode=$(cat ${exitCode})\n[ "$code" = 0 ] && { sha256sum < ${source} | cut -d ' ' -f 1 > ${installed}; }\nexit "$code"\n`,
+      );
+      chmodSync(join(bin, 'idmail'), 0o755);
+      writeFileSync(join(scratch, 'watched-files'), `${source}\n${join(scratch, 'missing.pem')}\n`);
+      writeFileSync(join(scratch, 'environment.json'), '{}');
+      const script = RUN_SCRIPT.replace('sleep 10', 'sleep 0.1')
+        .replace('/run/idmail-tls/source.sha256', installed)
+        .replace('/run/idmail/environment.json', join(scratch, 'environment.json'));
+      assert.notEqual(script, RUN_SCRIPT);
+      loop = spawn('sh', ['-c', script], {
+        cwd: scratch,
+        env: { PATH: `${bin}:${process.env.PATH}` },
+        stdio: 'ignore',
+      });
+    }
+    const callCount = () => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').length - 1 : 0);
+    const ticks = () => sleep(600);
+
+    it('calls sync only when the files differ from those installed, once for files that make no pair', async () => {
+      writeFileSync(source, 'first');
+      writeFileSync(installed, `${createHash('sha256').update('first').digest('hex')}\n`);
+      writeFileSync(exitCode, '3');
+      startLoop();
+      await ticks();
+      assert.equal(callCount(), 0, 'the installed files are not synced again');
+
+      writeFileSync(source, 'half written');
+      await ticks();
+      assert.equal(callCount(), 1, 'refused files are tried once, then again only when they change');
+
+      writeFileSync(exitCode, '0');
+      writeFileSync(source, 'complete');
+      await ticks();
+      assert.equal(callCount(), 2, 'installed: nothing more to do');
+
+      writeFileSync(exitCode, '1');
+      writeFileSync(source, 'next');
+      await ticks();
+      assert.ok(callCount() >= 4, `a failed reload is tried at every tick (${callCount() - 2} tries)`);
+    });
+  });
+});
