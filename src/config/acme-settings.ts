@@ -34,7 +34,7 @@ export interface AcmeFiles {
 
 export interface AcmeSettings {
   directoryUrl: string;
-  /** The account's contact, where the CA sends expiry warnings; none: no contact. */
+  /** The account's contact, where the CA may send notices; none: no contact. */
   email: string | undefined;
   /** A CA (PEM) the ACME server's own TLS is verified with, besides the system's (a private or test CA). */
   caFile: string | undefined;
@@ -53,7 +53,8 @@ const httpsUrl = makeValidator<string>((value) => {
   }
   if (url.protocol !== 'https:') throw new Error(`"${value}" uses ${url.protocol}; allowed: https:// (RFC 8555)`);
   if (url.username !== '' || url.password !== '')
-    throw new Error(`"${value}" carries a user or password; allowed: an https:// URL without them`);
+    // Not echoed: the password would land in the log.
+    throw new Error('carries a user or password; allowed: an https:// URL without them');
   return url.href;
 });
 

@@ -15,6 +15,7 @@ import {
   curlInside,
   eventually,
   LDAP_CA_FILE,
+  STRANGER_HELO,
   type Stack,
   startStack,
 } from '../support/stack.ts';
@@ -122,7 +123,13 @@ async function imapLoginAnswer(user: string, password: string): Promise<string> 
 }
 
 const inbound = (mail = stack.mail) =>
-  nodemailer.createTransport({ host: mail.getHost(), port: mail.getMappedPort(25), secure: false, ignoreTLS: true });
+  nodemailer.createTransport({
+    host: mail.getHost(),
+    port: mail.getMappedPort(25),
+    secure: false,
+    ignoreTLS: true,
+    name: STRANGER_HELO,
+  });
 const submission = (person: Person) =>
   nodemailer.createTransport({
     host: stack.mail.getHost(),

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
+import { startNamedDns } from '../support/dns-fixture.ts';
 import { MAIL_IMAGE } from '../support/images.ts';
-import { ACCOUNTS_YAML, eventually } from '../support/stack.ts';
+import { ACCOUNTS_YAML, BASE_RECORDS, eventually, STRANGER_HELO } from '../support/stack.ts';
 
 const run = promisify(execFile);
 /** The kill test: messages sent, how many are delivered before the burst, and at how many accepted the container is killed. */
@@ -93,13 +94,18 @@ function namedAppliance(name: string, publish: string[] = []) {
     );
   const waitHealthy = async () =>
     assert.equal(await eventually(healthy, (status) => status === 'healthy', 60_000), 'healthy');
+  let dns: Awaited<ReturnType<typeof startNamedDns>> | undefined;
   const start = async () => {
     const ports = publish.flatMap((port) => ['-p', `127.0.0.1::${port}`]);
+    // The test DNS, so inbound mail from the stranger's domain passes reject_unknown_sender_domain.
+    dns ??= await startNamedDns(`${name}-dns`, BASE_RECORDS);
     await docker(
       'run',
       '-d',
       '--name',
       name,
+      '--dns',
+      dns.address,
       ...ports,
       ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       MAIL_IMAGE,
@@ -109,7 +115,10 @@ function namedAppliance(name: string, publish: string[] = []) {
   };
   const hostPort = async (port: string) =>
     Number((await docker('port', name, port)).stdout.split('\n')[0]?.split(':').at(-1));
-  const remove = () => docker('rm', '-f', name).catch(() => undefined);
+  const remove = async () => {
+    await docker('rm', '-f', name).catch(() => undefined);
+    await dns?.remove().catch(() => undefined);
+  };
   return { docker, inside, start, waitHealthy, hostPort, remove };
 }
 
@@ -237,6 +246,7 @@ describe('killed while delivering', () => {
       port,
       secure: false,
       ignoreTLS: true,
+      name: STRANGER_HELO,
       pool: true,
       maxConnections: 4,
     });

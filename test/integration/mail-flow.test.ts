@@ -11,6 +11,7 @@ import {
   CAROL_PASSWORD,
   eventually,
   JWT_ENV,
+  STRANGER_HELO,
   type Stack,
   startAppliance,
   startStack,
@@ -143,7 +144,7 @@ async function inbound(
     port: stack.mail.getMappedPort(25),
     secure: false,
     ignoreTLS: true,
-    name: 'client.elsewhere.example',
+    name: STRANGER_HELO,
     ...(options.dkim && { dkim: options.dkim }),
   });
   return transport.sendMail({ from, to: CAROL.user, subject, text: options.text ?? 'Hello Carol, see you soon.' }).then(

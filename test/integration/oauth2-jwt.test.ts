@@ -15,6 +15,7 @@ import {
   curlInside,
   eventually,
   JWT_ENV,
+  STRANGER_HELO,
   type Stack,
   startStack,
 } from '../support/stack.ts';
@@ -194,7 +195,8 @@ describe('mail flow', () => {
     senderToken = await stack.idp.token(USERS.alice, 'urn:idmail');
   });
   const submission = () => tokenSubmission(stack.mail, USERS.alice.address, senderToken);
-  const inbound = () => nodemailer.createTransport({ host: host(), port: port(25), secure: false, ignoreTLS: true });
+  const inbound = () =>
+    nodemailer.createTransport({ host: host(), port: port(25), secure: false, ignoreTLS: true, name: STRANGER_HELO });
 
   it('delivers a message submitted with a token to the recipient INBOX (read over IMAP)', async () => {
     const subject = `hello ${randomUUID()}`;

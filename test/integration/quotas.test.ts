@@ -9,6 +9,7 @@ import {
   CAROL_PASSWORD,
   eventually,
   STRANGER_DOMAIN,
+  STRANGER_HELO,
   type Stack,
   startStack,
 } from '../support/stack.ts';
@@ -38,6 +39,7 @@ async function inbound(mail: StartedTestContainer, to: string, subject: string, 
     port: mail.getMappedPort(25),
     secure: false,
     ignoreTLS: true,
+    name: STRANGER_HELO,
   });
   try {
     await transport.sendMail({ from: `someone@${STRANGER_DOMAIN}`, to, subject, text });

@@ -1,11 +1,17 @@
 import nodemailer from 'nodemailer';
 import type { StartedTestContainer } from 'testcontainers';
-import { curlInside } from './stack.ts';
+import { curlInside, STRANGER_HELO } from './stack.ts';
 
 /** The SMTP reply code a stranger gets on port 25 for mail to this address (250 when accepted). */
 export function inboundCode(mail: StartedTestContainer, to: string, subject = 'hello'): Promise<number> {
   return nodemailer
-    .createTransport({ host: mail.getHost(), port: mail.getMappedPort(25), secure: false, ignoreTLS: true })
+    .createTransport({
+      host: mail.getHost(),
+      port: mail.getMappedPort(25),
+      secure: false,
+      ignoreTLS: true,
+      name: STRANGER_HELO,
+    })
     .sendMail({ from: 'someone@elsewhere.example', to, subject, text: 'hello' })
     .then(
       () => 250,

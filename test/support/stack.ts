@@ -64,8 +64,14 @@ export const LDAP_CA_FILE = '/etc/idmail/ldap-ca.pem';
 /** The sender domain of inbound test mail: it exists in the test DNS, as Postfix requires (reject_unknown_sender_domain). */
 export const STRANGER_DOMAIN = 'elsewhere.example';
 
+/** The name inbound test mail says HELO with: a stranger's server that exists (rspamd scores a bare IP as spam). */
+export const STRANGER_HELO = `client.${STRANGER_DOMAIN}`;
+
 /** The records every test network's DNS starts with. */
-export const BASE_RECORDS = [dnsRecords.address(STRANGER_DOMAIN, '192.0.2.25')];
+export const BASE_RECORDS = [
+  dnsRecords.address(STRANGER_DOMAIN, '192.0.2.25'),
+  dnsRecords.address(STRANGER_HELO, '192.0.2.25'),
+];
 
 const dnsOfNetwork = new WeakMap<StartedNetwork, DnsFixture>();
 

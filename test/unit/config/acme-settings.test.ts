@@ -63,7 +63,11 @@ describe('the ACME settings (SSL_TYPE=acme)', () => {
   for (const [name, value, message] of [
     ['ACME_DIRECTORY_URL', 'http://acme.example.org/directory', /uses http:; allowed: https:\/\/ \(RFC 8555\)/],
     ['ACME_DIRECTORY_URL', 'not a url', /is not a URL; allowed: an https:\/\/ URL/],
-    ['ACME_DIRECTORY_URL', 'https://user:pw@acme.example.org/dir', /carries a user or password/],
+    [
+      'ACME_DIRECTORY_URL',
+      'https://user:s3cret@acme.example.org/dir',
+      /^ACME_DIRECTORY_URL: carries a user or password/,
+    ],
     ['ACME_EMAIL', 'postmaster', /^ACME_EMAIL: /],
     ['ACME_DOMAINS', '*.example.org', /^ACME_DOMAINS: "\*\.example\.org" is not a host name/],
     ['ACME_DOMAINS', 'imap', /^ACME_DOMAINS: "imap" is not fully qualified/],
@@ -76,6 +80,13 @@ describe('the ACME settings (SSL_TYPE=acme)', () => {
       assert.match(problemsOf({ ...acme, [name]: value }).join('\n'), message);
     });
   }
+
+  it('never shows the password of a directory URL that carries one', () => {
+    assert.doesNotMatch(
+      problemsOf({ ...acme, ACME_DIRECTORY_URL: 'https://user:s3cret@acme.example.org/dir' }).join('\n'),
+      /s3cret/,
+    );
+  });
 
   it('refuses a CA file that holds no certificate', () => {
     const notPem = fileWith('-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
