@@ -1,6 +1,4 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import type { Server, Socket } from 'node:net';
 import type { RateLimitKind, RateVerdict, SubmissionRateLimit } from '../auth/rate-limit/submission-rate-limit.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Logger } from '../vocabulary/logger.ts';
@@ -11,6 +9,7 @@ import {
   POLICY_REQUEST,
   POLICY_STATES,
 } from '../vocabulary/wire-contract.ts';
+import { listenOnUnixSocket } from './unix-socket-server.ts';
 
 /**
  * Postfix's SMTPD access policy delegation (SMTPD_POLICY_README) on a unix socket, answering the
@@ -114,15 +113,9 @@ export function timedPolicy(answer: PolicyAnswer, metrics: Metrics): PolicyAnswe
   };
 }
 
-export async function servePostfixPolicy(path: string, answer: PolicyAnswer, log: Logger): Promise<Server> {
-  await mkdir(dirname(path), { recursive: true });
-  await rm(path, { force: true });
-  const server = createServer((socket) => handlePolicyConnection(socket, answer, log));
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
-  // Only the helper and Postfix may ask (an answer spends an account's allowance): the directory's
-  // setgid bit gave the socket group postfix.
-  await chmod(path, 0o660);
-  return server;
+/** Only the helper and Postfix may ask: an answer spends an account's allowance. */
+export function servePostfixPolicy(path: string, answer: PolicyAnswer, log: Logger): Promise<Server> {
+  return listenOnUnixSocket(path, (socket) => handlePolicyConnection(socket, answer, log), log);
 }
 
 /** One Postfix connection: requests answered in order; a garbled one ends the connection, the helper serves on. */

@@ -1,12 +1,11 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import type { Server, Socket } from 'node:net';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { type Directory, hasMailbox } from '../auth/directory.ts';
 import { aliasTargets, claimsOurDomain, senderRelay } from '../auth/mail-routing.ts';
 import type { SenderRelays } from '../config/relay-settings.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { type PostfixMap, SOCKETMAP_REPLIES } from '../vocabulary/wire-contract.ts';
+import { listenOnUnixSocket } from './unix-socket-server.ts';
 
 /**
  * Postfix socketmap tables (socketmap:unix:PATH:NAME, the contract's map names) answered from the directory.
@@ -94,15 +93,9 @@ export async function answerSocketmap(maps: Record<string, MapLookup>, request: 
   }
 }
 
-export async function serveSocketmap(path: string, maps: Record<string, MapLookup>, log: Logger): Promise<Server> {
-  await mkdir(dirname(path), { recursive: true });
-  await rm(path, { force: true });
-  const server = createServer((socket) => handleConnection(socket, maps, log));
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
-  // Only the helper and Postfix may ask (the maps reveal which addresses exist): the directory's
-  // setgid bit gave the socket group postfix.
-  await chmod(path, 0o660);
-  return server;
+/** Only the helper and Postfix may ask: the maps reveal which addresses exist. */
+export function serveSocketmap(path: string, maps: Record<string, MapLookup>, log: Logger): Promise<Server> {
+  return listenOnUnixSocket(path, (socket) => handleConnection(socket, maps, log), log);
 }
 
 /** One Postfix connection: netstring requests answered in order; a malformed one closes it. */

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { ACME_CHAIN_FILE, ACME_KEY_FILE } from '../config/acme-settings.ts';
 import type { CertificateFiles, CertificateOrigin, LetsencryptFiles } from '../config/tls-settings.ts';
 import { certificateFromAcmeJson } from './acme-json.ts';
 import type { SourcedPair } from './certificate-check.ts';
+import { readUntrustedFile } from './untrusted-file.ts';
 
 /**
  * The source's files as read at one moment: the pair is taken from these bytes, and the checksum the
@@ -17,10 +19,15 @@ export function watchedFiles(origin: CertificateOrigin): string[] {
   return [origin.acmeJson, ...liveFolders(origin).flatMap((folder) => Object.values(liveFiles(origin, folder)))];
 }
 
+/** ACME's files are the helper's: read with care (see readUntrustedFile); the others are root's or a mount's. */
+const writtenByHelper = new Set<string>([ACME_CHAIN_FILE, ACME_KEY_FILE]);
+
 export async function snapshotFiles(paths: readonly string[]): Promise<FileSnapshot> {
   const read = async (path: string): Promise<[string, Buffer | string]> => [
     path,
-    await readFile(path).catch((error: NodeJS.ErrnoException) => error.code ?? 'error'),
+    await (writtenByHelper.has(path) ? readUntrustedFile(path) : readFile(path)).catch(
+      (error: NodeJS.ErrnoException) => error.code ?? 'error',
+    ),
   ];
   return new Map(await Promise.all(paths.map(read)));
 }

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { readUntrustedFile } from './untrusted-file.ts';
 
 const run = promisify(execFile);
 
@@ -44,21 +45,26 @@ export async function ensureSelfSignedCertificate(
   hostname: string,
   owner?: { uid: number; gid: number },
 ): Promise<void> {
+  // In the helper's directory (owner given), root reads with care and leaves the making to the helper's
+  // user: a chown or chmod by root there would follow whatever link the helper put in its place.
+  const read = owner === undefined ? readFile : readUntrustedFile;
   const [cert, key] = await Promise.all(
-    [paths.certPath, paths.keyPath].map((path) => readFile(path).catch(() => undefined)),
+    [paths.certPath, paths.keyPath].map((path) => read(path).catch(() => undefined)),
   );
   const reason = selfSignedReplacementReason(cert, key, hostname);
   if (reason === undefined) return;
   const directory = dirname(paths.certPath);
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-  if (owner !== undefined) await chown(directory, owner.uid, owner.gid);
   // Made aside and renamed into place: a start interrupted halfway leaves the old pair or the new one.
   const made = { certPath: `${paths.certPath}.new`, keyPath: `${paths.keyPath}.new` };
   try {
-    await generate(made, hostname);
-    for (const path of [made.keyPath, made.certPath]) {
-      if (owner !== undefined) await chown(path, owner.uid, owner.gid);
-      await chmod(path, path === made.keyPath ? 0o600 : 0o644);
+    if (owner === undefined) {
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      await generate(made, hostname);
+      await chmod(made.keyPath, 0o600);
+      await chmod(made.certPath, 0o644);
+    } else {
+      await run('mkdir', ['-p', '-m', '700', directory], owner);
+      await generate(made, hostname, owner);
     }
     await rename(made.keyPath, paths.keyPath);
     await rename(made.certPath, paths.certPath);
@@ -68,25 +74,30 @@ export async function ensureSelfSignedCertificate(
   console.log(`idmail: made a self-signed certificate for ${hostname} at ${paths.certPath} (${reason})`);
 }
 
-async function generate(paths: PairPaths, hostname: string): Promise<void> {
+/** openssl makes the pair, as `owner` when given; it writes a private key 0600 by itself. */
+async function generate(paths: PairPaths, hostname: string, owner?: { uid: number; gid: number }): Promise<void> {
   const names = [hostname, 'localhost'].map((name) => `DNS:${name}`).join(',');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '3650',
-    '-subj',
-    `/CN=${hostname}`,
-    '-addext',
-    `subjectAltName=${names}`,
-    '-keyout',
-    paths.keyPath,
-    '-out',
-    paths.certPath,
-  ]);
+  await run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=${hostname}`,
+      '-addext',
+      `subjectAltName=${names}`,
+      '-keyout',
+      paths.keyPath,
+      '-out',
+      paths.certPath,
+    ],
+    owner ?? {},
+  );
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Settings } from '../config/settings.ts';
 import { listDkimKeys, retireDkimKey, rotateDkimKey } from '../dkim/dkim-keys.ts';
 import { dkimRecord } from '../dkim/dns-record.ts';
-import { dkimKeyStore } from '../dkim/signing-domains.ts';
+import { dkimKeyStore, signingDomains } from '../dkim/signing-domains.ts';
 import { parseDomain } from '../vocabulary/address.ts';
 
 const run = promisify(execFile);
@@ -47,7 +47,7 @@ export function dkimCommands(program: Command, currentSettings: () => Settings):
       const settings = currentSettings();
       const store = await dkimKeyStore(settings);
       const name = parseDomain(domain);
-      const selector = await rotateDkimKey(store, filterOn(settings).dkim, name);
+      const selector = await rotateDkimKey(store, filterOn(settings).dkim, name, await signingDomains(settings));
       await reloadRspamd(settings);
       const [key] = (await listDkimKeys(store, name)).filter((candidate) => candidate.selector === selector);
       console.log(`; ${name} is signed with ${selector} from now on; publish:`);

@@ -155,9 +155,8 @@ const PATHS = {
   milterSocket: '/run/rspamd/milter.sock',
   /** Sieve before every user's filters: mail rspamd marked as spam goes to Junk (compiled at image build). */
   junkSieve: '/usr/share/idmail/sieve/spam-to-junk.sieve',
-  /** Valkey's socket (rspamd's Redis) and its data on the state volume. */
+  /** Valkey's socket (rspamd's Redis; its run script makes it, its data is on the state volume). */
   valkeySocket: '/run/valkey/valkey.sock',
-  valkeyData: '/var/mail-state/valkey',
   /** Postfix's policy delegation for the submission rate limit (beside the socketmap, so group postfix too). */
   postfixPolicy: POSTFIX_POLICY_SOCKET,
   /** The helper's own directory on the state volume (its user's alone). */
@@ -167,15 +166,15 @@ const PATHS = {
   /** Where the state database lived before the helper ran as a user of its own (moved at start). */
   legacyStateDatabase: '/var/mail-state/idmail.db',
   /** The helper's copy of the certificate and key for its HTTPS listener (it cannot read root's key). */
-  helperTls: '/run/idmail/tls',
+  helperTls: '/run/idmail-helper-tls',
   templates: '/usr/share/idmail/templates',
   /** The image's s6 service tree, copied to `services` (s6-svscan's scan directory) at every start. */
   serviceTemplates: '/usr/share/idmail/services',
-  services: '/run/idmail/service',
+  services: '/run/idmail-s6/service',
   /** Made by the stop script: a daemon ending now is no news. */
-  stoppingMarker: '/run/idmail/stopping',
+  stoppingMarker: '/run/idmail-s6/stopping',
   /** The environment prepare resolved, handed to the helper and the purger on standard input (root's alone). */
-  handedEnvironment: '/run/idmail/environment.json',
+  handedEnvironment: '/run/idmail-s6/environment.json',
 } as const;
 
 const HELPER_PORT = 8800;

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { access, chmod, chown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DkimSettings } from '../config/filter-settings.ts';
@@ -85,18 +85,25 @@ async function ensureDomainKey(
     );
   }
   if (chosen !== undefined) {
-    const source = join(store.mountedDir, domain, `${chosen}.key`);
-    createPublicKey(await readFile(source, 'utf8'));
-    await writePrivate(store, keyPath(store, domain, chosen), await readFile(source, 'utf8'));
+    const pem = await readFile(join(store.mountedDir, domain, `${chosen}.key`), 'utf8');
+    // A private key, not its public half mounted by mistake (that would stop signing without a word).
+    createPrivateKey(pem);
+    await writePrivate(store, keyPath(store, domain, chosen), pem);
     await setActive(store, domain, chosen);
     return `using the mounted DKIM key ${chosen} for ${domain}`;
   }
   const active = await activeSelector(store, domain);
-  const present = await access(keyPath(store, domain, active ?? settings.selector)).then(
-    () => true,
-    () => false,
-  );
-  if (active !== undefined && present) return undefined;
+  const present = (selector: string) =>
+    access(keyPath(store, domain, selector)).then(
+      () => true,
+      () => false,
+    );
+  if (active !== undefined && (await present(active))) return undefined;
+  // A key of the configured selector without its `active` mark (a restore) is the published one: keep it.
+  if (await present(settings.selector)) {
+    await setActive(store, domain, settings.selector);
+    return undefined;
+  }
   await writePrivate(store, keyPath(store, domain, settings.selector), newPrivateKey(settings.keyBits));
   await setActive(store, domain, settings.selector);
   return `made a ${settings.keyBits}-bit DKIM key ${settings.selector} for ${domain}: publish it (idmail dkim show ${domain})`;
@@ -174,6 +181,7 @@ export async function rotateDkimKey(
   store: DkimKeyStore,
   settings: DkimSettings,
   domain: string,
+  signedDomains: readonly string[],
   today = new Date(),
 ): Promise<string> {
   if ((await selectorsIn(join(store.mountedDir, domain))).length > 0) {
@@ -184,7 +192,7 @@ export async function rotateDkimKey(
   const selector = nextSelector(settings.selector, taken, today);
   await writePrivate(store, keyPath(store, domain, selector), newPrivateKey(settings.keyBits));
   await setActive(store, domain, selector);
-  await writeSigningMaps(store, await domainsInStore(store));
+  await writeSigningMaps(store, signedDomains);
   return selector;
 }
 

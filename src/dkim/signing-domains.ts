@@ -1,9 +1,8 @@
 import { readAccountsFile } from '../auth/accounts/accounts-file.ts';
 import type { Settings } from '../config/settings.ts';
 import { systemAccount } from '../system-accounts.ts';
+import { domainOf } from '../vocabulary/address.ts';
 import type { DkimKeyStore } from './dkim-keys.ts';
-
-const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
 
 /**
  * The domains whose mail is signed: MAIL_DOMAINS, and with the accounts file those of its accounts

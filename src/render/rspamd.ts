@@ -3,8 +3,8 @@ import { type RenderedFile, renderTemplate } from './templates.ts';
 
 /**
  * rspamd's settings that depend on the environment; the rest ship with the image (/etc/rspamd/local.d),
- * so the hyperscan cache made at build still fits. Each file is written on every start, so one
- * switched off leaves nothing of its last start behind.
+ * so the hyperscan cache made at build still fits. Each is written on every start rspamd runs, so a
+ * feature switched off leaves nothing of its last start behind.
  */
 export async function renderRspamd(settings: Settings): Promise<RenderedFile[]> {
   const { filter, paths } = settings;

@@ -56,20 +56,25 @@ async function readableAccountsFile(path: string, helperGid: number): Promise<vo
   }
 }
 
-/** The helper's copy of the certificate and key for its HTTPS listener: root's key file is not its to read. */
+/**
+ * The helper's copy of the certificate and key for its HTTPS listener: root's key file is not its to read.
+ * Root's directory, the helper's group may read (0750, files 0640): nothing in it is the helper's to
+ * replace, so root's copying there follows no link the helper made.
+ */
 export async function copyTlsForHelper(settings: Settings): Promise<void> {
   const { certPath, keyPath } = settings.tls;
   const target = settings.paths.helperTls;
   const helper = await systemAccount(HELPER_USER);
-  await ownedDirectory(target, helper, 0o700);
+  await ownedDirectory(target, { uid: 0, gid: helper.gid }, 0o750);
   for (const [from, to] of [
     [certPath, `${target}/cert.pem`],
     [keyPath, `${target}/key.pem`],
   ] as const) {
-    // Written aside and renamed: a listener reading them never reads half a file.
-    await copyFile(from, `${to}.tmp`);
-    await chown(`${to}.tmp`, helper.uid, helper.gid);
-    await chmod(`${to}.tmp`, 0o600);
-    await rename(`${to}.tmp`, to);
+    // Written aside (a name of this run) and renamed: a listener reading them never reads half a file.
+    const aside = `${to}.${process.pid}.tmp`;
+    await copyFile(from, aside);
+    await chown(aside, 0, helper.gid);
+    await chmod(aside, 0o640);
+    await rename(aside, to);
   }
 }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { chmod, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { purgeIntervalMs } from '../auth/provisioning/mailbox-purger.ts';
 import { watchedFiles } from '../certificates/certificate-source.ts';
@@ -14,6 +15,10 @@ const run = promisify(execFile);
  */
 export async function assembleServiceTree(settings: Settings): Promise<void> {
   const { services, serviceTemplates } = settings.paths;
+  // Root's alone: in the helper's own directory (/run/idmail) the helper could swap a run script or the
+  // environment the root services read for its own.
+  await mkdir(dirname(services), { recursive: true, mode: 0o700 });
+  await chmod(dirname(services), 0o700);
   await rm(services, { recursive: true, force: true });
   await run('cp', ['-a', serviceTemplates, services]);
   await rm(settings.paths.stoppingMarker, { force: true });

@@ -141,12 +141,18 @@ const submission = (person: Person) =>
   });
 
 type SmtpError = Error & { responseCode?: number };
+/** The last refusal sendInbound met, for a failure's message. */
+let lastRefusal = '';
+
 const sendInbound = (to: string, subject = `t ${randomUUID()}`, mail = stack.mail) =>
   inbound(mail)
     .sendMail({ from: 'someone@elsewhere.example', to, subject, text: 'hello' })
     .then(
       () => 250,
-      (error: SmtpError) => error.responseCode ?? 0,
+      (error: SmtpError & { response?: string }) => {
+        lastRefusal = error.response ?? error.message;
+        return error.responseCode ?? 0;
+      },
     );
 
 const inboxHas = (auth: ImapAuth, subject: string, mail = stack.mail) => inboxReceives(mail, auth, subject);
@@ -437,7 +443,7 @@ describe('LDAP outage', () => {
       (code) => code === 250,
       30_000,
     );
-    assert.equal(delivered, 250, recentTrouble());
+    assert.equal(delivered, 250, `${lastRefusal}\n${recentTrouble()}`);
   });
 });
 

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type { StartedTestContainer } from 'testcontainers';
 import { dnsRecords } from '../support/dns-fixture.ts';
+import { passwordSubmission } from '../support/mail-clients.ts';
+import { imapClient } from '../support/mailbox.ts';
 import {
+  ACCOUNTS_YAML,
   type Appliance,
   BASE_RECORDS,
   CAROL_PASSWORD,
   eventually,
   JWT_ENV,
+  STRANGER_DOMAIN,
   STRANGER_HELO,
   type Stack,
   startAppliance,
@@ -103,15 +106,7 @@ async function headersOf(
   mailbox: string,
   subject: string,
 ): Promise<string | undefined> {
-  const imap = new ImapFlow({
-    host: mail.getHost(),
-    port: mail.getMappedPort(993),
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth,
-    logger: false,
-  });
-  await imap.connect();
+  const imap = await imapClient(mail, auth);
   try {
     return await eventually(
       async () => {
@@ -163,16 +158,12 @@ const authenticationResults = (headers: string | undefined) =>
 describe('outbound: signed with the key idmail dkim show printed', () => {
   it('reaches the receiving MTA, which finds a valid DKIM signature of example.test and SPF and DMARC passing', async () => {
     const subject = `dkim ${randomUUID()}`;
-    await nodemailer
-      .createTransport({
-        host: stack.mail.getHost(),
-        port: stack.mail.getMappedPort(587),
-        secure: false,
-        requireTLS: true,
-        tls: { rejectUnauthorized: false },
-        auth: CAROL,
-      })
-      .sendMail({ from: CAROL.user, to: DAVE.user, subject, text: 'Signed, sealed, delivered.' });
+    await passwordSubmission(stack.mail, CAROL.user, CAROL.pass).sendMail({
+      from: CAROL.user,
+      to: DAVE.user,
+      subject,
+      text: 'Signed, sealed, delivered.',
+    });
     const headers = await headersOf(receiver.container, DAVE, 'INBOX', subject);
     assert.ok(headers, 'the message reached dave@other.test');
     assert.match(headers, /^DKIM-Signature: .*\bd=example\.test;/im);
@@ -235,5 +226,50 @@ describe('inbound on port 25: SPF, DKIM and DMARC checked, the policy honoured, 
     assert.match(forged.message, /5\.7\.1 .*this domain sends its mail signed in/);
     assert.equal((await inbound('someone@nowhere.example')).code, 550);
     assert.equal((await inbound('someone@localhost')).code, 504);
+  });
+});
+
+describe('rspamd with Redis (ENABLE_RSPAMD_REDIS=1, RSPAMD_GREYLISTING=1)', () => {
+  it("runs Valkey as its own user on a socket only, and rspamd's controller for learning on a socket root alone may use", async () => {
+    const withRedis = await startAppliance(
+      stack.network,
+      { ...JWT_ENV, OVERRIDE_HOSTNAME: 'mail2.example.test', ENABLE_RSPAMD_REDIS: '1', RSPAMD_GREYLISTING: '1' },
+      [{ content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' }],
+      [],
+      [],
+    );
+    try {
+      const sh = async (script: string) => (await withRedis.container.exec(['sh', '-c', script])).output.trim();
+      assert.equal(await sh("stat -c '%U %a' /run/rspamd/controller.sock"), 'root 600');
+      assert.match(await sh('rspamc -h /run/rspamd/controller.sock stat'), /Messages scanned: \d+/);
+      const valkey = await sh(
+        'for d in /proc/[0-9]*; do [ "$(cat $d/comm)" = valkey-server ] && stat -c \'%U\' $d; done',
+      );
+      assert.equal(valkey, 'valkey');
+      assert.equal(await sh("grep -c ':6379 ' /proc/net/tcp /proc/net/tcp6 | grep -v ':0$' || true"), '');
+      // rspamd keeps what it learns of a scanned message (its history, reputation) in Valkey.
+      const accepted = await nodemailer
+        .createTransport({
+          host: withRedis.container.getHost(),
+          port: withRedis.container.getMappedPort(25),
+          secure: false,
+          ignoreTLS: true,
+          name: STRANGER_HELO,
+        })
+        .sendMail({ from: `news@${STRANGER_DOMAIN}`, to: CAROL.user, subject: 'redis', text: 'Hello.' })
+        .then(
+          () => 'accepted',
+          // Greylisting may defer a first message from a stranger: it was scanned all the same.
+          (error: Error & { responseCode?: number }) => String(error.responseCode),
+        );
+      assert.match(accepted, /^(accepted|451)$/);
+      const keys = await eventually(
+        () => sh('valkey-cli -s /run/valkey/valkey.sock dbsize'),
+        (count) => Number(count) > 0,
+      );
+      assert.ok(Number(keys) > 0, `Valkey holds ${keys} keys`);
+    } finally {
+      await withRedis.container.stop({ timeout: 5 });
+    }
   });
 });

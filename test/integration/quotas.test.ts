@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type { StartedTestContainer } from 'testcontainers';
+import { imapClient } from '../support/mailbox.ts';
 import {
   assertConfigsClean,
   assertLogged,
@@ -74,15 +74,7 @@ const messagesIn = async (mail: StartedTestContainer, user: string) =>
   );
 
 async function imapQuota(mail: StartedTestContainer) {
-  const imap = new ImapFlow({
-    host: mail.getHost(),
-    port: mail.getMappedPort(993),
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user: 'carol@example.test', pass: CAROL_PASSWORD },
-    logger: false,
-  });
-  await imap.connect();
+  const imap = await imapClient(mail, { user: 'carol@example.test', pass: CAROL_PASSWORD });
   try {
     return await imap.getQuota('INBOX');
   } finally {

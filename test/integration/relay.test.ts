@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import nodemailer from 'nodemailer';
-import { inboundCode } from '../support/mail-clients.ts';
+import { inboundCode, passwordSubmission } from '../support/mail-clients.ts';
 import { inboxReceives } from '../support/mailbox.ts';
 import { assertNoSecret } from '../support/secrets.ts';
 import {
@@ -57,16 +56,12 @@ after(async () => stack?.stop());
 
 /** Submission on the stack's appliance as carol, by password (STARTTLS on 587). */
 const submitAsCarol = (to: string, subject: string) =>
-  nodemailer
-    .createTransport({
-      host: stack.mail.getHost(),
-      port: stack.mail.getMappedPort(587),
-      secure: false,
-      requireTLS: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: CAROL, pass: CAROL_PASSWORD },
-    })
-    .sendMail({ from: CAROL, to, subject, text: 'through the relay' });
+  passwordSubmission(stack.mail, CAROL, CAROL_PASSWORD).sendMail({
+    from: CAROL,
+    to,
+    subject,
+    text: 'through the relay',
+  });
 
 describe('a relay host that wants a signed-in user (RELAY_HOST, RELAY_PORT, RELAY_USER, RELAY_PASSWORD)', () => {
   it('renders a configuration Postfix reads without a warning, the password in a table root alone reads', async () => {

@@ -31,6 +31,18 @@ export function tokenSubmission(mail: StartedTestContainer, user: string, access
   });
 }
 
+/** An SMTP submission client on 587 (STARTTLS required) signing in with this user's password. */
+export function passwordSubmission(mail: StartedTestContainer, user: string, pass: string) {
+  return nodemailer.createTransport({
+    host: mail.getHost(),
+    port: mail.getMappedPort(587),
+    secure: false,
+    requireTLS: true,
+    tls: { rejectUnauthorized: false },
+    auth: { user, pass },
+  });
+}
+
 /** A token sign-in by curl inside the appliance (IMAP on 143, POP3 on 110): its exit code and output. */
 export function curlTokenSignIn(
   mail: StartedTestContainer,

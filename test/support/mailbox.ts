@@ -4,8 +4,8 @@ import { eventually } from './stack.ts';
 
 export type ImapAuth = { user: string; pass: string } | { user: string; accessToken: string };
 
-/** Whether a message with this subject arrives in the INBOX within a few seconds (IMAPS, password or token). */
-export async function inboxReceives(mail: StartedTestContainer, auth: ImapAuth, subject: string): Promise<boolean> {
+/** A connected IMAPS client of the appliance (its certificate is self-signed), signed in by password or token. */
+export async function imapClient(mail: StartedTestContainer, auth: ImapAuth): Promise<ImapFlow> {
   const imap = new ImapFlow({
     host: mail.getHost(),
     port: mail.getMappedPort(993),
@@ -15,6 +15,12 @@ export async function inboxReceives(mail: StartedTestContainer, auth: ImapAuth, 
     logger: false,
   });
   await imap.connect();
+  return imap;
+}
+
+/** Whether a message with this subject arrives in the INBOX within a few seconds (IMAPS, password or token). */
+export async function inboxReceives(mail: StartedTestContainer, auth: ImapAuth, subject: string): Promise<boolean> {
+  const imap = await imapClient(mail, auth);
   try {
     const found = await eventually(
       async () => {

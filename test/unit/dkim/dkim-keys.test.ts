@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -54,15 +54,32 @@ describe('DKIM keys', () => {
       active.map((key) => [key.selector, key.publicKey]),
       [['old2019', expected]],
     );
-    await assert.rejects(rotateDkimKey(store, settings, 'example.org'), /is mounted/);
+    await assert.rejects(rotateDkimKey(store, settings, 'example.org', ['example.org']), /is mounted/);
+  });
+
+  it('refuses a mounted public key, and keeps a key whose active mark was lost (a restore) instead of making a new one', async () => {
+    const store = await newStore();
+    await mkdir(join(store.mountedDir, 'example.org'), { recursive: true });
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    await writeFile(
+      join(store.mountedDir, 'example.org', 'mail.key'),
+      publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+    await assert.rejects(ensureDkimKeys(store, settings, ['example.org']));
+    const restored = await newStore();
+    await ensureDkimKeys(restored, settings, ['example.net']);
+    const before = await listDkimKeys(restored, 'example.net');
+    await rm(join(restored.dir, 'example.net', 'active'));
+    assert.deepEqual(await ensureDkimKeys(restored, settings, ['example.net']), []);
+    assert.deepEqual(await listDkimKeys(restored, 'example.net'), before);
   });
 
   it('rotates to a new selector that signs, keeps the old one listed until retired, never retires the signing one', async () => {
     const store = await newStore();
     await ensureDkimKeys(store, settings, ['example.org']);
     const today = new Date('2026-12-02T10:00:00Z');
-    assert.equal(await rotateDkimKey(store, settings, 'example.org', today), 'mail-20261202');
-    assert.equal(await rotateDkimKey(store, settings, 'example.org', today), 'mail-20261202-2');
+    assert.equal(await rotateDkimKey(store, settings, 'example.org', ['example.org'], today), 'mail-20261202');
+    assert.equal(await rotateDkimKey(store, settings, 'example.org', ['example.org'], today), 'mail-20261202-2');
     const keys = await listDkimKeys(store, 'example.org');
     assert.deepEqual(
       keys.map((key) => [key.selector, key.active]),
@@ -80,7 +97,7 @@ describe('DKIM keys', () => {
       (await listDkimKeys(store, 'example.org')).map((key) => key.selector),
       ['mail-20261202', 'mail-20261202-2'],
     );
-    await assert.rejects(rotateDkimKey(store, settings, 'unknown.example'), /has no DKIM key here/);
+    await assert.rejects(rotateDkimKey(store, settings, 'unknown.example', ['example.org']), /has no DKIM key here/);
   });
 
   it('prints the record as one zone-file line, the value in strings of at most 255 characters', async () => {

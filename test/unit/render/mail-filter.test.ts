@@ -39,7 +39,10 @@ describe('rspamd as the milter', () => {
     assert.match(off['/etc/rspamd/override.d/greylist.conf']!, /^enabled = false;$/m);
     const on = await rendered({ ENABLE_RSPAMD_REDIS: '1', RSPAMD_GREYLISTING: '1' });
     assert.match(on['/etc/rspamd/local.d/redis.conf']!, /^servers = "\/run\/valkey\/valkey\.sock";$/m);
-    assert.match(on['/etc/rspamd/local.d/worker-controller.inc']!, /^bind_socket = "127\.0\.0\.1:11334";$/m);
+    assert.match(
+      on['/etc/rspamd/local.d/worker-controller.inc']!,
+      /^bind_socket = "\/run\/rspamd\/controller\.sock mode=0600 owner=root";$/m,
+    );
     assert.match(on['/etc/rspamd/override.d/greylist.conf']!, /^enabled = true;$/m);
   });
 

@@ -61,7 +61,7 @@ describe('the certificates service', () => {
       writeFileSync(join(scratch, 'environment.json'), '{}');
       const script = RUN_SCRIPT.replace('sleep 10', 'sleep 0.1')
         .replace('/run/idmail-tls/source.sha256', installed)
-        .replace('/run/idmail/environment.json', join(scratch, 'environment.json'));
+        .replace('/run/idmail-s6/environment.json', join(scratch, 'environment.json'));
       assert.notEqual(script, RUN_SCRIPT);
       loop = spawn('sh', ['-c', script], {
         cwd: scratch,
