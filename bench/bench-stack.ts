@@ -11,6 +11,8 @@ import { TestIdp } from '../test/support/idp.ts';
 import { IDP_IMAGE, MAIL_IMAGE, ROOT } from '../test/support/images.ts';
 import {
   ACCOUNTS_YAML,
+  ApplianceContainer,
+  dnsOf,
   MAIL_PORTS,
   nodeProcessIds,
   startDirectory,
@@ -84,7 +86,10 @@ export async function startAppliance(
   env: Record<string, string>,
   image = MAIL_IMAGE,
 ): Promise<Appliance> {
-  const container = await new GenericContainer(image)
+  // The network's DNS, as in the tests: without it every reverse lookup of the bench's address waits on
+  // a resolver that cannot answer.
+  const container = await new ApplianceContainer(image)
+    .withDns(dnsOf(peers.network).address)
     .withNetwork(peers.network)
     .withEnvironment({ ...BASE_ENV, ...env })
     .withExposedPorts(...MAIL_PORTS)

@@ -91,11 +91,13 @@ const format = (memory: Memory) =>
   `container ${memory.totalMiB.toFixed(1)} MiB (rspamd ${memory.rspamdMiB.toFixed(1)}, helper ${memory.helperMiB.toFixed(1)})`;
 
 await buildServiceImages();
-const { network, stop } = await startNetwork(5);
+const { network, started, stop } = await startNetwork(5);
 try {
   const peers = { network };
   const filtered = await startAppliance(peers, {});
+  started.push(filtered.container);
   const bare = await startAppliance(peers, { ENABLE_RSPAMD: '0' });
+  started.push(bare.container);
   await new Promise((resolve) => setTimeout(resolve, 10_000));
   const atRest = await memoryOf(filtered);
   console.log(`at rest, rspamd on: ${format(atRest)}; rspamd off: ${format(await memoryOf(bare))}`);
@@ -103,7 +105,7 @@ try {
   const without = await submission(bare);
   const ratio = withFilter.loginsPerSecond / without.loginsPerSecond;
   console.log(
-    `submission (sign-in, one message, DKIM-signed): ${withFilter.loginsPerSecond.toFixed(1)}/s with rspamd, ${without.loginsPerSecond.toFixed(1)}/s without: ${ratio.toFixed(2)}× (target ≥ 0.8×; errors ${withFilter.errors}/${without.errors})`,
+    `submission (sign-in, one message, DKIM-signed): ${withFilter.loginsPerSecond.toFixed(1)}/s with rspamd (p50 ${withFilter.p50Ms.toFixed(0)} ms), ${without.loginsPerSecond.toFixed(1)}/s without (p50 ${without.p50Ms.toFixed(0)} ms): ${ratio.toFixed(2)}× (target ≥ 0.8×; errors ${withFilter.errors}/${without.errors})`,
   );
   const delivery = await inbound(filtered);
   console.log(

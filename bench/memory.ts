@@ -1,11 +1,11 @@
 /**
- * Memory at rest, in two configurations (the accounts file; OAuth2 with self-service, as the compose demo):
- * the appliance healthy (no mail filter), then left idle for SETTLE_SECONDS (20 by default).
- * Prints the helper's and the supervision tree's resident memory and the container's total;
- * writes bench/results/memory.json.
+ * Memory at rest, in three configurations (the accounts file with and without rspamd; OAuth2 with
+ * self-service, as the compose demo): the appliance healthy, then left idle for SETTLE_SECONDS (20 by
+ * default). Prints the helper's, rspamd's and the supervision tree's resident memory and the container's
+ * total; writes bench/results/memory.json.
  *
  *   npm run bench:memory            (builds idmail:bench first)
- *   targets: helper ≤ 80 MiB resident, container ≤ 110 MiB
+ *   targets: helper ≤ 80 MiB resident, container ≤ 110 MiB without rspamd (rspamd's own share is stated)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { GenericContainer, Wait } from 'testcontainers';
@@ -18,6 +18,7 @@ const SETTLE_SECONDS = Number(process.env.SETTLE_SECONDS ?? 20);
 
 const CONFIGURATIONS: Record<string, Record<string, string>> = {
   'accounts file (the default)': { OVERRIDE_HOSTNAME: 'mail.example.test' },
+  'accounts file, ENABLE_RSPAMD=0': { OVERRIDE_HOSTNAME: 'mail.example.test', ENABLE_RSPAMD: '0' },
   'OAuth2 (JWT), self-service': {
     OVERRIDE_HOSTNAME: 'mail.example.test',
     MAIL_DOMAINS: 'example.test',
@@ -49,8 +50,12 @@ for (const [name, environment] of Object.entries(CONFIGURATIONS)) {
   results[name] = memory;
   console.log(`${name}:`);
   console.log(`  helper ${memory.helperMiB.toFixed(1)} MiB resident (target ≤ 80 MiB)`);
+  console.log(
+    `  rspamd ${memory.rspamdMiB.toFixed(1)} MiB resident (its processes share pages: the container total counts them once)`,
+  );
   console.log(`  supervision (s6) ${memory.supervisionMiB.toFixed(1)} MiB resident`);
-  console.log(`  container ${memory.totalMiB.toFixed(1)} MiB (target ≤ 110 MiB)`);
+  const target = environment.ENABLE_RSPAMD === '0' ? ' (target ≤ 110 MiB)' : '';
+  console.log(`  container ${memory.totalMiB.toFixed(1)} MiB${target}`);
 }
 const directory = new URL('results/', import.meta.url);
 await mkdir(directory, { recursive: true });

@@ -167,7 +167,7 @@ export async function startDirectory(network: StartedNetwork): Promise<StartedTe
 }
 
 /** A container whose resolver is the test network's DNS (testcontainers has no option for it). */
-class ApplianceContainer extends GenericContainer {
+export class ApplianceContainer extends GenericContainer {
   withDns(server: string): this {
     this.hostConfig.Dns = [server];
     return this;
