@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { StartedTestContainer } from 'testcontainers';
 import { curlInside, STRANGER_HELO } from './stack.ts';
 
@@ -19,29 +20,25 @@ export function inboundCode(mail: StartedTestContainer, to: string, subject = 'h
     );
 }
 
-/** An SMTP submission client on 587 (STARTTLS required) signing in with XOAUTH2 as this user. */
-export function tokenSubmission(mail: StartedTestContainer, user: string, accessToken: string) {
+/** An SMTP submission client on 587 (STARTTLS required, the appliance's certificate is self-signed). */
+function submission(mail: StartedTestContainer, auth: SMTPTransport.Options['auth']) {
   return nodemailer.createTransport({
     host: mail.getHost(),
     port: mail.getMappedPort(587),
     secure: false,
     requireTLS: true,
     tls: { rejectUnauthorized: false },
-    auth: { type: 'OAuth2', user, accessToken },
+    auth,
   });
 }
 
-/** An SMTP submission client on 587 (STARTTLS required) signing in with this user's password. */
-export function passwordSubmission(mail: StartedTestContainer, user: string, pass: string) {
-  return nodemailer.createTransport({
-    host: mail.getHost(),
-    port: mail.getMappedPort(587),
-    secure: false,
-    requireTLS: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user, pass },
-  });
-}
+/** Submission signing in with XOAUTH2 as this user. */
+export const tokenSubmission = (mail: StartedTestContainer, user: string, accessToken: string) =>
+  submission(mail, { type: 'OAuth2', user, accessToken });
+
+/** Submission signing in with this user's password. */
+export const passwordSubmission = (mail: StartedTestContainer, user: string, pass: string) =>
+  submission(mail, { user, pass });
 
 /** A token sign-in by curl inside the appliance (IMAP on 143, POP3 on 110): its exit code and output. */
 export function curlTokenSignIn(
