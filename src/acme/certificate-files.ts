@@ -2,6 +2,7 @@ import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AcmeFiles } from '../config/acme-settings.ts';
+import { pemCertificates } from '../vocabulary/pem.ts';
 import type { Validity } from './renewal-schedule.ts';
 
 /** What the renewal decides on: the leaf certificate of a chain, and whether the key beside it is its own. */
@@ -20,13 +21,11 @@ export interface CertificatePair {
   key: string;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
-
 /** Throws when the chain holds no certificate; a key that is no key (or another's) only reads as not matching. */
 export function describeCertificate({ chain, key }: CertificatePair): CertificateState {
-  const leafPem = PEM_CERTIFICATE.exec(chain);
-  if (leafPem === null) throw new Error('no PEM certificate in the chain');
-  const leaf = new X509Certificate(leafPem[0]);
+  const [leafPem] = pemCertificates(chain);
+  if (leafPem === undefined) throw new Error('no PEM certificate in the chain');
+  const leaf = new X509Certificate(leafPem);
   return {
     serial: leaf.serialNumber,
     names: dnsNames(leaf),

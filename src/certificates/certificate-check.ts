@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { pemCertificates } from '../vocabulary/pem.ts';
 
 /** A certificate chain and its key as read from the source (PEM), and what to call each in a problem. */
 export interface SourcedPair {
@@ -16,8 +17,6 @@ export interface CheckedPair {
   warnings: string[];
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
 /**
  * What Dovecot, Postfix and Node's TLS would refuse at their start or reload, found before they are
  * given it: a chain that is no PEM certificate, a key that is no (unencrypted) PEM key, a key that is
@@ -34,7 +33,7 @@ export function checkPair(pair: SourcedPair, hostname: string, now = new Date())
 }
 
 function certificatesIn({ cert, certLabel }: SourcedPair): X509Certificate[] | string {
-  const blocks = cert.toString('utf8').match(PEM_CERTIFICATE) ?? [];
+  const blocks = pemCertificates(cert.toString('utf8'));
   const notPem = `${certLabel} is not a PEM certificate; allowed: the chain, server certificate first, each -----BEGIN CERTIFICATE-----`;
   if (blocks.length === 0) return notPem;
   try {

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type CleanedEnv, makeValidator } from 'envalid';
+import { pemCertificates } from '../vocabulary/pem.ts';
 import { fullyQualifiedHostName } from './hostname.ts';
 import { mailAddress } from './validators.ts';
 
@@ -79,10 +80,10 @@ const caBundle = makeValidator<string>((value) => {
       `cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}); allowed: a readable file`,
     );
   }
-  const first = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
+  const [first] = pemCertificates(pem);
   try {
-    if (first === null) throw new Error('no certificate');
-    new X509Certificate(first[0]);
+    if (first === undefined) throw new Error('no certificate');
+    new X509Certificate(first);
   } catch {
     throw new Error(`"${path}" holds no PEM certificate; allowed: a CA certificate (PEM), e.g. the ACME server's`);
   }

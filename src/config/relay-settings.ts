@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { type CleanedEnv, makeValidator } from 'envalid';
 import { parseAddress, parseDomain } from '../vocabulary/address.ts';
-import { hostName } from './validators.ts';
+import { parseHostName } from './validators.ts';
 
 /**
  * Sending through a relay host (smarthost), with docker-mailserver's variables and meanings:
@@ -38,8 +38,6 @@ interface RelayCredentials {
 const RELAY_PORT_DEFAULT = 25;
 
 const HOST_FORMS = 'host, host:port, [host] or [host]:port (brackets: no MX lookup; an IP address needs them)';
-
-const parseHostName = (value: string): string => hostName({})._parse(value);
 
 function parsePort(text: string, what: string): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;

@@ -1,7 +1,7 @@
 import type { CleanedEnv } from 'envalid';
 import { makeValidator } from 'envalid';
 import { ACME_CHAIN_FILE, ACME_KEY_FILE } from './acme-settings.ts';
-import { absolutePath, hostName } from './validators.ts';
+import { absolutePath, parseHostName } from './validators.ts';
 
 /**
  * Where the certificate of the mail ports and the HTTPS listener comes from: docker-mailserver's
@@ -79,8 +79,6 @@ const sslType = makeValidator<SslType>((value) => {
       : `"${value}" is not one of the choices`;
   throw new Error(`${why}; allowed: ${SSL_TYPES.join(', ')}, or unset`);
 });
-
-const parseHostName = (value: string): string => hostName({})._parse(value);
 
 /** A certificate's name as docker-mailserver's SSL_DOMAIN takes it: a host name, perhaps with a `*.` wildcard. */
 const certificateName = makeValidator<string>((value) => {

@@ -140,6 +140,9 @@ export const hostName = makeValidator<string>((value) => {
   return name;
 });
 
+/** hostName's check for a value inside another setting (a relay's host, a certificate's name). */
+export const parseHostName = (value: string): string => hostName({})._parse(value);
+
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off', '']);
 
