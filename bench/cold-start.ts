@@ -15,19 +15,23 @@ const IMAGE = 'idmail:bench';
 const RUNS = Number(process.env.RUNS ?? 5);
 const POLL_MS = 50;
 
+/**
+ * The probe loops inside the container, in one `docker exec` started with the container: a new exec for
+ * each try would cost the engine a quarter of a second each time, on the same two cores the start runs on.
+ */
+const PROBE = `until idmail health >/dev/null 2>&1; do sleep ${POLL_MS / 1000}; done`;
+
+/**
+ * The image's HEALTHCHECK is off for the measured container: the probe above does its work, and this
+ * machine's engine runs a HEALTHCHECK about every second (Docker: every 5 s), in a process of its own.
+ */
 async function healthyAfter(name: string): Promise<number> {
   const started = performance.now();
-  await run('docker', ['run', '-d', '--name', name, '-e', 'OVERRIDE_HOSTNAME=mail.example.test', IMAGE]);
+  const environment = ['-e', 'OVERRIDE_HOSTNAME=mail.example.test'];
+  await run('docker', ['run', '-d', '--no-healthcheck', '--name', name, ...environment, IMAGE]);
   try {
-    for (;;) {
-      const healthy = await run('docker', ['exec', name, 'idmail', 'health']).then(
-        () => true,
-        () => false,
-      );
-      if (healthy) return (performance.now() - started) / 1000;
-      if (performance.now() - started > 60_000) throw new Error('not healthy within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    await run('docker', ['exec', name, 'timeout', '60', 'sh', '-c', PROBE]);
+    return (performance.now() - started) / 1000;
   } finally {
     await run('docker', ['rm', '-f', name]);
   }

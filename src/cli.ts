@@ -1,130 +1,14 @@
 #!/usr/bin/env node
-import { closeSync, readFileSync, writeSync } from 'node:fs';
-import { Command } from 'commander';
-import { accountCommands, aliasCommands } from './cli/account-commands.ts';
-import { appPasswordCommands } from './cli/app-password-commands.ts';
-import { certificateCommands } from './cli/certificate-commands.ts';
-import { dkimCommands } from './cli/dkim-commands.ts';
-import { checkHealth } from './cli/health.ts';
-import { policyCommands } from './cli/policy-commands.ts';
-import { provisionedCommands } from './cli/provisioned-commands.ts';
-import { environmentFromJson, resolveFileVariables } from './config/environment.ts';
-import { ConfigError, loadSettings, type Settings } from './config/settings.ts';
+import { ConfigError, loadSettings } from './config/settings.ts';
 
-// The daemons' modules load only for the commands that run them: `idmail health` runs every few
-// seconds and should not pay for fastify, jose and the renderers.
-
-const program = new Command('idmail')
-  .description('idmail: mail server appliance signing users in with their IdP')
-  .option(
-    '--environment-from-stdin',
-    'read the environment `idmail prepare` resolved from standard input (the helper and the purger)',
-  );
-
-let settings: Settings | undefined;
-const currentSettings = (): Settings =>
-  (settings ??= loadSettings(program.opts().environmentFromStdin ? handedEnvironment() : process.env));
-
-function handedEnvironment(): Record<string, string> {
-  return environmentFromJson(readFileSync(0, 'utf8'));
-}
-
-program
-  .command('prepare')
-  .description(
-    'as root, before the daemons: check the settings, make the certificate, configs and service tree (the entrypoint runs it)',
-  )
-  .action(async () => {
-    const { prepare } = await import('./startup/prepare.ts');
-    await prepare(currentSettings(), resolveFileVariables(process.env).env);
-  });
-
-program
-  .command('serve')
-  .description('run the helper Dovecot and Postfix ask (s6 starts it)')
-  .option('--ready-fd <fd>', 'write a line to this file descriptor once listening (s6 readiness notification)', Number)
-  .action(async (options: { readyFd?: number }) => {
-    const { startHelper } = await import('./helper.ts');
-    // Taken before the start (SIGHUP's default would end the process); one that comes while it starts is
-    // answered once it has, as its files may have been read just before they were replaced.
-    let reload: (() => Promise<void>) | undefined;
-    let reloadWhenStarted = false;
-    process.on('SIGHUP', () => {
-      if (reload === undefined) reloadWhenStarted = true;
-      else void reload();
-    });
-    const helper = await startHelper(currentSettings());
-    reload = helper.reload;
-    if (reloadWhenStarted) void reload();
-    process.once('SIGTERM', () => void helper.close());
-    if (options.readyFd !== undefined) {
-      writeSync(options.readyFd, '\n');
-      closeSync(options.readyFd);
-    }
-  });
-
-const config = program.command('config').description('inspect the configuration');
-config
-  .command('check')
-  .description('validate the environment and the certificate, and report every problem')
-  .action(async () => {
-    const { certificateReport } = await import('./certificates/certificate-install.ts');
-    const certificates = await certificateReport(currentSettings());
-    for (const warning of [...currentSettings().warnings, ...certificates.warnings])
-      console.warn(`warning: ${warning}`);
-    if (certificates.problems.length > 0) throw new ConfigError(certificates.problems);
-    console.log('configuration is valid');
-  });
-config
-  .command('render')
-  .description('render Dovecot and Postfix configs without starting anything')
-  .option('--out <dir>', 'write the files under this directory (their paths kept)')
-  .action(async (options: { out?: string }) => {
-    const { renderAll, writeRendered } = await import('./render/render-all.ts');
-    const files = await renderAll(currentSettings());
-    if (options.out !== undefined) {
-      for (const path of await writeRendered(files, options.out)) console.log(path);
-    } else {
-      for (const file of files) console.log(`### ${file.path}\n${file.content}`);
-    }
-  });
-
-/** The accounts file the account and alias commands edit; with LDAP there is none to edit. */
-function accountsFile(): string {
-  const { ldap, accountsFile: path } = currentSettings();
-  if (ldap !== undefined)
-    throw new Error('accounts come from LDAP (ACCOUNT_PROVISIONER=LDAP): change them in the directory');
-  return path;
-}
-
-const openState = async () => (await import('./cli/state-access.ts')).openStateAccess(currentSettings());
-accountCommands(program, accountsFile, openState);
-aliasCommands(program, accountsFile);
-
-appPasswordCommands(program, openState);
-policyCommands(program, openState);
-provisionedCommands(program, openState);
-dkimCommands(program, currentSettings);
-certificateCommands(program, currentSettings);
-
-program
-  .command('health')
-  .description('exit 0 when the helper, Dovecot, Postfix and rspamd all answer (the HEALTHCHECK)')
-  .action(async () => {
-    const { helper, paths, filter } = currentSettings();
-    const status = await checkHealth(helper.url, paths.postfixQueue, filter && paths.milterSocket);
-    const failing = Object.entries(status)
-      .filter(([, ok]) => !ok)
-      .map(([name]) => name);
-    if (failing.length > 0) {
-      console.error(`unhealthy: ${failing.join(', ')} not answering`);
-      process.exitCode = 1;
-    }
-  });
+// `idmail health` is the HEALTHCHECK, every few seconds for the container's life: it loads the settings
+// and its probes only, not the other commands (commander, the accounts file, the state database).
+const healthProbe = process.argv.length === 3 && process.argv[2] === 'health';
 
 try {
-  await program.parseAsync();
+  if (healthProbe) await (await import('./cli/health.ts')).runHealth(loadSettings(process.env));
+  else await (await import('./cli/commands.ts')).runCommands();
 } catch (error) {
-  console.error(error instanceof ConfigError ? `idmail: ${error.message}` : `idmail: ${(error as Error).message}`);
+  console.error(`idmail: ${(error as Error).message}`);
   process.exitCode = error instanceof ConfigError ? 78 : 1;
 }

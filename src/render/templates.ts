@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import Handlebars from 'handlebars';
+import { SHIPPED_ROOT } from '../shipped-files.ts';
 
-/** Templates ship in rootfs/, which the image also links at /opt/idmail/rootfs. */
-const TEMPLATE_ROOT = new URL('../../rootfs/usr/share/idmail/templates/', import.meta.url);
+const TEMPLATE_ROOT = new URL('templates/', SHIPPED_ROOT);
 
 // Config files are not HTML: no escaping. Every value is validated in config/ before it gets here.
 const handlebars = Handlebars.create();

@@ -8,9 +8,10 @@ import type { BruteForceGuard } from '../auth/brute-force/brute-force-guard.ts';
 import type { ScimProvisioner } from '../auth/provisioning/scim/scim-provisioner.ts';
 import { SharedSecretGate } from '../auth/shared-secret-gate.ts';
 import type { Settings } from '../config/settings.ts';
+import { SHIPPED_ROOT } from '../shipped-files.ts';
 import { fastifyApp } from './fastify-app.ts';
 
-const PAGE_ROOT = new URL('../../rootfs/usr/share/idmail/web/', import.meta.url);
+const PAGE_ROOT = new URL('web/', SHIPPED_ROOT);
 const PAGES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js' };
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
