@@ -77,15 +77,18 @@ describe('outages and faults', () => {
     }
   });
 
-  it('helper frozen: Dovecot answers a temporary failure; helper killed: the supervisor restarts it and sign-ins work again', async () => {
+  it('helper frozen: Dovecot answers a temporary failure and the health check names the helper; helper killed: the supervisor restarts it and sign-ins work again', async () => {
     const pid = await helperPid();
     await stack.mail.exec(['kill', '-STOP', pid]);
     try {
       assert.match(await withCarolsPassword(), TEMPORARY);
+      const health = await stack.mail.exec(['idmail', 'health']);
+      assert.deepEqual([health.exitCode, health.output], [1, 'unhealthy: helper not answering\n']);
     } finally {
       await stack.mail.exec(['kill', '-KILL', pid]);
     }
     assert.match(await eventually(withCarolsPassword, (answer) => OK.test(answer)), OK);
+    assert.equal((await stack.mail.exec(['idmail', 'health'])).exitCode, 0);
     assert.match(stack.logs(), /idmail: helper exited \(SIGKILL\); s6 restarts it/);
     assert.notEqual(await helperPid(), pid);
   });

@@ -32,7 +32,7 @@ export class IdpHttp {
 
   /** undici, loaded at the first call to the IdP: an appliance no one has signed in to yet does without it. */
   private undici() {
-    this.client ??= import('undici').then(({ Agent, fetch }) => ({
+    this.client ??= import('./undici.ts').then(({ Agent, fetch }) => ({
       fetch,
       // A private CA is trusted in addition to the default store (which holds NODE_EXTRA_CA_CERTS too).
       dispatcher:
