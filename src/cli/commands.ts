@@ -70,6 +70,7 @@ config
     const certificates = await certificateReport(currentSettings());
     for (const warning of [...currentSettings().warnings, ...certificates.warnings])
       console.warn(`warning: ${warning}`);
+    for (const notice of currentSettings().notices) console.log(`notice: ${notice}`);
     if (certificates.problems.length > 0) throw new ConfigError(certificates.problems);
     console.log('configuration is valid');
   });

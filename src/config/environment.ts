@@ -2,24 +2,26 @@ import { readFileSync } from 'node:fs';
 
 /**
  * The raw environment, with docker-mailserver's `<VAR>__FILE` convention resolved:
- * `OAUTH2_CLIENT_SECRET__FILE=/run/secrets/x` reads the secret from that file.
+ * `OAUTH2_CLIENT_SECRET__FILE=/run/secrets/x` reads the secret from that file. An empty value is
+ * unset, as in docker-mailserver (whose stock mailserver.env lists most variables empty): the default applies.
  */
 export function resolveFileVariables(env: NodeJS.ProcessEnv): { env: Record<string, string>; problems: string[] } {
   const resolved: Record<string, string> = {};
   const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || name.endsWith('__FILE')) continue;
+    if (value === undefined || value === '' || name.endsWith('__FILE')) continue;
     resolved[name] = value;
   }
   for (const [name, path] of Object.entries(env)) {
-    if (!name.endsWith('__FILE') || path === undefined) continue;
+    if (!name.endsWith('__FILE') || path === undefined || path === '') continue;
     const target = name.slice(0, -'__FILE'.length);
-    if (env[target] !== undefined) {
+    if (resolved[target] !== undefined) {
       problems.push(`${name}: both ${target} and ${name} are set; allowed: only one of them`);
       continue;
     }
     try {
-      resolved[target] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      const value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      if (value !== '') resolved[target] = value;
     } catch (error) {
       problems.push(
         `${name}: cannot read "${path}" (${(error as NodeJS.ErrnoException).code ?? 'error'}); allowed: a readable file`,

@@ -30,6 +30,30 @@ const selector = makeValidator<string>((value) => {
   return trimmed;
 });
 
+/** docker-mailserver's filters, each of which rspamd does here: one on keeps rspamd on, even with ENABLE_RSPAMD=0. */
+const DMS_FILTER_SWITCHES = {
+  ENABLE_OPENDKIM: 'DKIM signatures on outbound mail (OpenDKIM in docker-mailserver)',
+  ENABLE_OPENDMARC: 'DMARC checks of inbound mail (OpenDMARC in docker-mailserver)',
+  ENABLE_POLICYD_SPF: 'SPF checks of inbound mail (policyd-spf in docker-mailserver)',
+  ENABLE_AMAVIS: 'spam scores (Amavis in docker-mailserver)',
+  ENABLE_SPAMASSASSIN: 'spam scores (SpamAssassin in docker-mailserver)',
+} as const;
+
+type DmsFilterSwitch = keyof typeof DMS_FILTER_SWITCHES;
+
+function dmsFilterSwitchSpecs() {
+  const spec = (what: string) =>
+    flag({
+      default: undefined,
+      desc: `docker-mailserver's switch for ${what}: \`1\` keeps rspamd on, which does it here`,
+      example: '1',
+    });
+  return Object.fromEntries(Object.entries(DMS_FILTER_SWITCHES).map(([name, what]) => [name, spec(what)])) as Record<
+    DmsFilterSwitch,
+    ReturnType<typeof spec>
+  >;
+}
+
 export const filterSpecs = {
   ENABLE_RSPAMD: flag({
     default: true,
@@ -48,6 +72,7 @@ export const filterSpecs = {
     desc: 'Greylist doubtful inbound mail (a temporary refusal first); needs `ENABLE_RSPAMD_REDIS=1`',
     example: '1',
   }),
+  ...dmsFilterSwitchSpecs(),
   MOVE_SPAM_TO_JUNK: flag({
     default: true,
     desc: "Mail rspamd marks as spam is filed into Junk by a Sieve rule before the user's own",
@@ -71,19 +96,33 @@ type FilterEnv = CleanedEnv<typeof filterSpecs>;
 
 export function filterProblems(env: FilterEnv): string[] {
   const problems: string[] = [];
-  if (env.RSPAMD_GREYLISTING && !(env.ENABLE_RSPAMD && env.ENABLE_RSPAMD_REDIS)) {
+  if (env.RSPAMD_GREYLISTING && !(rspamdOn(env) && env.ENABLE_RSPAMD_REDIS)) {
     problems.push(
       'RSPAMD_GREYLISTING: greylisting keeps its memory in Redis; allowed: with ENABLE_RSPAMD=1 and ENABLE_RSPAMD_REDIS=1, or RSPAMD_GREYLISTING=0',
     );
   }
-  if (env.ENABLE_RSPAMD_REDIS && !env.ENABLE_RSPAMD) {
+  if (env.ENABLE_RSPAMD_REDIS && !rspamdOn(env)) {
     problems.push('ENABLE_RSPAMD_REDIS: Redis is for rspamd, which is off; allowed: with ENABLE_RSPAMD=1, or 0');
   }
   return problems;
 }
 
+const dmsSwitchesOn = (env: FilterEnv): DmsFilterSwitch[] =>
+  (Object.keys(DMS_FILTER_SWITCHES) as DmsFilterSwitch[]).filter((name) => env[name] === true);
+
+const rspamdOn = (env: FilterEnv): boolean => env.ENABLE_RSPAMD || dmsSwitchesOn(env).length > 0;
+
+/** Said once at start when docker-mailserver's switches overrule ENABLE_RSPAMD=0. */
+export function filterWarnings(env: FilterEnv): string[] {
+  const switches = dmsSwitchesOn(env);
+  if (env.ENABLE_RSPAMD || switches.length === 0) return [];
+  return [
+    `ENABLE_RSPAMD=0, but ${switches.map((name) => `${name}=1`).join(', ')} ask for what rspamd does here: rspamd is on (set them to 0 as well for no filter)`,
+  ];
+}
+
 export function filterSettings(env: FilterEnv): FilterSettings | undefined {
-  if (!env.ENABLE_RSPAMD) return undefined;
+  if (!rspamdOn(env)) return undefined;
   return {
     redis: env.ENABLE_RSPAMD_REDIS,
     greylisting: env.RSPAMD_GREYLISTING,

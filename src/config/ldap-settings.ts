@@ -265,28 +265,6 @@ export function ldapProblems(env: LdapEnv): string[] {
   return problems;
 }
 
-/**
- * docker-mailserver's own Dovecot/saslauthd LDAP settings, and where their meaning lives here.
- * A filter among them may keep people out; ignoring it quietly could let them in, so they stop the start.
- * unreadDmsLdapProblems looks for them; docs/configuration.md lists them.
- */
-export const DMS_DOVECOT_LDAP: Record<string, string> = {
-  DOVECOT_PASS_FILTER: 'LDAP_QUERY_FILTER_LOGIN',
-  DOVECOT_USER_FILTER: 'LDAP_QUERY_FILTER_USER',
-  SASLAUTHD_LDAP_FILTER: 'LDAP_QUERY_FILTER_LOGIN (SMTP signs in through the same check)',
-  DOVECOT_PASS_ATTRS: 'LDAP_ATTRIBUTE_MAIL and LDAP_ATTRIBUTE_UID',
-  DOVECOT_USER_ATTRS: 'LDAP_ATTRIBUTE_MAIL and LDAP_ATTRIBUTE_QUOTA',
-};
-
-export function unreadDmsLdapProblems(raw: Record<string, string | undefined>): string[] {
-  return Object.entries(DMS_DOVECOT_LDAP)
-    .filter(([name]) => (raw[name] ?? '').trim() !== '')
-    .map(
-      ([name, ours]) =>
-        `${name}: is docker-mailserver's Dovecot/saslauthd LDAP setting, which idmail does not read; allowed: unset it and put its meaning in ${ours} (placeholders %s, %u, %d; see docs/ldap.md)`,
-    );
-}
-
 export function ldapSettings(env: LdapEnv): LdapSettings | undefined {
   if (env.ACCOUNT_PROVISIONER !== 'ldap' || env.LDAP_SERVER_HOST === undefined || env.LDAP_SEARCH_BASE === undefined)
     return undefined;

@@ -183,7 +183,8 @@ export function relayProblems(env: RelayEnv): string[] {
     problems.push(
       'DEFAULT_RELAY_HOST, RELAY_HOST: both are set; allowed: one of them (RELAY_HOST takes precedence in docker-mailserver, which warns against both)',
     );
-  if (env.RELAY_PORT !== undefined && env.RELAY_HOST === undefined)
+  // docker-mailserver's stock mailserver.env says RELAY_PORT=25 with no relay: its default, harmless.
+  if (env.RELAY_PORT !== undefined && env.RELAY_PORT !== RELAY_PORT_DEFAULT && env.RELAY_HOST === undefined)
     problems.push(
       'RELAY_PORT: is set without RELAY_HOST; allowed: RELAY_HOST with it, or the port in DEFAULT_RELAY_HOST ([host]:port)',
     );

@@ -9,10 +9,11 @@ import {
 } from '../vocabulary/sign-in.ts';
 import { POSTFIX_POLICY_SOCKET } from '../vocabulary/wire-contract.ts';
 import { type AcmeSettings, acmeProblems, acmeSettings, acmeSpecs } from './acme-settings.ts';
+import { differingDefaultNotices, dmsVariableReport, misspeltVariableProblems } from './dms-compatibility.ts';
 import { resolveFileVariables } from './environment.ts';
-import { type FilterSettings, filterProblems, filterSettings, filterSpecs } from './filter-settings.ts';
+import { type FilterSettings, filterProblems, filterSettings, filterSpecs, filterWarnings } from './filter-settings.ts';
 import { containerHostnameProblems, fullyQualifiedHostName } from './hostname.ts';
-import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs, unreadDmsLdapProblems } from './ldap-settings.ts';
+import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs } from './ldap-settings.ts';
 import { mailFlowSpecs, mailFlowWarnings } from './mail-flow-settings.ts';
 import {
   type OAuth2Settings,
@@ -60,6 +61,8 @@ export interface Settings {
   logLevel: LogLevel;
   /** What the start log (and `idmail config check`) warns about: allowed, but weaker than it should be. */
   warnings: string[];
+  /** docker-mailserver's settings accepted without being read, each with what happens here instead (the start log). */
+  notices: string[];
   /** PERMIT_DOCKER: which networks Postfix trusts to relay without signing in (docker-mailserver's values). */
   permitDocker: PermitDocker;
   /** PROXY protocol (HAProxy) expected on the mail ports from these networks; empty: off. */
@@ -412,13 +415,14 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
   } catch (error) {
     problems.push((error as Error).message);
   }
-  problems.push(...unreadDmsLdapProblems(raw));
+  const dms = dmsVariableReport(raw);
+  problems.push(...dms.problems, ...misspeltVariableProblems(raw, Object.keys(variableSpecs)));
   problems.push(...containerHostnameProblems(raw.OVERRIDE_HOSTNAME, osHostname()));
   if (env === undefined) throw new ConfigError(problems);
   // Cross-variable checks run even when single values failed, so every problem is reported at once.
   problems.push(...crossVariableProblems(env));
   if (problems.length > 0) throw new ConfigError(problems);
-  return toSettings(env);
+  return { ...toSettings(env), notices: [...differingDefaultNotices(processEnv), ...dms.notices] };
 }
 
 function crossVariableProblems(env: CleanEnv): string[] {
@@ -470,7 +474,7 @@ function portProblems(name: string, port: number, taken: number[]): string[] {
   ];
 }
 
-function toSettings(env: CleanEnv): Settings {
+function toSettings(env: CleanEnv): Omit<Settings, 'notices'> {
   const hostname = env.OVERRIDE_HOSTNAME ?? osHostname().toLowerCase();
   const domains = env.MAIL_DOMAINS;
   const firstDomain = domains[0] ?? hostname.split('.').slice(1).join('.');
@@ -530,7 +534,13 @@ function bruteForceSettings(env: CleanEnv): BruteForceSettings {
 const selfServiceOn = (env: CleanEnv): boolean => env.ENABLE_SELF_SERVICE ?? (env.ENABLE_OAUTH2 && !userinfoMode(env));
 
 function warningsOf(env: CleanEnv): string[] {
-  const warnings = [...oauth2Warnings(env), ...tlsWarnings(env), ...mailFlowWarnings(env), ...quotaWarnings(env)];
+  const warnings = [
+    ...oauth2Warnings(env),
+    ...tlsWarnings(env),
+    ...mailFlowWarnings(env),
+    ...quotaWarnings(env),
+    ...filterWarnings(env),
+  ];
   if (env.ENABLE_OAUTH2 && userinfoMode(env) && env.ENABLE_SELF_SERVICE === true) {
     warnings.push(
       'ENABLE_SELF_SERVICE=1 with a userinfo OAUTH2_INTROSPECTION_URL: a token issued to any client of the IdP manages app passwords here',

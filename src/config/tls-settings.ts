@@ -69,15 +69,11 @@ export interface TlsSettings {
   chainPath: string;
 }
 
-/** docker-mailserver's `SSL_TYPE=` (empty) turns TLS off there; here mail is never served without it. */
+// docker-mailserver's `SSL_TYPE=` (empty, TLS off there) is unset here, as every empty value: mail is never served without TLS.
 const sslType = makeValidator<SslType>((value) => {
   const word = value.trim().toLowerCase();
   if ((SSL_TYPES as readonly string[]).includes(word)) return word as SslType;
-  const why =
-    word === ''
-      ? 'is empty (TLS off, in docker-mailserver), which is not offered'
-      : `"${value}" is not one of the choices`;
-  throw new Error(`${why}; allowed: ${SSL_TYPES.join(', ')}, or unset`);
+  throw new Error(`"${value}" is not one of the choices; allowed: ${SSL_TYPES.join(', ')}, or unset`);
 });
 
 /** A certificate's name as docker-mailserver's SSL_DOMAIN takes it: a host name, perhaps with a `*.` wildcard. */

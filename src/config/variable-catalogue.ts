@@ -1,5 +1,5 @@
 import type { ValidatorSpec } from 'envalid';
-import { DMS_DOVECOT_LDAP } from './ldap-settings.ts';
+import { DMS_VARIABLES } from './dms-variables.ts';
 import { variableSpecs } from './settings.ts';
 
 /**
@@ -112,6 +112,11 @@ const SECTIONS = {
     'ENABLE_RSPAMD_REDIS',
     'RSPAMD_GREYLISTING',
     'MOVE_SPAM_TO_JUNK',
+    'ENABLE_OPENDKIM',
+    'ENABLE_OPENDMARC',
+    'ENABLE_POLICYD_SPF',
+    'ENABLE_AMAVIS',
+    'ENABLE_SPAMASSASSIN',
     'DKIM_SELECTOR',
     'DKIM_KEY_SIZE',
   ],
@@ -160,14 +165,17 @@ function writtenDefault(name: string, spec: ValidatorSpec<unknown>): string | un
 /** The variable names in a phrase, as code. */
 const asCode = (phrase: string) => phrase.replace(/\b[A-Z0-9]+_[A-Z0-9_]+\b/g, '`$&`');
 
+/** docker-mailserver's Dovecot and saslauthd LDAP settings idmail refuses, each with where its meaning goes. */
 function unreadLdapVariables(): DocumentedVariable[] {
-  return Object.entries(DMS_DOVECOT_LDAP).map(([name, ours]) => ({
-    name,
-    section: UNREAD_LDAP_SECTION,
-    defaultValue: undefined,
-    whenUnset: undefined,
-    description: `Put its meaning in ${asCode(ours)}`,
-    example: undefined,
-    choices: undefined,
-  }));
+  return Object.entries(DMS_VARIABLES)
+    .filter(([name, { decision }]) => decision.kind === 'refused' && /^(DOVECOT|SASLAUTHD)_/.test(name))
+    .map(([name, { decision }]) => ({
+      name,
+      section: UNREAD_LDAP_SECTION,
+      defaultValue: undefined,
+      whenUnset: undefined,
+      description: asCode('here' in decision ? decision.here : ''),
+      example: undefined,
+      choices: undefined,
+    }));
 }

@@ -20,6 +20,7 @@ const run = promisify(execFile);
  */
 export async function prepare(settings: Settings, environment: Record<string, string>): Promise<void> {
   for (const warning of settings.warnings) console.warn(`idmail: warning: ${warning}`);
+  for (const notice of settings.notices) console.log(`idmail: notice: ${notice}`);
   await prepareHelperFiles(settings);
   await prepareDaemonFiles(settings);
   await assembleServiceTree(settings);

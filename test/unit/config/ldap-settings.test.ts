@@ -145,7 +145,7 @@ describe('LDAP settings', () => {
     assert.equal(problems.length, 1);
     assert.match(
       problems[0]!,
-      /^DOVECOT_PASS_FILTER: is docker-mailserver's .* allowed: unset it and put its meaning in LDAP_QUERY_FILTER_LOGIN/,
+      /^DOVECOT_PASS_FILTER: docker-mailserver's setting, not honoured here: idmail does not read it; put its meaning in LDAP_QUERY_FILTER_LOGIN .*; allowed: unset \(see docs\/migrating-from-docker-mailserver\.md\)$/,
     );
   });
 

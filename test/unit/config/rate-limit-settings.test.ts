@@ -25,7 +25,7 @@ describe('the submission rate limit settings', () => {
   });
 
   it('stops the start on a value that is no whole number, naming the variable and what is allowed', () => {
-    for (const value of ['-1', '1.5', 'unlimited', '200/h', '', '1e3', '9999999999']) {
+    for (const value of ['-1', '1.5', 'unlimited', '200/h', ' ', '1e3', '9999999999']) {
       const problems = problemsOf({
         ...base,
         SUBMISSION_MESSAGES_PER_HOUR: value,

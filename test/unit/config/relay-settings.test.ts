@@ -144,9 +144,9 @@ describe('relay host settings (docker-mailserver names)', () => {
       /RELAY_PASSWORD: is not a usable password/,
     ],
     [
-      'an empty RELAY_PASSWORD',
+      'an empty RELAY_PASSWORD (unset, as in docker-mailserver)',
       { RELAY_HOST: 'a.example', RELAY_USER: 'me', RELAY_PASSWORD: '' },
-      /RELAY_PASSWORD: is not a usable password/,
+      /^RELAY_USER, RELAY_PASSWORD: only one is set; allowed: both/,
     ],
     [
       'a RELAY_MAP line with three fields',
@@ -192,7 +192,11 @@ describe('message size limit (POSTFIX_MESSAGE_SIZE_LIMIT)', () => {
     assert.ok(!loadSettings(base).warnings.some((warning) => warning.includes('POSTFIX_MESSAGE_SIZE_LIMIT')));
   });
 
-  for (const value of ['10M', '-1', '50', '1e9', '']) {
+  it('reads an empty value as unset, as docker-mailserver does: its default', () => {
+    assert.equal(loadSettings({ ...base, POSTFIX_MESSAGE_SIZE_LIMIT: '' }).messageSizeLimit, 10_240_000);
+  });
+
+  for (const value of ['10M', '-1', '50', '1e9', ' ']) {
     it(`refuses "${value}": a whole number of bytes, or 0`, () => {
       assert.match(
         problem({ POSTFIX_MESSAGE_SIZE_LIMIT: value }),

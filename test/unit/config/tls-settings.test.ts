@@ -83,11 +83,6 @@ describe('SSL_TYPE: where the certificate comes from', () => {
       /^SSL_TYPE: "custom" is not one of the choices; allowed: manual, letsencrypt, self-signed, acme, or unset$/,
     ],
     [
-      "docker-mailserver's empty SSL_TYPE (TLS off)",
-      { SSL_TYPE: '' },
-      /^SSL_TYPE: is empty \(TLS off, in docker-mailserver\), which is not offered; allowed: manual, letsencrypt/,
-    ],
-    [
       'manual without the key',
       { SSL_TYPE: 'manual', SSL_CERT_PATH: '/certs/fullchain.pem' },
       /^SSL_TYPE: manual needs SSL_KEY_PATH; allowed: both set to PEM files in the container/,

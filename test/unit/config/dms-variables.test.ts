@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { DMS_VARIABLES } from '../../../src/config/dms-variables.ts';
+import { loadSettings, variableSpecs } from '../../../src/config/settings.ts';
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../fixtures/docker-mailserver/${name}`, import.meta.url), 'utf8');
+
+/** docker-mailserver's stock mailserver.env as `docker run --env-file` reads it (no quote removal). */
+function stockEnvironment(): Record<string, string> {
+  const lines = fixture('mailserver.env').split('\n');
+  return Object.fromEntries(
+    lines
+      .filter((line) => /^[A-Z0-9_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+const DOCUMENTED = fixture('environment-variables.txt')
+  .split('\n')
+  .filter((line) => line !== '' && !line.startsWith('#'));
+const STOCK = stockEnvironment();
+const HOSTNAME = { OVERRIDE_HOSTNAME: 'mail.example.test' };
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadSettings(env);
+    return [];
+  } catch (error) {
+    return (error as { problems: string[] }).problems;
+  }
+};
+
+describe("docker-mailserver's variables", () => {
+  it('decides every name its docs and its stock mailserver.env carry, and no other', () => {
+    const theirs = [...new Set([...DOCUMENTED, ...Object.keys(STOCK)])].sort();
+    assert.deepEqual(Object.keys(DMS_VARIABLES).sort(), theirs);
+  });
+
+  it('calls a name ours exactly when idmail reads it', () => {
+    const mismatched = Object.entries(DMS_VARIABLES)
+      .filter(([name, { decision }]) => (decision.kind === 'ours') !== name in variableSpecs)
+      .map(([name]) => name);
+    assert.deepEqual(mismatched, []);
+  });
+
+  it('refers each same-as decision to a variable of ours', () => {
+    for (const [name, { decision }] of Object.entries(DMS_VARIABLES)) {
+      if (decision.kind === 'same-as') assert.ok(decision.ours in variableSpecs, `${name} → ${decision.ours}`);
+    }
+  });
+
+  it('accepts each at the default docker-mailserver documents', () => {
+    const defaults = Object.fromEntries(
+      Object.entries(DMS_VARIABLES)
+        .filter(([, { decision }]) => decision.kind !== 'ours')
+        .map(([name, { dmsDefault }]) => [name, dmsDefault]),
+    );
+    assert.deepEqual(problemsOf({ ...HOSTNAME, ...defaults }), []);
+  });
+
+  it('starts on the stock mailserver.env with a hostname, rspamd on for its OpenDKIM, OpenDMARC, policyd-spf and Amavis', () => {
+    const settings = loadSettings({ ...STOCK, ...HOSTNAME });
+    assert.notEqual(settings.filter, undefined);
+    assert.ok(settings.warnings.some((line) => /^ENABLE_RSPAMD=0, but ENABLE_OPENDKIM=1, .*rspamd is on/.test(line)));
+    // Empty in the stock file, so unset: no notice.
+    assert.ok(!settings.notices.some((line) => line.startsWith('SUPERVISOR_LOGLEVEL')));
+    assert.ok(
+      settings.notices.some((line) => line.startsWith("ENABLE_UPDATE_CHECK: docker-mailserver's setting, accepted: ")),
+    );
+    assert.ok(
+      settings.notices.some((line) =>
+        line.startsWith('SSL_TYPE: unset, and the default differs: a self-signed certificate here'),
+      ),
+    );
+    assert.equal(settings.tls.source, 'self-signed');
+  });
+
+  it('reads an empty value as unset, as docker-mailserver does, for every variable', () => {
+    const empty = Object.fromEntries(Object.keys(STOCK).map((name) => [name, '']));
+    const settings = loadSettings({ ...empty, ...HOSTNAME });
+    const plain = loadSettings(HOSTNAME);
+    assert.deepEqual({ ...settings, notices: [] }, { ...plain, notices: [] });
+  });
+
+  for (const [env, refusal] of [
+    [
+      { ENABLE_CLAMAV: '1' },
+      /^ENABLE_CLAMAV: docker-mailserver's setting, "1" is not honoured here: no virus scanner.*; allowed: 0, or unset \(see docs\/migrating-from-docker-mailserver\.md\)$/,
+    ],
+    [
+      { ENABLE_IMAP: '0' },
+      /^ENABLE_IMAP: docker-mailserver's setting, "0" is not honoured here: IMAP is always served/,
+    ],
+    [{ SMTP_ONLY: '1' }, /^SMTP_ONLY: docker-mailserver's setting, "1" is not honoured here/],
+    [
+      { SPAM_SUBJECT: '***SPAM*** ' },
+      /^SPAM_SUBJECT: docker-mailserver's setting, not honoured here: spam is marked by rspamd's X-Spam header/,
+    ],
+    [
+      { LDAP_SEARCH_BASE: 'dc=example,dc=test', DOVECOT_BASE: 'ou=people,dc=example,dc=test' },
+      /^DOVECOT_BASE: docker-mailserver's setting, differs from LDAP_SEARCH_BASE: .*; allowed: the value of LDAP_SEARCH_BASE, or unset/,
+    ],
+  ] as const) {
+    it(`stops the start on ${Object.entries(env).at(-1)!.join('=')}, naming it and what happens here instead`, () => {
+      assert.ok(
+        problemsOf({ ...HOSTNAME, ...env }).some((problem) => refusal.test(problem)),
+        problemsOf({ ...HOSTNAME, ...env }).join('\n'),
+      );
+    });
+  }
+
+  it('accepts a saslauthd or Dovecot LDAP setting that says what ours says', () => {
+    const ldap = {
+      ACCOUNT_PROVISIONER: 'LDAP',
+      LDAP_SEARCH_BASE: 'dc=example,dc=test',
+      LDAP_SERVER_HOST: 'ldap://ldap.example.test',
+    };
+    const same = { DOVECOT_BASE: ldap.LDAP_SEARCH_BASE, SASLAUTHD_LDAP_SERVER: ldap.LDAP_SERVER_HOST };
+    assert.deepEqual(problemsOf({ ...HOSTNAME, ...ldap, ...same }), []);
+  });
+
+  it('stops on a misspelling of ours, naming the likely one, and leaves other names alone', () => {
+    const problems = problemsOf({ ...HOSTNAME, OAUTH2_ISSUERR: 'https://idp.example.test', ENABLE_POP: '0' });
+    assert.deepEqual(problems, [
+      'OAUTH2_ISSUERR: is no idmail or docker-mailserver variable; allowed: a variable of docs/configuration.md (did you mean OAUTH2_ISSUER?)',
+      'ENABLE_POP: is no idmail or docker-mailserver variable; allowed: a variable of docs/configuration.md (did you mean ENABLE_POP3?)',
+    ]);
+    const others = {
+      PATH: '/usr/bin',
+      NODE_VERSION: '24',
+      LDAP_SERVICE_HOST: '10.0.0.5',
+      LDAP_PORT_389_TCP: 'tcp://10.0.0.5:389',
+    };
+    assert.deepEqual(problemsOf({ ...HOSTNAME, ...others }), []);
+  });
+});
