@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { dovecotRoutes } from '../src/adapters/dovecot-http.ts';
 import { AccountsFileStore } from '../src/auth/accounts/accounts-file-store.ts';
+import { accountsFileSource } from '../src/auth/accounts/accounts-source.ts';
 import { FileDirectory } from '../src/auth/accounts/file-directory.ts';
 import { AppPasswordStore } from '../src/auth/app-passwords/app-password-store.ts';
 import { Authority } from '../src/auth/authority.ts';
@@ -42,7 +43,7 @@ const guardSettings = {
   ipv6Prefix: 64,
 };
 const authority = new Authority({
-  directory: new FileDirectory(new AccountsFileStore(file, silent), ['example.org']),
+  directory: new FileDirectory(new AccountsFileStore(accountsFileSource(file), silent), ['example.org']),
   tokens: new TokenChecker(idp.settings()),
   appPasswords: new AppPasswordStore(state),
   policies: new SignInPolicies(state, {

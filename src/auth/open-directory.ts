@@ -2,6 +2,7 @@ import type { Settings } from '../config/settings.ts';
 import type { StateStores } from '../state/state-stores.ts';
 import type { Logger } from '../vocabulary/logger.ts';
 import { AccountsFileStore } from './accounts/accounts-file-store.ts';
+import { accountsSource } from './accounts/accounts-source.ts';
 import { FileDirectory } from './accounts/file-directory.ts';
 import type { Directory } from './directory.ts';
 import { ProvisionedDirectory } from './provisioning/provisioned-directory.ts';
@@ -29,7 +30,7 @@ export async function openDirectory(settings: Settings, stores: StateStores, log
     const directory = new LdapDirectory(settings.ldap, connections, settings.domains, log);
     return { directory, fixed: directory, close: () => connections.close() };
   }
-  const accounts = new AccountsFileStore(settings.accountsFile, log);
+  const accounts = new AccountsFileStore(await accountsSource(settings), log);
   await accounts.current();
   const file = new FileDirectory(accounts, settings.domains);
   const directory =

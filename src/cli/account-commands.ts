@@ -7,7 +7,7 @@ import { parseAddress } from '../vocabulary/address.ts';
 import { readNewPassword } from './password-input.ts';
 import { type OpenState, withState } from './with-state.ts';
 
-type FilePath = () => string;
+type FilePath = () => Promise<string>;
 
 async function edit(path: string, change: (data: AccountsData) => void | Promise<void>): Promise<void> {
   const data = await readAccountsFile(path);
@@ -32,7 +32,7 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
       const hash = options.password
         ? await hashPassword(await readNewPassword(options.passwordStdin === true))
         : undefined;
-      await edit(accountsFile(), (data) => {
+      await edit(await accountsFile(), (data) => {
         if (data.accounts.has(name)) fail(`account ${name} already exists`);
         data.accounts.set(name, { address: name, passwordHash: hash, disabled: false });
       });
@@ -45,7 +45,7 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
     .action(async (address: string, options: { passwordStdin?: boolean }) => {
       const name = parseAddress(address);
       const hash = await hashPassword(await readNewPassword(options.passwordStdin === true));
-      await edit(accountsFile(), (data) => {
+      await edit(await accountsFile(), (data) => {
         const existing = data.accounts.get(name) ?? fail(`no account ${name}`);
         existing.passwordHash = hash;
       });
@@ -60,7 +60,7 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
       .description(`${verb} sign-in and delivery for an account`)
       .action(async (address: string) => {
         const name = parseAddress(address);
-        await edit(accountsFile(), (data) => {
+        await edit(await accountsFile(), (data) => {
           (data.accounts.get(name) ?? fail(`no account ${name}`)).disabled = disabled;
         });
         console.log(`account ${name} ${verb}d`);
@@ -74,7 +74,7 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
     .action(async (address: string, size: string) => {
       const name = parseAddress(address);
       const quota = size === 'default' ? undefined : parseQuotaSize(size);
-      await edit(accountsFile(), (data) => {
+      await edit(await accountsFile(), (data) => {
         const existing = data.accounts.get(name) ?? fail(`no account ${name}`);
         if (quota === undefined) delete existing.quota;
         else existing.quota = quota;
@@ -86,10 +86,10 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
     .description('delete an account with its app passwords, policy and IdP identity (its mail stays in /var/mail)')
     .action(async (address: string) => {
       const name = parseAddress(address);
-      if (!(await readAccountsFile(accountsFile())).accounts.has(name)) fail(`no account ${name}`);
+      if (!(await readAccountsFile(await accountsFile())).accounts.has(name)) fail(`no account ${name}`);
       // A new account with this address must start clean: nothing of the old one's signs in to it.
       const revoked = await withState(openState, async (state) => state.forget(name));
-      await edit(accountsFile(), (data) => void data.accounts.delete(name));
+      await edit(await accountsFile(), (data) => void data.accounts.delete(name));
       console.log(`account ${name} deleted (${revoked} app passwords revoked, policy and IdP identity removed)`);
     });
   account
@@ -110,7 +110,7 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
     .command('list')
     .description('list accounts')
     .action(async () => {
-      for (const entry of (await readAccountsFile(accountsFile())).accounts.values()) {
+      for (const entry of (await readAccountsFile(await accountsFile())).accounts.values()) {
         const notes = [
           entry.passwordHash === undefined ? 'token-only' : 'password',
           ...(entry.disabled ? ['disabled'] : []),
@@ -128,7 +128,7 @@ export function aliasCommands(program: Command, accountsFile: FilePath): void {
     .description('deliver mail for <alias> to <target> (repeat for several targets)')
     .action(async (aliasAddress: string, target: string) => {
       const [name, to] = [parseAddress(aliasAddress), parseAddress(target)];
-      await edit(accountsFile(), (data) => {
+      await edit(await accountsFile(), (data) => {
         const targets = data.aliases.get(name) ?? [];
         if (!targets.includes(to)) data.aliases.set(name, [...targets, to]);
       });
@@ -139,7 +139,7 @@ export function aliasCommands(program: Command, accountsFile: FilePath): void {
     .description('remove one target of an alias, or the whole alias')
     .action(async (aliasAddress: string, target?: string) => {
       const name = parseAddress(aliasAddress);
-      await edit(accountsFile(), (data) => {
+      await edit(await accountsFile(), (data) => {
         const targets = data.aliases.get(name) ?? fail(`no alias ${name}`);
         const kept = target === undefined ? [] : targets.filter((entry) => entry !== parseAddress(target));
         if (kept.length > 0) data.aliases.set(name, kept);
@@ -151,7 +151,7 @@ export function aliasCommands(program: Command, accountsFile: FilePath): void {
     .command('list')
     .description('list aliases')
     .action(async () => {
-      for (const [name, targets] of (await readAccountsFile(accountsFile())).aliases)
+      for (const [name, targets] of (await readAccountsFile(await accountsFile())).aliases)
         console.log(`${name}\t${targets.join(',')}`);
     });
 }

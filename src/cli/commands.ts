@@ -88,12 +88,18 @@ config
     }
   });
 
-/** The accounts file the account and alias commands edit; with LDAP there is none to edit. */
-function accountsFile(): string {
-  const { ldap, accountsFile: path } = currentSettings();
-  if (ldap !== undefined)
+/** The accounts file the account and alias commands edit; with LDAP, or docker-mailserver's folder, there is none to edit. */
+async function accountsFile(): Promise<string> {
+  const settings = currentSettings();
+  if (settings.ldap !== undefined)
     throw new Error('accounts come from LDAP (ACCOUNT_PROVISIONER=LDAP): change them in the directory');
-  return path;
+  const { accountsSource } = await import('../auth/accounts/accounts-source.ts');
+  const source = await accountsSource(settings);
+  if (source.dockerMailserver)
+    throw new Error(
+      `accounts come from docker-mailserver's ${source.name} (postfix-accounts.cf, postfix-virtual.cf, dovecot-quotas.cf): edit those files; changes apply within a second`,
+    );
+  return settings.accountsFile;
 }
 
 const openState = async () => (await import('./state-access.ts')).openStateAccess(currentSettings());

@@ -162,6 +162,8 @@ const PATHS = {
   valkeySocket: '/run/valkey/valkey.sock',
   /** Postfix's policy delegation for the submission rate limit (beside the socketmap, so group postfix too). */
   postfixPolicy: POSTFIX_POLICY_SOCKET,
+  /** docker-mailserver's config folder, where its users mount it: its postfix-accounts.cf, when there, holds the accounts. */
+  dmsConfigFolder: '/tmp/docker-mailserver',
   /** The helper's own directory on the state volume (its user's alone). */
   helperState: '/var/mail-state/idmail',
   /** App passwords, sign-in policies, identity bindings, provisioned accounts (SQLite). */

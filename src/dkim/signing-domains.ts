@@ -1,17 +1,18 @@
-import { readAccountsFile } from '../auth/accounts/accounts-file.ts';
+import { accountsSource } from '../auth/accounts/accounts-source.ts';
 import type { Settings } from '../config/settings.ts';
 import { systemAccount } from '../system-accounts.ts';
 import { domainOf } from '../vocabulary/address.ts';
 import type { DkimKeyStore } from './dkim-keys.ts';
 
 /**
- * The domains whose mail is signed: MAIL_DOMAINS, and with the accounts file those of its accounts
+ * The domains whose mail is signed: MAIL_DOMAINS, and with the accounts file (or docker-mailserver's
+ * config folder) those of its accounts
  * and aliases (a directory's domains are many queries away at start: list them in MAIL_DOMAINS).
  */
 export async function signingDomains(settings: Settings): Promise<string[]> {
   const domains = new Set(settings.domains);
   if (settings.ldap === undefined) {
-    const data = await readAccountsFile(settings.accountsFile);
+    const data = await (await accountsSource(settings)).read();
     for (const address of [...data.accounts.keys(), ...data.aliases.keys()]) domains.add(domainOf(address));
   }
   return [...domains].sort();

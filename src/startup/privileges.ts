@@ -1,5 +1,6 @@
 import { chmod, chown, copyFile, mkdir, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { DMS_ACCOUNT_FILES } from '../auth/accounts/dms-config-folder.ts';
 import type { Settings } from '../config/settings.ts';
 import { HELPER_USER, systemAccount } from '../system-accounts.ts';
 import { exists } from './file-exists.ts';
@@ -22,7 +23,10 @@ export async function prepareHelperFiles(settings: Settings): Promise<void> {
   }
   // setgid: the socket the helper creates here belongs to group postfix, so Postfix (and no one else) may ask.
   await ownedDirectory(dirname(paths.socketmap), { uid: helper.uid, gid: postfix.gid }, 0o2750);
-  await readableAccountsFile(settings.accountsFile, helper.gid);
+  await readableAccountsFile(settings.accountsFile, helper.gid, 'ACCOUNTS_FILE');
+  // docker-mailserver's folder, when it is the accounts' source (0644 there: the hashes were everyone's).
+  for (const name of DMS_ACCOUNT_FILES)
+    await readableAccountsFile(`${paths.dmsConfigFolder}/${name}`, helper.gid, "docker-mailserver's config folder");
 }
 
 async function ownedDirectory(path: string, owner: { uid: number; gid: number }, mode: number): Promise<void> {
@@ -40,7 +44,7 @@ async function moveLegacyDatabase(legacy: string, current: string): Promise<void
 }
 
 /** The accounts file holds password hashes: root's and the helper group's (0640), never the world's. */
-async function readableAccountsFile(path: string, helperGid: number): Promise<void> {
+async function readableAccountsFile(path: string, helperGid: number, source: string): Promise<void> {
   const info = await stat(path).catch(() => undefined);
   if (info === undefined) return;
   try {
@@ -51,7 +55,7 @@ async function readableAccountsFile(path: string, helperGid: number): Promise<vo
     const readable = (info.mode & 0o004) !== 0 || (info.gid === helperGid && (info.mode & 0o040) !== 0);
     if (!readable)
       throw new Error(
-        `ACCOUNTS_FILE: ${path} cannot be made readable for the helper (${(error as NodeJS.ErrnoException).code}); allowed: a file the container may chgrp, or one readable by group ${helperGid}`,
+        `${source}: ${path} cannot be made readable for the helper (${(error as NodeJS.ErrnoException).code}); allowed: a file the container may chgrp, or one readable by group ${helperGid}`,
       );
   }
 }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { MAIL_IMAGE } from '../support/images.ts';
@@ -39,5 +42,113 @@ describe("docker-mailserver's stock mailserver.env", () => {
     );
     assert.match(log, /idmail: notice: POSTGREY_TEXT: docker-mailserver's setting, accepted: /);
     assert.match(log, /idmail: notice: SSL_TYPE: unset, and the default differs: a self-signed certificate here/);
+  });
+});
+
+/** `doveadm pw` of the image's own Dovecot, as docker-mailserver's `setup email add` makes its hashes. */
+async function doveadmHash(scheme: string, password: string): Promise<string> {
+  const { stdout } = await run('docker', [
+    'run',
+    '--rm',
+    '--no-healthcheck',
+    '--entrypoint',
+    'doveadm',
+    MAIL_IMAGE,
+    'pw',
+    '-s',
+    scheme,
+    '-p',
+    password,
+  ]);
+  return stdout.trim();
+}
+
+/** IMAP LOGIN inside the container over STARTTLS, as docker-mailserver's docs check a password (with TLS here). */
+const imapLogin = (name: string, user: string, password: string) =>
+  run('docker', [
+    'exec',
+    name,
+    'curl',
+    '--silent',
+    '--show-error',
+    '--insecure',
+    '--ssl-reqd',
+    '--url',
+    'imap://localhost:143',
+    '--user',
+    `${user}:${password}`,
+    '--request',
+    'LOGOUT',
+  ]).then(
+    () => 'ok',
+    (error: { stderr: string }) => error.stderr.trim(),
+  );
+
+describe("docker-mailserver's config folder, mounted as it is", () => {
+  const name = `idmail-dms-folder-${process.pid}`;
+  const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-folder-'));
+  after(() => run('docker', ['rm', '-f', name]).catch(() => undefined));
+
+  it('signs in with the SHA512-CRYPT and BLF-CRYPT passwords of postfix-accounts.cf, and takes an edit without a restart', async () => {
+    const [alice, bob] = [
+      await doveadmHash('SHA512-CRYPT', 'alice secret'),
+      await doveadmHash('BLF-CRYPT', 'bob secret'),
+    ];
+    assert.match(alice, /^\{SHA512-CRYPT\}\$6\$/);
+    assert.match(bob, /^\{BLF-CRYPT\}\$2y\$/);
+    const accounts = join(folder, 'postfix-accounts.cf');
+    writeFileSync(accounts, `alice@example.test|${alice}\nbob@example.test|${bob}\n`);
+    writeFileSync(join(folder, 'postfix-virtual.cf'), 'team@example.test alice@example.test\n');
+    writeFileSync(join(folder, 'dovecot-quotas.cf'), 'alice@example.test:5M\n');
+    chmodSync(folder, 0o755);
+    await run('docker', [
+      'run',
+      '-d',
+      '--name',
+      name,
+      '-v',
+      `${folder}:/tmp/docker-mailserver`,
+      '-e',
+      'OVERRIDE_HOSTNAME=mail.example.test',
+      MAIL_IMAGE,
+    ]);
+    const health = () =>
+      run('docker', ['inspect', '--format', '{{.State.Health.Status}}', name]).then(
+        ({ stdout }) => stdout.trim(),
+        () => '',
+      );
+    assert.equal(await eventually(health, (status) => status === 'healthy', 60_000), 'healthy');
+    assert.equal(await imapLogin(name, 'alice@example.test', 'alice secret'), 'ok');
+    assert.equal(await imapLogin(name, 'bob@example.test', 'bob secret'), 'ok');
+    assert.match(await imapLogin(name, 'bob@example.test', 'alice secret'), /Login denied|denied/i);
+    const quota = await run('docker', ['exec', name, 'doveadm', 'quota', 'get', '-u', 'alice@example.test']);
+    assert.match(quota.stdout, /STORAGE\s+\d+\s+5120\b/);
+    const { stdout: aliases } = await run('docker', [
+      'exec',
+      name,
+      'sh',
+      '-c',
+      'postmap -q team@example.test "$(postconf -h virtual_alias_maps)"',
+    ]);
+    assert.equal(aliases.trim(), 'alice@example.test');
+    writeFileSync(accounts, `alice@example.test|${alice}\nbob@example.test|${bob}\ncarol@example.test|${alice}\n`);
+    assert.equal(
+      await eventually(
+        () => imapLogin(name, 'carol@example.test', 'alice secret'),
+        (answer) => answer === 'ok',
+        10_000,
+      ),
+      'ok',
+    );
+    const { stdout: refused } = await run('docker', [
+      'exec',
+      name,
+      'idmail',
+      'account',
+      'add',
+      'dave@example.test',
+      '--no-password',
+    ]).catch((error: { stderr: string }) => ({ stdout: error.stderr }));
+    assert.match(refused, /accounts come from docker-mailserver's \/tmp\/docker-mailserver .*edit those files/);
   });
 });

@@ -1,26 +1,26 @@
-import { stat } from 'node:fs/promises';
 import { asciiLower } from '../../vocabulary/address.ts';
 import type { Logger } from '../../vocabulary/logger.ts';
-import { type AccountsData, type FileAccount, readAccountsFile } from './accounts-file.ts';
+import type { AccountsData, FileAccount } from './accounts-file.ts';
+import type { AccountsSource } from './accounts-source.ts';
 
 const RECHECK_MS = 1000;
 
 /**
- * The accounts file, kept in memory and re-read when it changes on disk
- * (checked at most once a second), so CLI edits apply without a restart.
+ * The accounts file (or docker-mailserver's config folder), kept in memory and re-read when it changes
+ * on disk (checked at most once a second), so CLI edits apply without a restart.
  * A broken edit keeps the last good version in service.
  */
 export class AccountsFileStore {
   private data: AccountsData = { accounts: new Map(), aliases: new Map() };
-  private loadedMtimeMs = -1;
+  private loadedVersion: string | undefined;
   private checkedAt = 0;
   private pending: Promise<void> | undefined;
 
-  private readonly path: string;
+  private readonly source: AccountsSource;
   private readonly log: Logger;
 
-  constructor(path: string, log: Logger) {
-    this.path = path;
+  constructor(source: AccountsSource, log: Logger) {
+    this.source = source;
     this.log = log;
   }
 
@@ -38,24 +38,19 @@ export class AccountsFileStore {
 
   private async refresh(): Promise<void> {
     this.checkedAt = Date.now();
-    const mtimeMs = await stat(this.path).then(
-      (info) => info.mtimeMs,
-      () => 0,
-    );
-    if (mtimeMs === this.loadedMtimeMs) return;
+    const version = await this.source.version();
+    if (version === this.loadedVersion) return;
+    const file = this.source.name;
     try {
-      this.data = await readAccountsFile(this.path);
-      this.loadedMtimeMs = mtimeMs;
-      this.log.info(
-        { file: this.path, accounts: this.data.accounts.size, aliases: this.data.aliases.size },
-        'accounts loaded',
-      );
+      this.data = await this.source.read();
+      this.loadedVersion = version;
+      this.log.info({ file, accounts: this.data.accounts.size, aliases: this.data.aliases.size }, 'accounts loaded');
     } catch (error) {
       this.log.error(
-        { file: this.path, err: (error as Error).message },
+        { file, err: (error as Error).message },
         'accounts file not loaded; keeping the last good version',
       );
-      this.loadedMtimeMs = mtimeMs;
+      this.loadedVersion = version;
     }
   }
 }

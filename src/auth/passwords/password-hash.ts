@@ -1,5 +1,6 @@
 import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { verifyCryptHash } from './crypt-hashes.ts';
 
 const argon2Async = promisify(argon2);
 
@@ -24,9 +25,10 @@ export function isSupportedHash(stored: string): boolean {
   return stored.startsWith(SCHEME) && PHC.test(stored.slice(SCHEME.length));
 }
 
+/** {ARGON2ID}, and docker-mailserver's crypt schemes (crypt-hashes.ts); any other stored value matches nothing. */
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
   const match = stored.startsWith(SCHEME) ? PHC.exec(stored.slice(SCHEME.length)) : null;
-  if (match === null) return false;
+  if (match === null) return (await verifyCryptHash(stored, password)) ?? false;
   const [, memory, passes, parallelism, salt, hash] = match as unknown as [
     string,
     string,

@@ -13,6 +13,7 @@ import {
   takeNetstrings,
 } from '../../../src/adapters/postfix-socketmap.ts';
 import { AccountsFileStore } from '../../../src/auth/accounts/accounts-file-store.ts';
+import { accountsFileSource } from '../../../src/auth/accounts/accounts-source.ts';
 import { FileDirectory } from '../../../src/auth/accounts/file-directory.ts';
 import { AppPasswordStore } from '../../../src/auth/app-passwords/app-password-store.ts';
 import { Authority } from '../../../src/auth/authority.ts';
@@ -42,7 +43,7 @@ async function helper() {
   const db = openStateDatabase(':memory:');
   const guard = new BruteForceGuard(guardSettings({ banAfter: 4, allowlist: ['127.0.0.0/8'] }), silent);
   const authority = new Authority({
-    directory: new FileDirectory(new AccountsFileStore(file, silent), ['example.org']),
+    directory: new FileDirectory(new AccountsFileStore(accountsFileSource(file), silent), ['example.org']),
     tokens: refusingTokens,
     appPasswords: new AppPasswordStore(db),
     policies: new SignInPolicies(db, {

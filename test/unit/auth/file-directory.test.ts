@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import { AccountsFileStore } from '../../../src/auth/accounts/accounts-file-store.ts';
+import { accountsFileSource } from '../../../src/auth/accounts/accounts-source.ts';
 import { FileDirectory } from '../../../src/auth/accounts/file-directory.ts';
 import { hasMailbox } from '../../../src/auth/directory.ts';
 
@@ -13,7 +14,7 @@ const silent = { info() {}, error() {} } as unknown as FastifyBaseLogger;
 function directory(yaml: string, domains: string[] = []): FileDirectory {
   const file = join(mkdtempSync(join(tmpdir(), 'idmail-dir-')), 'accounts.yaml');
   writeFileSync(file, yaml);
-  return new FileDirectory(new AccountsFileStore(file, silent), domains);
+  return new FileDirectory(new AccountsFileStore(accountsFileSource(file), silent), domains);
 }
 
 const YAML = `accounts:

@@ -7,6 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Entry } from 'ldapts';
 import { answerSocketmap, type MapRouting, postfixMaps } from '../../../src/adapters/postfix-socketmap.ts';
 import { AccountsFileStore } from '../../../src/auth/accounts/accounts-file-store.ts';
+import { accountsFileSource } from '../../../src/auth/accounts/accounts-source.ts';
 import { FileDirectory } from '../../../src/auth/accounts/file-directory.ts';
 import type { Directory } from '../../../src/auth/directory.ts';
 import { type DirectoryConnections, LdapDirectory } from '../../../src/auth/ldap/ldap-directory.ts';
@@ -27,7 +28,7 @@ const aliasAnswer = (directory: Directory, address: string, routing = ROUTING) =
 function fileDirectory(yaml: string): FileDirectory {
   const file = join(mkdtempSync(join(tmpdir(), 'idmail-routing-')), 'accounts.yaml');
   writeFileSync(file, yaml);
-  return new FileDirectory(new AccountsFileStore(file, silent), ['example.org', 'example.net']);
+  return new FileDirectory(new AccountsFileStore(accountsFileSource(file), silent), ['example.org', 'example.net']);
 }
 
 const FILE = `accounts:

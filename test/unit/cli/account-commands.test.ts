@@ -12,7 +12,7 @@ async function idmailAccount(file: string, ...args: string[]): Promise<string> {
   const program = new Command('idmail').exitOverride();
   accountCommands(
     program,
-    () => file,
+    async () => file,
     async () => assert.fail('the quota command opens no state'),
   );
   const printed: string[] = [];

@@ -10,6 +10,7 @@ import {
   writeAccountsFile,
 } from '../../../../src/auth/accounts/accounts-file.ts';
 import { AccountsFileStore } from '../../../../src/auth/accounts/accounts-file-store.ts';
+import { accountsFileSource } from '../../../../src/auth/accounts/accounts-source.ts';
 import { FileDirectory } from '../../../../src/auth/accounts/file-directory.ts';
 import type { Logger } from '../../../../src/vocabulary/logger.ts';
 
@@ -62,7 +63,7 @@ describe('quotas in the accounts file', () => {
   it('hands the limit on with the account, as LDAP and provisioned accounts do, and nothing when it has none', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'idmail-quota-')), 'accounts.yaml');
     writeFileSync(path, 'accounts:\n  alice@example.org: { quota: 500M }\n  bob@example.org: {}\n');
-    const directory = new FileDirectory(new AccountsFileStore(path, silent), []);
+    const directory = new FileDirectory(new AccountsFileStore(accountsFileSource(path), silent), []);
     assert.deepEqual(await directory.accountByAddress('alice@example.org'), {
       address: 'alice@example.org',
       disabled: false,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import { AccountsFileStore } from '../../../../src/auth/accounts/accounts-file-store.ts';
+import { accountsFileSource } from '../../../../src/auth/accounts/accounts-source.ts';
 import { FileDirectory } from '../../../../src/auth/accounts/file-directory.ts';
 import { SignInPolicies } from '../../../../src/auth/policy/sign-in-policy.ts';
 import { JitProvisioner } from '../../../../src/auth/provisioning/jit-provisioner.ts';
@@ -20,7 +21,7 @@ function setup(templates = 'default:5G:imap,smtp;staff:20G:imap,pop3,smtp,sieve'
   writeFileSync(file, 'accounts:\n  carol@example.org: {}\naliases:\n  team@example.org: [carol@example.org]\n');
   const db = openStateDatabase(':memory:');
   const accounts = new ProvisionedAccounts(db);
-  const fixed = new FileDirectory(new AccountsFileStore(file, silent), ['example.org']);
+  const fixed = new FileDirectory(new AccountsFileStore(accountsFileSource(file), silent), ['example.org']);
   const directory = new ProvisionedDirectory(fixed, accounts);
   const policies = new SignInPolicies(db, {
     methods: ['token', 'app-password', 'password'],

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { SCIM_PREFIX, scimRoutes } from '../../../../src/adapters/scim-http.ts';
 import { AccountsFileStore } from '../../../../src/auth/accounts/accounts-file-store.ts';
+import { accountsFileSource } from '../../../../src/auth/accounts/accounts-source.ts';
 import { FileDirectory } from '../../../../src/auth/accounts/file-directory.ts';
 import { AppPasswordStore } from '../../../../src/auth/app-passwords/app-password-store.ts';
 import { BruteForceGuard } from '../../../../src/auth/brute-force/brute-force-guard.ts';
@@ -57,7 +58,7 @@ async function setup(options: { guard?: BruteForceGuard } = {}) {
   const db = openStateDatabase(':memory:');
   const accounts = new ProvisionedAccounts(db);
   const store = new ScimStore(db);
-  const fixed = new FileDirectory(new AccountsFileStore(file, silent), ['example.com']);
+  const fixed = new FileDirectory(new AccountsFileStore(accountsFileSource(file), silent), ['example.com']);
   const directory = new ProvisionedDirectory(fixed, accounts, store);
   const bindings = new IdentityBindings(db);
   const policies = new SignInPolicies(db, {
