@@ -11,29 +11,33 @@ import { eventually } from '../support/stack.ts';
 const run = promisify(execFile);
 const STOCK_ENV = new URL('../fixtures/docker-mailserver/mailserver.env', import.meta.url).pathname;
 
+/** The appliance run with the docker CLI (and these options), healthy by its own HEALTHCHECK. */
+async function startHealthy(name: string, ...options: string[]): Promise<void> {
+  await run('docker', [
+    'run',
+    '-d',
+    '--name',
+    name,
+    ...options,
+    '-e',
+    'OVERRIDE_HOSTNAME=mail.example.test',
+    MAIL_IMAGE,
+  ]);
+  const health = () =>
+    run('docker', ['inspect', '--format', '{{.State.Health.Status}}', name]).then(
+      ({ stdout }) => stdout.trim(),
+      () => '',
+    );
+  assert.equal(await eventually(health, (status) => status === 'healthy', 60_000), 'healthy');
+}
+
 /** A docker-mailserver user's start: its stock mailserver.env as the env file, a hostname added. */
 describe("docker-mailserver's stock mailserver.env", () => {
   const name = `idmail-dms-env-${process.pid}`;
   after(() => run('docker', ['rm', '-f', name]).catch(() => undefined));
 
   it('starts healthy with only a hostname added, and says which of its settings it took how', async () => {
-    await run('docker', [
-      'run',
-      '-d',
-      '--name',
-      name,
-      '--env-file',
-      STOCK_ENV,
-      '-e',
-      'OVERRIDE_HOSTNAME=mail.example.test',
-      MAIL_IMAGE,
-    ]);
-    const health = () =>
-      run('docker', ['inspect', '--format', '{{.State.Health.Status}}', name]).then(
-        ({ stdout }) => stdout.trim(),
-        () => '',
-      );
-    assert.equal(await eventually(health, (status) => status === 'healthy', 60_000), 'healthy');
+    await startHealthy(name, '--env-file', STOCK_ENV);
     const { stdout, stderr } = await run('docker', ['logs', name]);
     const log = stdout + stderr;
     assert.match(
@@ -101,23 +105,7 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
     writeFileSync(join(folder, 'postfix-virtual.cf'), 'team@example.test alice@example.test\n');
     writeFileSync(join(folder, 'dovecot-quotas.cf'), 'alice@example.test:5M\n');
     chmodSync(folder, 0o755);
-    await run('docker', [
-      'run',
-      '-d',
-      '--name',
-      name,
-      '-v',
-      `${folder}:/tmp/docker-mailserver`,
-      '-e',
-      'OVERRIDE_HOSTNAME=mail.example.test',
-      MAIL_IMAGE,
-    ]);
-    const health = () =>
-      run('docker', ['inspect', '--format', '{{.State.Health.Status}}', name]).then(
-        ({ stdout }) => stdout.trim(),
-        () => '',
-      );
-    assert.equal(await eventually(health, (status) => status === 'healthy', 60_000), 'healthy');
+    await startHealthy(name, '-v', `${folder}:/tmp/docker-mailserver`);
     assert.equal(await imapLogin(name, 'alice@example.test', 'alice secret'), 'ok');
     assert.equal(await imapLogin(name, 'bob@example.test', 'bob secret'), 'ok');
     assert.match(await imapLogin(name, 'bob@example.test', 'alice secret'), /Login denied|denied/i);
