@@ -49,7 +49,7 @@ describe("docker-mailserver's stock mailserver.env", () => {
   });
 });
 
-/** `doveadm pw` of the image's own Dovecot, as docker-mailserver's `setup email add` makes its hashes. */
+/** `doveadm pw` of the image's own Dovecot, as docker-mailserver's `setup email add` makes its hashes (-O: no config yet). */
 async function doveadmHash(scheme: string, password: string): Promise<string> {
   const { stdout } = await run('docker', [
     'run',
@@ -58,6 +58,7 @@ async function doveadmHash(scheme: string, password: string): Promise<string> {
     '--entrypoint',
     'doveadm',
     MAIL_IMAGE,
+    '-O',
     'pw',
     '-s',
     scheme,
