@@ -113,6 +113,18 @@ dkimCommands(program, currentSettings);
 certificateCommands(program, currentSettings);
 
 program
+  .command('migrate')
+  .description('bring data from another mail server')
+  .command('docker-mailserver')
+  .description(
+    "as root, once: move the mailboxes of docker-mailserver's layout in /var/mail into idmail's, in place (run it again after an interruption)",
+  )
+  .action(async () => {
+    const { migrateDmsMailboxes } = await import('../migrate/dms-mailboxes.ts');
+    await migrateDmsMailboxes(currentSettings().paths.mail, (line) => console.log(`idmail: ${line}`));
+  });
+
+program
   .command('health')
   .description('exit 0 when the helper, Dovecot, Postfix and rspamd all answer (the HEALTHCHECK)')
   .action(() => runHealth(currentSettings()));

@@ -5,6 +5,7 @@ import { installCertificates } from '../certificates/certificate-install.ts';
 import type { Settings } from '../config/settings.ts';
 import { ensureDkimKeys } from '../dkim/dkim-keys.ts';
 import { dkimKeyStore, signingDomains } from '../dkim/signing-domains.ts';
+import { refuseDmsLayout } from '../migrate/dms-mailboxes.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
 import { exists } from './file-exists.ts';
@@ -33,6 +34,7 @@ async function prepareDaemonFiles(settings: Settings): Promise<void> {
   const [vmail, postfix] = await Promise.all([systemAccount('vmail'), systemAccount('postfix')]);
   await mkdir(paths.mail, { recursive: true });
   await chown(paths.mail, vmail.uid, vmail.gid);
+  await refuseDmsLayout(paths.mail);
   // A new state volume gets the empty queue (owners and modes kept), private/ included, which
   // Dovecot needs for its auth and LMTP sockets before Postfix starts.
   if (!(await exists(`${paths.postfixQueue}/active`))) {

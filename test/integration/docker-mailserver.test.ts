@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -139,5 +139,96 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
       '--no-password',
     ]).catch((error: { stderr: string }) => ({ stdout: error.stderr }));
     assert.match(refused, /accounts come from docker-mailserver's \/tmp\/docker-mailserver .*edit those files/);
+  });
+});
+
+/** A mail volume as docker-mailserver leaves it: alice's Maildir at /var/mail/example.test/alice, her Sieve script in home/. */
+async function dmsMailVolume(): Promise<string> {
+  const volume = mkdtempSync(join(tmpdir(), 'idmail-dms-mail-'));
+  const mailbox = join(volume, 'example.test', 'alice');
+  const files: Record<string, string> = {
+    'cur/1700000000.M1P1.mail:2,S': 'From: bob@example.test\r\nSubject: old, read\r\n\r\nkept\r\n',
+    'new/1700000001.M2P1.mail': 'From: bob@example.test\r\nSubject: old, new\r\n\r\nkept\r\n',
+    '.Sent/cur/1700000002.M3P1.mail:2,S': 'From: alice@example.test\r\nSubject: sent\r\n\r\nkept\r\n',
+    '.Sent/maildirfolder': '',
+    'tmp/.keep': '',
+    subscriptions: 'Sent\n',
+    'home/sieve/rules.sieve': 'require "fileinto";\nif header :contains "subject" "file me" { fileinto "Sent"; }\n',
+  };
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(mailbox, path, '..'), { recursive: true });
+    writeFileSync(join(mailbox, path), text);
+  }
+  symlinkSync('sieve/rules.sieve', join(mailbox, 'home/.dovecot.sieve'));
+  await run('chown', ['-R', '5000:5000', volume]); // vmail's, as in docker-mailserver
+  return volume;
+}
+
+describe("docker-mailserver's mail volume", () => {
+  const name = `idmail-dms-volume-${process.pid}`;
+  const remove = () => run('docker', ['rm', '-f', name]).catch(() => undefined);
+  after(remove);
+
+  it('stops the start until migrated; then the old messages and the Sieve script are there', async () => {
+    const volume = await dmsMailVolume();
+    const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-folder-'));
+    chmodSync(folder, 0o755);
+    writeFileSync(
+      join(folder, 'postfix-accounts.cf'),
+      `alice@example.test|${await doveadmHash('SHA512-CRYPT', 'alice secret')}\n`,
+    );
+    const mounts = ['-v', `${volume}:/var/mail`, '-v', `${folder}:/tmp/docker-mailserver`];
+    await run('docker', [
+      'run',
+      '-d',
+      '--name',
+      name,
+      ...mounts,
+      '-e',
+      'OVERRIDE_HOSTNAME=mail.example.test',
+      MAIL_IMAGE,
+    ]);
+    await run('docker', ['wait', name]);
+    const refused = await run('docker', ['logs', name]);
+    assert.match(
+      refused.stdout + refused.stderr,
+      /holds 1 mailbox\(es\) in docker-mailserver's layout \(first: \/var\/mail\/example\.test\/alice\).*migrate docker-mailserver/,
+    );
+    await remove();
+    const hostname = ['-e', 'OVERRIDE_HOSTNAME=mail.example.test'];
+    await run('docker', ['run', '-d', '--name', name, ...mounts, ...hostname, MAIL_IMAGE, 'migrate', 'docker-mailserver']);
+    await run('docker', ['wait', name]);
+    const { stdout: exitCode } = await run('docker', ['inspect', '--format', '{{.State.ExitCode}}', name]);
+    const migrated = await run('docker', ['logs', name]);
+    assert.equal(exitCode.trim(), '0', migrated.stdout + migrated.stderr);
+    assert.match(migrated.stdout, /idmail: 1 mailbox\(es\) moved; \/var\/mail is in idmail's layout/);
+    await remove();
+    await startHealthy(name, ...mounts);
+    const status = () =>
+      run('docker', [
+        'exec',
+        name,
+        'doveadm',
+        'mailbox',
+        'status',
+        '-u',
+        'alice@example.test',
+        'messages',
+        'INBOX',
+        'Sent',
+      ]).then(({ stdout }) => stdout.trim());
+    assert.equal(await status(), 'INBOX messages=2\nSent messages=1');
+    assert.equal(await imapLogin(name, 'alice@example.test', 'alice secret'), 'ok');
+    await run('docker', [
+      'exec',
+      name,
+      'sh',
+      '-c',
+      'printf "Subject: file me\\n\\nby her Sieve script\\n" | sendmail alice@example.test',
+    ]);
+    assert.equal(
+      await eventually(status, (answer) => answer.endsWith('Sent messages=2'), 30_000),
+      'INBOX messages=2\nSent messages=2',
+    );
   });
 });
