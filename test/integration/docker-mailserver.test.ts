@@ -196,7 +196,17 @@ describe("docker-mailserver's mail volume", () => {
     );
     await remove();
     const hostname = ['-e', 'OVERRIDE_HOSTNAME=mail.example.test'];
-    await run('docker', ['run', '-d', '--name', name, ...mounts, ...hostname, MAIL_IMAGE, 'migrate', 'docker-mailserver']);
+    await run('docker', [
+      'run',
+      '-d',
+      '--name',
+      name,
+      ...mounts,
+      ...hostname,
+      MAIL_IMAGE,
+      'migrate',
+      'docker-mailserver',
+    ]);
     await run('docker', ['wait', name]);
     const { stdout: exitCode } = await run('docker', ['inspect', '--format', '{{.State.ExitCode}}', name]);
     const migrated = await run('docker', ['logs', name]);
@@ -216,7 +226,7 @@ describe("docker-mailserver's mail volume", () => {
         'messages',
         'INBOX',
         'Sent',
-      ]).then(({ stdout }) => stdout.trim());
+      ]).then(({ stdout }) => stdout.trim().split('\n').sort().join('\n'));
     assert.equal(await status(), 'INBOX messages=2\nSent messages=1');
     assert.equal(await imapLogin(name, 'alice@example.test', 'alice secret'), 'ok');
     await run('docker', [
