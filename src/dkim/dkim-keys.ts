@@ -13,10 +13,12 @@ export interface DkimKey {
   publicKey: string;
 }
 
-/** Where the keys live: made here (`dir`), or brought along (`mountedDir`, read-only). */
+/** Where the keys live: made here (`dir`), or brought along (`mountedDir`, docker-mailserver's folder; read-only). */
 export interface DkimKeyStore {
   dir: string;
   mountedDir: string;
+  /** docker-mailserver's config folder, whose OpenDKIM and rspamd keys are taken as they are. */
+  dmsFolder?: string;
   /** The group rspamd runs as, which must read the keys (unset: leave ownership alone, as in tests). */
   readerGid?: number;
 }
@@ -31,6 +33,39 @@ const keyPath = (store: DkimKeyStore, domain: string, selector: string) =>
 async function selectorsIn(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   return names.flatMap((name) => KEY_FILE.exec(name)?.[1] ?? []).sort();
+}
+
+/** A key brought along: its selector, and the file. */
+interface BroughtKey {
+  selector: string;
+  path: string;
+}
+
+const SELECTOR = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A domain's keys brought along, ours first: `/etc/idmail/dkim/<domain>/<selector>.key`, then
+ * docker-mailserver's OpenDKIM (`opendkim/keys/<domain>/<selector>.private`) and rspamd
+ * (`rspamd/dkim/rsa-<bits>-<selector>-<domain>.private.txt`) keys, so its published records stay valid.
+ */
+async function broughtKeys(store: DkimKeyStore, domain: string): Promise<BroughtKey[]> {
+  const ours = (await selectorsIn(join(store.mountedDir, domain))).map((selector) => ({
+    selector,
+    path: join(store.mountedDir, domain, `${selector}.key`),
+  }));
+  if (store.dmsFolder === undefined) return ours;
+  const openDkimDir = join(store.dmsFolder, 'opendkim', 'keys', domain);
+  const openDkim = (await readdir(openDkimDir).catch(() => [] as string[]))
+    .flatMap((name) => new RegExp(`^(${SELECTOR})\\.private$`).exec(name)?.[1] ?? [])
+    .map((selector) => ({ selector, path: join(openDkimDir, `${selector}.private`) }));
+  const rspamdDir = join(store.dmsFolder, 'rspamd', 'dkim');
+  const rspamdName = new RegExp(`^rsa-\\d+-(${SELECTOR})-${escaped(domain)}\\.private\\.txt$`);
+  const rspamd = (await readdir(rspamdDir).catch(() => [] as string[])).flatMap((name) => {
+    const selector = rspamdName.exec(name)?.[1];
+    return selector === undefined ? [] : [{ selector, path: join(rspamdDir, name) }];
+  });
+  return [...ours, ...openDkim, ...rspamd].sort((a, b) => a.selector.localeCompare(b.selector));
 }
 
 async function activeSelector(store: DkimKeyStore, domain: string): Promise<string | undefined> {
@@ -73,24 +108,22 @@ async function ensureDomainKey(
   domain: string,
 ): Promise<string | undefined> {
   await ensureDir(store, domainDir(store, domain));
-  const mounted = await selectorsIn(join(store.mountedDir, domain));
-  const chosen = mounted.includes(settings.selector)
-    ? settings.selector
-    : mounted.length === 1
-      ? mounted[0]
-      : undefined;
-  if (mounted.length > 1 && chosen === undefined) {
+  const brought = await broughtKeys(store, domain);
+  const selectors = [...new Set(brought.map((key) => key.selector))];
+  const chosen =
+    brought.find((key) => key.selector === settings.selector) ?? (selectors.length === 1 ? brought[0] : undefined);
+  if (selectors.length > 1 && chosen === undefined) {
     throw new Error(
-      `${join(store.mountedDir, domain)}: several keys and none named by DKIM_SELECTOR (${settings.selector}); allowed: one key, or one named ${settings.selector}.key`,
+      `${domain}: several DKIM keys brought along (${brought.map((key) => key.path).join(', ')}) and none named by DKIM_SELECTOR (${settings.selector}); allowed: one key, or one of selector ${settings.selector}`,
     );
   }
   if (chosen !== undefined) {
-    const pem = await readFile(join(store.mountedDir, domain, `${chosen}.key`), 'utf8');
+    const pem = await readFile(chosen.path, 'utf8');
     // A private key, not its public half mounted by mistake (that would stop signing without a word).
     createPrivateKey(pem);
-    await writePrivate(store, keyPath(store, domain, chosen), pem);
-    await setActive(store, domain, chosen);
-    return `using the mounted DKIM key ${chosen} for ${domain}`;
+    await writePrivate(store, keyPath(store, domain, chosen.selector), pem);
+    await setActive(store, domain, chosen.selector);
+    return `using the DKIM key ${chosen.selector} for ${domain} from ${chosen.path}`;
   }
   const active = await activeSelector(store, domain);
   const present = (selector: string) =>
@@ -184,8 +217,9 @@ export async function rotateDkimKey(
   signedDomains: readonly string[],
   today = new Date(),
 ): Promise<string> {
-  if ((await selectorsIn(join(store.mountedDir, domain))).length > 0) {
-    throw new Error(`${domain}'s key is mounted (${join(store.mountedDir, domain)}): rotate it where it comes from`);
+  const brought = await broughtKeys(store, domain);
+  if (brought.length > 0) {
+    throw new Error(`${domain}'s key is brought along (${brought[0]?.path}): rotate it where it comes from`);
   }
   const taken = await selectorsIn(domainDir(store, domain));
   if (taken.length === 0) throw new Error(`${domain} has no DKIM key here; allowed: a served domain`);

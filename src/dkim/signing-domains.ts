@@ -20,7 +20,12 @@ export async function signingDomains(settings: Settings): Promise<string[]> {
 
 /** The key store as root uses it: keys readable by rspamd's group, nobody else. */
 export async function dkimKeyStore(settings: Settings): Promise<DkimKeyStore> {
-  const { dkimKeys, mountedDkimKeys } = settings.paths;
+  const { dkimKeys, mountedDkimKeys, dmsConfigFolder } = settings.paths;
   const readerGid = process.getuid?.() === 0 ? (await systemAccount('_rspamd')).gid : undefined;
-  return { dir: dkimKeys, mountedDir: mountedDkimKeys, ...(readerGid !== undefined && { readerGid }) };
+  return {
+    dir: dkimKeys,
+    mountedDir: mountedDkimKeys,
+    dmsFolder: dmsConfigFolder,
+    ...(readerGid !== undefined && { readerGid }),
+  };
 }

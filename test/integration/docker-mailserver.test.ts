@@ -178,41 +178,25 @@ describe("docker-mailserver's mail volume", () => {
       `alice@example.test|${await doveadmHash('SHA512-CRYPT', 'alice secret')}\n`,
     );
     const mounts = ['-v', `${volume}:/var/mail`, '-v', `${folder}:/tmp/docker-mailserver`];
-    await run('docker', [
-      'run',
-      '-d',
-      '--name',
-      name,
-      ...mounts,
-      '-e',
-      'OVERRIDE_HOSTNAME=mail.example.test',
-      MAIL_IMAGE,
-    ]);
-    await run('docker', ['wait', name]);
-    const refused = await run('docker', ['logs', name]);
+    /** The container run to its end (the entrypoint's start, or an idmail command): its exit code and log. */
+    const runToEnd = async (...command: string[]) => {
+      const options = [...mounts, '-e', 'OVERRIDE_HOSTNAME=mail.example.test'];
+      await run('docker', ['run', '-d', '--name', name, ...options, MAIL_IMAGE, ...command]);
+      await run('docker', ['wait', name]);
+      const { stdout: exitCode } = await run('docker', ['inspect', '--format', '{{.State.ExitCode}}', name]);
+      const { stdout, stderr } = await run('docker', ['logs', name]);
+      await remove();
+      return { exitCode: Number(exitCode.trim()), log: stdout + stderr };
+    };
+    const refused = await runToEnd();
+    assert.notEqual(refused.exitCode, 0);
     assert.match(
-      refused.stdout + refused.stderr,
+      refused.log,
       /holds 1 mailbox\(es\) in docker-mailserver's layout \(first: \/var\/mail\/example\.test\/alice\).*migrate docker-mailserver/,
     );
-    await remove();
-    const hostname = ['-e', 'OVERRIDE_HOSTNAME=mail.example.test'];
-    await run('docker', [
-      'run',
-      '-d',
-      '--name',
-      name,
-      ...mounts,
-      ...hostname,
-      MAIL_IMAGE,
-      'migrate',
-      'docker-mailserver',
-    ]);
-    await run('docker', ['wait', name]);
-    const { stdout: exitCode } = await run('docker', ['inspect', '--format', '{{.State.ExitCode}}', name]);
-    const migrated = await run('docker', ['logs', name]);
-    assert.equal(exitCode.trim(), '0', migrated.stdout + migrated.stderr);
-    assert.match(migrated.stdout, /idmail: 1 mailbox\(es\) moved; \/var\/mail is in idmail's layout/);
-    await remove();
+    const migrated = await runToEnd('migrate', 'docker-mailserver');
+    assert.equal(migrated.exitCode, 0, migrated.log);
+    assert.match(migrated.log, /idmail: 1 mailbox\(es\) moved; \/var\/mail is in idmail's layout/);
     await startHealthy(name, ...mounts);
     const status = () =>
       run('docker', [

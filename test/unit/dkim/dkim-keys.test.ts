@@ -47,15 +47,33 @@ describe('DKIM keys', () => {
       privateKey.export({ type: 'pkcs8', format: 'pem' }),
     );
     const [line] = await ensureDkimKeys(store, settings, ['example.org']);
-    assert.match(line!, /using the mounted DKIM key old2019 for example\.org/);
+    assert.match(line!, /using the DKIM key old2019 for example\.org from .*\/mounted\/example\.org\/old2019\.key$/);
     const active = (await listDkimKeys(store, 'example.org')).filter((key) => key.active);
     const expected = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
     assert.deepEqual(
       active.map((key) => [key.selector, key.publicKey]),
       [['old2019', expected]],
     );
-    await assert.rejects(rotateDkimKey(store, settings, 'example.org', ['example.org']), /is mounted/);
+    await assert.rejects(rotateDkimKey(store, settings, 'example.org', ['example.org']), /is brought along/);
   });
+
+  for (const [source, file] of [
+    ['OpenDKIM', 'opendkim/keys/example.org/mail.private'],
+    ['rspamd', 'rspamd/dkim/rsa-1024-mail-example.org.private.txt'],
+  ] as const) {
+    it(`takes docker-mailserver's ${source} key as it is, so its published record stays valid`, async () => {
+      const root = await mkdtemp(join(tmpdir(), 'idmail-dkim-dms-'));
+      const store = { dir: join(root, 'dkim'), mountedDir: join(root, 'mounted'), dmsFolder: join(root, 'dms') };
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      await mkdir(join(store.dmsFolder, file, '..'), { recursive: true });
+      await writeFile(join(store.dmsFolder, file), privateKey.export({ type: 'pkcs1', format: 'pem' }));
+      const [line] = await ensureDkimKeys(store, settings, ['example.org']);
+      assert.equal(line, `using the DKIM key mail for example.org from ${join(store.dmsFolder, file)}`);
+      const [key] = await listDkimKeys(store, 'example.org');
+      const expected = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+      assert.deepEqual([key?.selector, key?.active, key?.publicKey], ['mail', true, expected]);
+    });
+  }
 
   it('refuses a mounted public key, and keeps a key whose active mark was lost (a restore) instead of making a new one', async () => {
     const store = await newStore();
