@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type AccountsData, readAccountsFile, writeAccountsFile } from '../auth/accounts/accounts-file.ts';
+import type { AccountsData } from '../auth/accounts/accounts-file.ts';
+import type { AccountsSource } from '../auth/accounts/accounts-source.ts';
 import { hashPassword } from '../auth/passwords/password-hash.ts';
 import { parseQuotaSize } from '../config/quota-size.ts';
 import { HELPER_USER, systemAccount } from '../system-accounts.ts';
@@ -7,21 +8,23 @@ import { parseAddress } from '../vocabulary/address.ts';
 import { readNewPassword } from './password-input.ts';
 import { type OpenState, withState } from './with-state.ts';
 
-type FilePath = () => Promise<string>;
+type SourceOf = () => Promise<AccountsSource>;
 
-async function edit(path: string, change: (data: AccountsData) => void | Promise<void>): Promise<void> {
-  const data = await readAccountsFile(path);
+async function edit(source: AccountsSource, change: (data: AccountsData) => void | Promise<void>): Promise<void> {
+  const data = await source.read();
   await change(data);
   // As root (docker exec), the file stays readable for the helper's group.
-  await writeAccountsFile(path, data, process.getuid?.() === 0 ? await systemAccount(HELPER_USER) : undefined);
+  await source.write(data, process.getuid?.() === 0 ? await systemAccount(HELPER_USER) : undefined);
 }
 
 function fail(message: string): never {
   throw new Error(message);
 }
 
-export function accountCommands(program: Command, accountsFile: FilePath, openState: OpenState): void {
-  const account = program.command('account').description('manage mail accounts (ACCOUNTS_FILE)');
+export function accountCommands(program: Command, accountsFile: SourceOf, openState: OpenState): void {
+  const account = program
+    .command('account')
+    .description("manage mail accounts (ACCOUNTS_FILE, or docker-mailserver's postfix-accounts.cf)");
   account
     .command('add <address>')
     .description('create an account; asks for a password unless --no-password or --password-stdin')
@@ -86,7 +89,7 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
     .description('delete an account with its app passwords, policy and IdP identity (its mail stays in /var/mail)')
     .action(async (address: string) => {
       const name = parseAddress(address);
-      if (!(await readAccountsFile(await accountsFile())).accounts.has(name)) fail(`no account ${name}`);
+      if (!(await (await accountsFile()).read()).accounts.has(name)) fail(`no account ${name}`);
       // A new account with this address must start clean: nothing of the old one's signs in to it.
       const revoked = await withState(openState, async (state) => state.forget(name));
       await edit(await accountsFile(), (data) => void data.accounts.delete(name));
@@ -110,7 +113,7 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
     .command('list')
     .description('list accounts')
     .action(async () => {
-      for (const entry of (await readAccountsFile(await accountsFile())).accounts.values()) {
+      for (const entry of (await (await accountsFile()).read()).accounts.values()) {
         const notes = [
           entry.passwordHash === undefined ? 'token-only' : 'password',
           ...(entry.disabled ? ['disabled'] : []),
@@ -121,8 +124,10 @@ export function accountCommands(program: Command, accountsFile: FilePath, openSt
     });
 }
 
-export function aliasCommands(program: Command, accountsFile: FilePath): void {
-  const alias = program.command('alias').description('manage aliases (ACCOUNTS_FILE)');
+export function aliasCommands(program: Command, accountsFile: SourceOf): void {
+  const alias = program
+    .command('alias')
+    .description("manage aliases (ACCOUNTS_FILE, or docker-mailserver's postfix-virtual.cf)");
   alias
     .command('add <alias> <target>')
     .description('deliver mail for <alias> to <target> (repeat for several targets)')
@@ -151,7 +156,7 @@ export function aliasCommands(program: Command, accountsFile: FilePath): void {
     .command('list')
     .description('list aliases')
     .action(async () => {
-      for (const [name, targets] of (await readAccountsFile(await accountsFile())).aliases)
+      for (const [name, targets] of (await (await accountsFile()).read()).aliases)
         console.log(`${name}\t${targets.join(',')}`);
     });
 }

@@ -88,18 +88,13 @@ config
     }
   });
 
-/** The accounts file the account and alias commands edit; with LDAP, or docker-mailserver's folder, there is none to edit. */
-async function accountsFile(): Promise<string> {
+/** What the account and alias commands edit: the accounts file or docker-mailserver's folder; with LDAP, nothing. */
+async function accountsFile() {
   const settings = currentSettings();
   if (settings.ldap !== undefined)
     throw new Error('accounts come from LDAP (ACCOUNT_PROVISIONER=LDAP): change them in the directory');
   const { accountsSource } = await import('../auth/accounts/accounts-source.ts');
-  const source = await accountsSource(settings);
-  if (source.dockerMailserver)
-    throw new Error(
-      `accounts come from docker-mailserver's ${source.name} (postfix-accounts.cf, postfix-virtual.cf, dovecot-quotas.cf): edit those files; changes apply within a second`,
-    );
-  return settings.accountsFile;
+  return accountsSource(settings);
 }
 
 const openState = async () => (await import('./state-access.ts')).openStateAccess(currentSettings());

@@ -94,7 +94,7 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
   const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-folder-'));
   after(() => run('docker', ['rm', '-f', name]).catch(() => undefined));
 
-  it('signs in with the SHA512-CRYPT and BLF-CRYPT passwords of postfix-accounts.cf, and takes an edit without a restart', async () => {
+  it("signs in with the SHA512-CRYPT and BLF-CRYPT passwords of postfix-accounts.cf, takes an edit without a restart, and docker-mailserver's setup edits it", async () => {
     const [alice, bob] = [
       await doveadmHash('SHA512-CRYPT', 'alice secret'),
       await doveadmHash('BLF-CRYPT', 'bob secret'),
@@ -129,16 +129,35 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
       ),
       'ok',
     );
-    const { stdout: refused } = await run('docker', [
-      'exec',
-      name,
-      'idmail',
-      'account',
-      'add',
-      'dave@example.test',
-      '--no-password',
-    ]).catch((error: { stderr: string }) => ({ stdout: error.stderr }));
-    assert.match(refused, /accounts come from docker-mailserver's \/tmp\/docker-mailserver .*edit those files/);
+    const setup = (...args: string[]) =>
+      run('docker', ['exec', name, 'setup', ...args]).then(
+        ({ stdout }) => ({ code: 0, output: stdout }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, output: error.stderr }),
+      );
+    assert.equal((await setup('email', 'add', 'dave@example.test', 'dave secret 1')).code, 0);
+    assert.equal((await setup('alias', 'add', 'team@example.test', 'dave@example.test')).code, 0);
+    assert.match((await setup('email', 'list')).output, /^dave@example\.test\tpassword$/m);
+    assert.match(
+      (await setup('alias', 'list')).output,
+      /^team@example\.test\talice@example\.test,dave@example\.test$/m,
+    );
+    assert.equal(
+      await eventually(
+        () => imapLogin(name, 'dave@example.test', 'dave secret 1'),
+        (answer) => answer === 'ok',
+        10_000,
+      ),
+      'ok',
+    );
+    const written = await run('docker', ['exec', name, 'cat', '/tmp/docker-mailserver/postfix-accounts.cf']);
+    assert.match(written.stdout, /^dave@example\.test\|\{ARGON2ID\}\$argon2id\$/m);
+    // alice's SHA512-CRYPT hash written back as it was
+    assert.ok(written.stdout.split('\n').includes(`alice@example.test|${alice}`), written.stdout);
+    const unmapped = await setup('fail2ban', 'ban', '192.0.2.1');
+    assert.deepEqual(
+      [unmapped.code, /setup: "fail2ban ban 192\.0\.2\.1" is not mapped here/.test(unmapped.output)],
+      [2, true],
+    );
   });
 });
 

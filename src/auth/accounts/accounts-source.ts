@@ -1,16 +1,23 @@
 import { access, stat } from 'node:fs/promises';
 import type { Settings } from '../../config/settings.ts';
-import { type AccountsData, readAccountsFile } from './accounts-file.ts';
-import { dmsAccountsFile, dmsConfigFolderVersion, readDmsConfigFolder } from './dms-config-folder.ts';
+import { type AccountsData, readAccountsFile, writeAccountsFile } from './accounts-file.ts';
+import {
+  dmsAccountsFile,
+  dmsConfigFolderVersion,
+  readDmsConfigFolder,
+  writeDmsConfigFolder,
+} from './dms-config-folder.ts';
 
 /** Where the accounts, aliases and quotas of ACCOUNT_PROVISIONER=FILE are kept, and how to tell they changed. */
 export interface AccountsSource {
   /** The file or folder, as the log and errors name it. */
   name: string;
-  /** docker-mailserver's config folder: managed with its `setup`, not with `idmail account`. */
+  /** docker-mailserver's config folder (its files' format: no token-only or disabled accounts). */
   dockerMailserver: boolean;
   version(): Promise<string>;
   read(): Promise<AccountsData>;
+  /** Replaces what is kept with `data`, readable by `readers` (the helper's group) alone. */
+  write(data: AccountsData, readers?: { gid: number }): Promise<void>;
 }
 
 export const accountsFileSource = (path: string): AccountsSource => ({
@@ -22,6 +29,7 @@ export const accountsFileSource = (path: string): AccountsSource => ({
       () => '-',
     ),
   read: () => readAccountsFile(path),
+  write: (data, readers) => writeAccountsFile(path, data, readers),
 });
 
 const dmsFolderSource = (folder: string): AccountsSource => ({
@@ -29,6 +37,7 @@ const dmsFolderSource = (folder: string): AccountsSource => ({
   dockerMailserver: true,
   version: () => dmsConfigFolderVersion(folder),
   read: () => readDmsConfigFolder(folder),
+  write: (data, readers) => writeDmsConfigFolder(folder, data, readers),
 });
 
 /** docker-mailserver's config folder when it holds a postfix-accounts.cf (a DMS user's mount), else ACCOUNTS_FILE. */

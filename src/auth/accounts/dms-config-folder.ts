@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { chmod, chown, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { parseQuotaSize } from '../../config/quota-size.ts';
 import { parseAddress } from '../../vocabulary/address.ts';
 import { isCryptHash } from '../passwords/crypt-hashes.ts';
@@ -110,4 +110,48 @@ export async function dmsConfigFolderVersion(folder: string): Promise<string> {
     ),
   );
   return times.join(',');
+}
+
+/**
+ * The accounts, aliases and quotas written back in docker-mailserver's three files (`idmail account`,
+ * `idmail alias`, and `setup` through them): each replaced at once, readable by `readers` alone. Its
+ * format has no token-only or disabled account: those are refused before any file is written.
+ */
+export async function writeDmsConfigFolder(
+  folder: string,
+  data: AccountsData,
+  readers?: { gid: number },
+): Promise<void> {
+  const accounts = [...data.accounts.values()].sort((a, b) => a.address.localeCompare(b.address));
+  for (const account of accounts) {
+    if (account.passwordHash === undefined)
+      throw new AccountsFileError(
+        `${account.address}: docker-mailserver's postfix-accounts.cf has no token-only accounts; allowed: give it a password`,
+      );
+    if (account.disabled)
+      throw new AccountsFileError(
+        `${account.address}: docker-mailserver's postfix-accounts.cf has no disabled accounts; allowed: delete it instead`,
+      );
+  }
+  const lines = {
+    'postfix-accounts.cf': accounts.map((account) => `${account.address}|${account.passwordHash}`),
+    'postfix-virtual.cf': [...data.aliases]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([alias, targets]) => `${alias} ${targets.join(',')}`),
+    'dovecot-quotas.cf': accounts.flatMap((account) =>
+      account.quota === undefined ? [] : [`${account.address}:${account.quota}`],
+    ),
+  };
+  for (const name of DMS_ACCOUNT_FILES) {
+    const text = lines[name].map((line) => `${line}\n`).join('');
+    await replaceFile(`${folder}/${name}`, text, readers);
+  }
+}
+
+async function replaceFile(path: string, text: string, readers: { gid: number } | undefined): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text, { mode: 0o640 });
+  await chmod(temporary, 0o640);
+  if (readers !== undefined) await chown(temporary, process.getuid?.() ?? 0, readers.gid);
+  await rename(temporary, path);
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
 import { Command } from 'commander';
 import { readAccountsFile } from '../../../src/auth/accounts/accounts-file.ts';
+import { accountsFileSource } from '../../../src/auth/accounts/accounts-source.ts';
 import { accountCommands } from '../../../src/cli/account-commands.ts';
 
 /** `idmail account …` against an accounts file of its own; what it printed, or the error it failed with. */
@@ -12,7 +13,7 @@ async function idmailAccount(file: string, ...args: string[]): Promise<string> {
   const program = new Command('idmail').exitOverride();
   accountCommands(
     program,
-    async () => file,
+    async () => accountsFileSource(file),
     async () => assert.fail('the quota command opens no state'),
   );
   const printed: string[] = [];

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import { AccountsFileStore } from '../../../../src/auth/accounts/accounts-file-store.ts';
-import { readDmsConfigFolder } from '../../../../src/auth/accounts/dms-config-folder.ts';
+import { readDmsConfigFolder, writeDmsConfigFolder } from '../../../../src/auth/accounts/dms-config-folder.ts';
 import { FileDirectory } from '../../../../src/auth/accounts/file-directory.ts';
 import { verifyPassword } from '../../../../src/auth/passwords/password-hash.ts';
 
@@ -103,5 +103,43 @@ describe("docker-mailserver's config folder", () => {
     utimesSync(join(folder, 'postfix-virtual.cf'), new Date(), new Date(Date.now() + 5_000));
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // the store looks at most once a second
     assert.deepEqual(await directory.aliasTargets('team@example.test'), ['alice@example.test']);
+  });
+
+  it('writes accounts, aliases and quotas back in its format, which it reads as they were', async () => {
+    const folder = folderWith({
+      'postfix-accounts.cf': `alice@example.test|${SHA512}\nbob@example.test|${SHA256}\n`,
+      'postfix-virtual.cf': 'team@example.test alice@example.test,bob@example.test\n',
+      'dovecot-quotas.cf': 'bob@example.test:1G\n',
+    });
+    const data = await readDmsConfigFolder(folder);
+    data.accounts.delete('alice@example.test');
+    data.aliases.set('team@example.test', ['bob@example.test']);
+    await writeDmsConfigFolder(folder, data);
+    assert.equal(readFileSync(join(folder, 'postfix-accounts.cf'), 'utf8'), `bob@example.test|${SHA256}\n`);
+    assert.equal(readFileSync(join(folder, 'postfix-virtual.cf'), 'utf8'), 'team@example.test bob@example.test\n');
+    assert.equal(readFileSync(join(folder, 'dovecot-quotas.cf'), 'utf8'), 'bob@example.test:1G\n');
+    assert.deepEqual(await readDmsConfigFolder(folder), data);
+  });
+
+  it('refuses to write what its format cannot say, before any file changes', async () => {
+    const folder = folderWith({ 'postfix-accounts.cf': `alice@example.test|${SHA512}\n` });
+    const data = await readDmsConfigFolder(folder);
+    data.accounts.set('token@example.test', {
+      address: 'token@example.test',
+      passwordHash: undefined,
+      disabled: false,
+    });
+    await assert.rejects(
+      writeDmsConfigFolder(folder, data),
+      /token@example\.test: docker-mailserver's postfix-accounts\.cf has no token-only accounts/,
+    );
+    const alice = data.accounts.get('alice@example.test');
+    data.accounts.delete('token@example.test');
+    if (alice !== undefined) alice.disabled = true;
+    await assert.rejects(
+      writeDmsConfigFolder(folder, data),
+      /alice@example\.test: .* has no disabled accounts; allowed: delete it instead/,
+    );
+    assert.equal(readFileSync(join(folder, 'postfix-accounts.cf'), 'utf8'), `alice@example.test|${SHA512}\n`);
   });
 });
