@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
+import { exists } from '../vocabulary/file-exists.ts';
 
 /**
  * docker-mailserver keeps a mailbox as a Maildir at /var/mail/<domain>/<user>/ with the home (Sieve
@@ -82,11 +83,7 @@ async function moveMaildir(mailbox: string, entries: string[], files: MailboxFil
 }
 
 async function moveInto(files: MailboxFiles, from: string, to: string): Promise<void> {
-  const taken = await files.stat(to).then(
-    () => true,
-    () => false,
-  );
-  if (taken)
+  if (await exists(to))
     throw new Error(`${to} exists already: not overwritten (move ${from} by hand, then run the migration again)`);
   await files.rename(from, to);
 }
@@ -100,13 +97,7 @@ const LAYOUT_MARKER = '.idmail-layout';
  */
 export async function refuseDmsLayout(mailRoot: string): Promise<void> {
   const marker = join(mailRoot, LAYOUT_MARKER);
-  if (
-    await fs.access(marker).then(
-      () => true,
-      () => false,
-    )
-  )
-    return;
+  if (await exists(marker)) return;
   const mailboxes = await dmsLayoutMailboxes(mailRoot);
   if (mailboxes.length > 0)
     throw new Error(

@@ -8,7 +8,7 @@ import { dkimKeyStore, signingDomains } from '../dkim/signing-domains.ts';
 import { refuseDmsLayout } from '../migrate/dms-mailboxes.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
-import { exists } from './file-exists.ts';
+import { exists } from '../vocabulary/file-exists.ts';
 import { prepareHelperFiles } from './privileges.ts';
 import { reconcileQueue } from './queue-reconciliation.ts';
 import { assembleServiceTree, writeHandedEnvironment } from './service-tree.ts';

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DMS_ACCOUNT_FILES } from '../auth/accounts/dms-config-folder.ts';
 import type { Settings } from '../config/settings.ts';
 import { HELPER_USER, systemAccount } from '../system-accounts.ts';
-import { exists } from './file-exists.ts';
+import { exists } from '../vocabulary/file-exists.ts';
 
 /**
  * What the unprivileged helper needs before it starts, made by root: its state directory (0700)

@@ -1,5 +1,6 @@
-import { access, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Settings } from '../../config/settings.ts';
+import { exists } from '../../vocabulary/file-exists.ts';
 import { type AccountsData, readAccountsFile, writeAccountsFile } from './accounts-file.ts';
 import {
   dmsAccountsFile,
@@ -43,9 +44,5 @@ const dmsFolderSource = (folder: string): AccountsSource => ({
 /** docker-mailserver's config folder when it holds a postfix-accounts.cf (a DMS user's mount), else ACCOUNTS_FILE. */
 export async function accountsSource(settings: Settings): Promise<AccountsSource> {
   const folder = settings.paths.dmsConfigFolder;
-  const present = await access(dmsAccountsFile(folder)).then(
-    () => true,
-    () => false,
-  );
-  return present ? dmsFolderSource(folder) : accountsFileSource(settings.accountsFile);
+  return (await exists(dmsAccountsFile(folder))) ? dmsFolderSource(folder) : accountsFileSource(settings.accountsFile);
 }
