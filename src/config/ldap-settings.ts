@@ -1,5 +1,5 @@
 import { type CleanedEnv, makeValidator, num, str } from 'envalid';
-import { checkFilterTemplate } from '../vocabulary/ldap-filter.ts';
+import { checkFilterTemplate, normalizeFilterTemplate } from '../vocabulary/ldap-filter.ts';
 import { LDAP_PRESETS, type LdapAttributes, type LdapFilters, type LdapSchema } from './ldap-presets.ts';
 import { absolutePath, choice, flag, seconds } from './validators.ts';
 
@@ -57,7 +57,7 @@ const unquote = (value: string) =>
     .replace(/^'(.*)'$/s, '$1');
 
 const ldapFilter = makeValidator<string>((value) => {
-  const filter = refuseControlCharacters(unquote(value));
+  const filter = normalizeFilterTemplate(refuseControlCharacters(unquote(value)));
   checkFilterTemplate(filter);
   return filter;
 });

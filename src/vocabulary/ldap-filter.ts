@@ -22,6 +22,21 @@ export function fillFilter(template: string, key: string): string {
   );
 }
 
+// RFC 4526's absolute filters, which the filter parser lacks; docker-mailserver's docs use (|) for "no aliases".
+const ABSOLUTE_FALSE = '(!(objectClass=*))';
+const ABSOLUTE_TRUE = '(objectClass=*)';
+
+/**
+ * The filter without the white space OpenLDAP and Postfix allow between its parts, and with (|) and (&)
+ * spelt as filters every server reads. Values keep their spaces: an unescaped parenthesis is never part of one.
+ */
+export function normalizeFilterTemplate(template: string): string {
+  return template
+    .replace(/\)\s+(?=[()])/g, ')')
+    .replace(/\(\s*([&|!])\s*(?=\()/g, '($1')
+    .replace(/\(\s*([&|])\s*\)/g, (_, operator: string) => (operator === '|' ? ABSOLUTE_FALSE : ABSOLUTE_TRUE));
+}
+
 function escapeFilterValue(value: string): string {
   return EqualityFilter.escape(value);
 }

@@ -49,6 +49,18 @@ describe('LDAP settings', () => {
     assert.equal(config.cacheSeconds, 60);
   });
 
+  it("takes the filters of docker-mailserver's own LDAP test and docs, spaces between parts and (|) included", () => {
+    const settings = loadSettings({
+      ...ldap,
+      LDAP_QUERY_FILTER_USER: '(&(mail=%s) (&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)) )',
+      LDAP_QUERY_FILTER_ALIAS: '(|)',
+      LDAP_QUERY_FILTER_GROUP: '(|)',
+    });
+    assert.equal(settings.ldap?.filters.user, '(&(mail=%s)(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)))');
+    assert.equal(settings.ldap?.filters.alias, '(!(objectClass=*))');
+    assert.equal(settings.ldap?.filters.group, '(!(objectClass=*))');
+  });
+
   it('takes a server list for fail-over, with or without scheme', () => {
     const settings = loadSettings({
       ...ldap,

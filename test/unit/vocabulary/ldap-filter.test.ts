@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type AndFilter, type EqualityFilter, FilterParser } from 'ldapts';
-import { checkFilterTemplate, fillFilter } from '../../../src/vocabulary/ldap-filter.ts';
+import { checkFilterTemplate, fillFilter, normalizeFilterTemplate } from '../../../src/vocabulary/ldap-filter.ts';
 
 describe('LDAP filter templates', () => {
   it('fills %s, %u, %d and %%', () => {
@@ -42,5 +42,21 @@ describe('LDAP filter templates', () => {
     assert.throws(() => checkFilterTemplate('(mail=%x)'), /unknown placeholder "%x"/);
     assert.throws(() => checkFilterTemplate('mail=%s'), /is not an LDAP filter/);
     assert.throws(() => checkFilterTemplate('(&(mail=%s)'), /has 2 "\(" but 1 "\)"/);
+  });
+
+  it("reads filters as docker-mailserver's docs and tests write them: white space between parts, (|) and (&)", () => {
+    // From docker-mailserver's test/tests/serial/mail_with_ldap.bats and its LDAP docs.
+    const spaced =
+      '(| (& (|(mail=%s) (mailAlias=%s) (mailGroupMember=%s)) (&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)) ) (&(mailAlias=%s)(objectClass=PostfixBookMailForward)) (userID=some.user.id))';
+    assert.equal(
+      normalizeFilterTemplate(spaced),
+      '(|(&(|(mail=%s)(mailAlias=%s)(mailGroupMember=%s))(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)))(&(mailAlias=%s)(objectClass=PostfixBookMailForward))(userID=some.user.id))',
+    );
+    checkFilterTemplate(normalizeFilterTemplate(spaced));
+    assert.equal(normalizeFilterTemplate('(|)'), '(!(objectClass=*))', 'matches nothing');
+    assert.equal(normalizeFilterTemplate('(&(mail=%s)(& ))'), '(&(mail=%s)(objectClass=*))', 'matches anything');
+    checkFilterTemplate(normalizeFilterTemplate('(&(mail=%s)(| ))'));
+    // White space inside a value is the value's own.
+    assert.equal(normalizeFilterTemplate('(&(cn=John Smith) (sn=a b))'), '(&(cn=John Smith)(sn=a b))');
   });
 });
