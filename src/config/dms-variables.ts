@@ -243,7 +243,11 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
   SASLAUTHD_LDAP_BIND_DN: sameAs('LDAP_BIND_DN', 'the helper binds as LDAP_BIND_DN for SMTP too'),
   SASLAUTHD_LDAP_PASSWORD: sameAs('LDAP_BIND_PW', 'the helper binds with LDAP_BIND_PW for SMTP too'),
   SASLAUTHD_LDAP_SEARCH_BASE: sameAs('LDAP_SEARCH_BASE', 'the helper searches below LDAP_SEARCH_BASE for SMTP too'),
-  SASLAUTHD_LDAP_FILTER: refused('', `${LDAP_FILTER_HERE}: SMTP signs in through the same check`),
+  // With saslauthd off (it is refused), docker-mailserver signs SMTP in through Dovecot: the filter is inert there too.
+  SASLAUTHD_LDAP_FILTER: notice(
+    '',
+    `${ONLY_WITH_SASLAUTHD}; SMTP signs in through LDAP_QUERY_FILTER_LOGIN, as IMAP does`,
+  ),
   SASLAUTHD_LDAP_START_TLS: sameAs('LDAP_START_TLS', 'the helper uses StartTLS as LDAP_START_TLS says, for SMTP too'),
   SASLAUTHD_LDAP_TLS_CHECK_PEER: notice(
     '',

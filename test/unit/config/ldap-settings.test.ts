@@ -161,6 +161,16 @@ describe('LDAP settings', () => {
     );
   });
 
+  it("accepts saslauthd's LDAP filter with a notice: docker-mailserver reads it only with saslauthd, which is off", () => {
+    const settings = loadSettings({ ...ldap, SASLAUTHD_LDAP_FILTER: '(&(sAMAccountName=%U)(objectClass=person))' });
+    assert.ok(
+      settings.notices.some((notice) =>
+        /^SASLAUTHD_LDAP_FILTER: docker-mailserver's setting, accepted: read only with ENABLE_SASLAUTHD=1/.test(notice),
+      ),
+      settings.notices.join('\n'),
+    );
+  });
+
   it('refuses filters, hosts and attribute names that could not work or would inject', () => {
     assert.match(
       problemsOf({ ...ldap, LDAP_QUERY_FILTER_USER: '(mail=%s)\n(uid=*)' }).join('\n'),
