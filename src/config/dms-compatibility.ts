@@ -8,12 +8,39 @@ const DMS_ONLY = Object.entries(DMS_VARIABLES).filter(([, variable]) => variable
 /** Lower-cased and trimmed, as DMS compares its switches and choices. */
 const normalized = (value: string): string => value.trim().toLowerCase();
 
+type ProcessEnv = Readonly<Record<string, string | undefined>>;
+
+/** Any of docker-mailserver's own variables present, empty or not. */
+const isDockerMailserverEnvironment = (processEnv: ProcessEnv): boolean =>
+  DMS_ONLY.some(([name]) => processEnv[name] !== undefined);
+
 /**
- * An environment from docker-mailserver (any of its own variables present, empty or not) that leaves
+ * A docker-mailserver LDAP block names no schema: it means docker-mailserver's (postfix-book), whose
+ * defaults keep disabled entries out (mailEnabled) and deliver mailAlias; ours (inetorgperson) has neither.
+ */
+export function dmsLdapSchema(
+  raw: Readonly<Record<string, string>>,
+  processEnv: ProcessEnv,
+): { env: Readonly<Record<string, string>>; notices: string[] } {
+  const dmsLdapBlock =
+    normalized(raw.ACCOUNT_PROVISIONER ?? '') === 'ldap' &&
+    raw.LDAP_SCHEMA === undefined &&
+    isDockerMailserverEnvironment(processEnv);
+  if (!dmsLdapBlock) return { env: raw, notices: [] };
+  return {
+    env: { ...raw, LDAP_SCHEMA: 'postfix-book' },
+    notices: [
+      "LDAP_SCHEMA: unset in a docker-mailserver environment: postfix-book, docker-mailserver's schema (an entry needs mailEnabled=TRUE to sign in and receive; mailAlias delivers); set LDAP_SCHEMA for another",
+    ],
+  };
+}
+
+/**
+ * An environment from docker-mailserver that leaves
  * unset one of ours whose default is another, safer, thing here, is told so once per variable.
  */
 export function differingDefaultNotices(processEnv: Readonly<Record<string, string | undefined>>): string[] {
-  if (!DMS_ONLY.some(([name]) => processEnv[name] !== undefined)) return [];
+  if (!isDockerMailserverEnvironment(processEnv)) return [];
   return Object.entries(DMS_VARIABLES).flatMap(([name, { decision }]) =>
     decision.kind === 'ours' && decision.unsetDiffers !== undefined && !processEnv[name]
       ? [`${name}: unset, and the default differs: ${decision.unsetDiffers}`]

@@ -9,7 +9,12 @@ import {
 } from '../vocabulary/sign-in.ts';
 import { POSTFIX_POLICY_SOCKET } from '../vocabulary/wire-contract.ts';
 import { type AcmeSettings, acmeProblems, acmeSettings, acmeSpecs } from './acme-settings.ts';
-import { differingDefaultNotices, dmsVariableReport, misspeltVariableProblems } from './dms-compatibility.ts';
+import {
+  differingDefaultNotices,
+  dmsLdapSchema,
+  dmsVariableReport,
+  misspeltVariableProblems,
+} from './dms-compatibility.ts';
 import { resolveFileVariables } from './environment.ts';
 import { type FilterSettings, filterProblems, filterSettings, filterSpecs, filterWarnings } from './filter-settings.ts';
 import { containerHostnameProblems, fullyQualifiedHostName } from './hostname.ts';
@@ -403,7 +408,9 @@ type CleanEnv = CleanedEnv<typeof variableSpecs>;
 
 /** Reads and validates the environment once; every problem is reported, none is guessed around. */
 export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Settings {
-  const { env: raw, problems } = resolveFileVariables(processEnv);
+  const { env: resolved, problems } = resolveFileVariables(processEnv);
+  const schema = dmsLdapSchema(resolved, processEnv);
+  const raw = schema.env;
   let env: CleanEnv | undefined;
   try {
     // customCleanEnv without middleware: no strict proxy, so values that failed read as undefined.
@@ -424,7 +431,7 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
   // Cross-variable checks run even when single values failed, so every problem is reported at once.
   problems.push(...crossVariableProblems(env));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...toSettings(env), notices: [...differingDefaultNotices(processEnv), ...dms.notices] };
+  return { ...toSettings(env), notices: [...differingDefaultNotices(processEnv), ...schema.notices, ...dms.notices] };
 }
 
 function crossVariableProblems(env: CleanEnv): string[] {

@@ -77,6 +77,33 @@ describe("docker-mailserver's variables", () => {
     assert.equal(settings.tls.source, 'self-signed');
   });
 
+  it("gives a docker-mailserver LDAP block without LDAP_SCHEMA docker-mailserver's defaults: mailEnabled, mailAlias", () => {
+    const ldap = {
+      ACCOUNT_PROVISIONER: 'LDAP',
+      LDAP_SERVER_HOST: 'ldap',
+      LDAP_SEARCH_BASE: 'dc=example,dc=test',
+      LDAP_BIND_DN: 'cn=admin,dc=example,dc=test',
+      LDAP_BIND_PW: 'secret',
+    };
+    const dms = loadSettings({ ...STOCK, ...HOSTNAME, ...ldap });
+    assert.equal(dms.ldap?.schema, 'postfix-book');
+    assert.equal(
+      dms.ldap?.attributes.enabled,
+      'mailEnabled',
+      'an entry without mailEnabled=TRUE neither signs in nor receives',
+    );
+    assert.equal(dms.ldap?.attributes.aliases, 'mailAlias');
+    assert.ok(
+      dms.notices.some((line) => /^LDAP_SCHEMA: unset in a docker-mailserver environment: postfix-book/.test(line)),
+    );
+    // Outside a docker-mailserver environment, and where LDAP_SCHEMA is given, ours stands.
+    assert.equal(loadSettings({ ...HOSTNAME, MAIL_DOMAINS: 'example.test', ...ldap }).ldap?.schema, 'inetorgperson');
+    assert.equal(
+      loadSettings({ ...STOCK, ...HOSTNAME, ...ldap, LDAP_SCHEMA: 'inetorgperson' }).ldap?.schema,
+      'inetorgperson',
+    );
+  });
+
   it('reads an empty value as unset, as docker-mailserver does, for every variable', () => {
     const empty = Object.fromEntries(Object.keys(STOCK).map((name) => [name, '']));
     const settings = loadSettings({ ...empty, ...HOSTNAME });
