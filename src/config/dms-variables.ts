@@ -50,8 +50,6 @@ const RSPAMD_FILTERS =
   'rspamd (ENABLE_RSPAMD) checks SPF, DKIM and DMARC, scores spam and signs outbound mail with DKIM';
 const ONLY_WITH_SASLAUTHD =
   'read only with ENABLE_SASLAUTHD=1, which idmail refuses (SMTP signs in through the helper)';
-const LDAP_FILTER_HERE =
-  'idmail does not read it; put its meaning in LDAP_QUERY_FILTER_LOGIN (placeholders %s, %u, %d; see docs/ldap.md)';
 const NO_REPORTS = 'idmail mails no log reports; its Prometheus metrics (METRICS_PORT) and the log take their place';
 
 export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
@@ -209,11 +207,8 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
     'SSHA',
     'LDAP passwords are checked by binding as the user, whatever their scheme',
   ),
-  DOVECOT_USER_FILTER: refused(
-    '',
-    'idmail does not read it; put its meaning in LDAP_QUERY_FILTER_USER (placeholders %s, %u, %d; see docs/ldap.md)',
-  ),
-  DOVECOT_PASS_FILTER: refused('', LDAP_FILTER_HERE),
+  DOVECOT_USER_FILTER: ours(''),
+  DOVECOT_PASS_FILTER: ours(''),
   DOVECOT_USER_ATTRS: refused(
     '',
     'idmail does not read it; put its meaning in LDAP_ATTRIBUTE_MAIL and LDAP_ATTRIBUTE_QUOTA (see docs/ldap.md)',

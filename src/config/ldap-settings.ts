@@ -1,5 +1,6 @@
 import { type CleanedEnv, makeValidator, num, str } from 'envalid';
 import { checkFilterTemplate, normalizeFilterTemplate } from '../vocabulary/ldap-filter.ts';
+import { fromDovecotFilter } from './dovecot-ldap-filter.ts';
 import { LDAP_PRESETS, type LdapAttributes, type LdapFilters, type LdapSchema } from './ldap-presets.ts';
 import { absolutePath, choice, flag, seconds } from './validators.ts';
 
@@ -61,6 +62,8 @@ const ldapFilter = makeValidator<string>((value) => {
   checkFilterTemplate(filter);
   return filter;
 });
+
+const dovecotFilter = makeValidator<string>((value) => fromDovecotFilter(refuseControlCharacters(unquote(value))));
 
 /** An attribute name (or OID); "none" (or empty) switches a preset's attribute off. */
 const attributeName = makeValidator<string | false>((value) => {
@@ -167,6 +170,20 @@ export const ldapSpecs = {
     desc: 'Whose mailboxes may send with an address as sender (with `SPOOF_PROTECTION=1`)',
     example: '(|(mail=%s)(mailAlias=%s))',
   }),
+  DOVECOT_PASS_FILTER: dovecotFilter({
+    default: undefined,
+    whenUnset: '`DOVECOT_USER_FILTER`',
+    desc:
+      "docker-mailserver's: the entry for a password sign-in name, in Dovecot's variables (`%u` the login, " +
+      '`%n` its local part, `%d` its domain); in place of the login filter, or narrowing yours',
+    example: '(&(objectClass=PostfixBookMailAccount)(userID=%{user | username}))',
+  }),
+  DOVECOT_USER_FILTER: dovecotFilter({
+    default: undefined,
+    whenUnset: 'no further condition',
+    desc: "docker-mailserver's: a condition every mailbox entry must also meet, at sign-in and for delivery (Dovecot's variables)",
+    example: '(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))',
+  }),
   LDAP_ATTRIBUTE_MAIL: attributeName({
     default: undefined,
     whenUnset: 'preset: `mail`',
@@ -271,6 +288,12 @@ export function ldapSettings(env: LdapEnv): LdapSettings | undefined {
   const attributes = ldapAttributes(env);
   const presetFilters = LDAP_PRESETS[env.LDAP_SCHEMA].filters(attributes);
   const user = env.LDAP_QUERY_FILTER_USER ?? presetFilters.user;
+  const dovecotPass = env.DOVECOT_PASS_FILTER ?? env.DOVECOT_USER_FILTER;
+  // Your own user filter is also the login filter unless you give one: it may carry conditions the preset's lacks.
+  const login =
+    env.LDAP_QUERY_FILTER_LOGIN ??
+    dovecotPass ??
+    (env.LDAP_QUERY_FILTER_USER === undefined ? presetFilters.login : user);
   return {
     servers: env.LDAP_SERVER_HOST,
     searchBase: env.LDAP_SEARCH_BASE,
@@ -286,15 +309,21 @@ export function ldapSettings(env: LdapEnv): LdapSettings | undefined {
     schema: env.LDAP_SCHEMA,
     attributes,
     filters: {
-      user,
-      // Your own user filter is also the login filter unless you give one: it may carry conditions the preset's lacks.
-      login: env.LDAP_QUERY_FILTER_LOGIN ?? (env.LDAP_QUERY_FILTER_USER === undefined ? presetFilters.login : user),
+      // docker-mailserver's Dovecot filters only ever narrow: an entry must meet them as well as ours.
+      user: allOf(user, env.DOVECOT_USER_FILTER),
+      login: allOf(login, dovecotPass, env.DOVECOT_USER_FILTER),
       alias: env.LDAP_QUERY_FILTER_ALIAS ?? presetFilters.alias,
       group: env.LDAP_QUERY_FILTER_GROUP ?? presetFilters.group,
       domain: env.LDAP_QUERY_FILTER_DOMAIN ?? presetFilters.domain,
       senders: env.LDAP_QUERY_FILTER_SENDERS ?? presetFilters.senders,
     },
   };
+}
+
+/** One filter every given one must match; the same filter twice counts once. */
+function allOf(...filters: (string | undefined)[]): string {
+  const distinct = [...new Set(filters.filter((filter) => filter !== undefined))];
+  return distinct.length === 1 ? (distinct[0] as string) : `(&${distinct.join('')})`;
 }
 
 function ldapAttributes(env: LdapEnv): LdapAttributes {

@@ -148,17 +148,40 @@ describe('LDAP settings', () => {
     );
   });
 
-  it("stops on docker-mailserver's Dovecot LDAP filters rather than ignore them", () => {
+  it("honours docker-mailserver's Dovecot LDAP filters: the pass filter finds the login, the user filter narrows both", () => {
+    const settings = loadSettings({
+      ...ldap,
+      LDAP_SCHEMA: 'postfix-book',
+      DOVECOT_PASS_FILTER: '(&(objectClass=PostfixBookMailAccount)(userID=%{user | username}))',
+      DOVECOT_USER_FILTER: '(&(objectClass=PostfixBookMailAccount)(memberOf=cn=mail,dc=example,dc=org))',
+    });
+    const filters = settings.ldap?.filters;
+    assert.equal(
+      filters?.login,
+      '(&(&(objectClass=PostfixBookMailAccount)(userID=%u))(&(objectClass=PostfixBookMailAccount)(memberOf=cn=mail,dc=example,dc=org)))',
+    );
+    assert.equal(
+      filters?.user,
+      '(&(&(mail=%s)(mailEnabled=TRUE))(&(objectClass=PostfixBookMailAccount)(memberOf=cn=mail,dc=example,dc=org)))',
+    );
+    // Unset, the pass filter is the user filter, as in docker-mailserver; ours, when given, must match too.
+    const userOnly = loadSettings({
+      ...ldap,
+      LDAP_QUERY_FILTER_LOGIN: '(mail=%s)',
+      DOVECOT_USER_FILTER: '(&(objectClass=qmailUser)(uid=%n)(accountStatus=active))',
+    }).ldap?.filters;
+    assert.equal(userOnly?.login, '(&(mail=%s)(&(objectClass=qmailUser)(uid=%u)(accountStatus=active)))');
+  });
+
+  it("stops on docker-mailserver's Dovecot LDAP attribute mappings and foreign variables rather than ignore them", () => {
     const problems = problemsOf({
       ...ldap,
-      DOVECOT_PASS_FILTER: '(&(objectClass=PostfixBookMailAccount)(uniqueIdentifier=%n))',
-      DOVECOT_USER_ATTRS: '',
+      DOVECOT_PASS_ATTRS: 'uid=user,userPassword=password',
+      DOVECOT_USER_FILTER: '(&(uid=%n)(host=%{remote_ip}))',
     });
-    assert.equal(problems.length, 1);
-    assert.match(
-      problems[0]!,
-      /^DOVECOT_PASS_FILTER: docker-mailserver's setting, not honoured here: idmail does not read it; put its meaning in LDAP_QUERY_FILTER_LOGIN .*; allowed: unset \(see docs\/migrating-from-docker-mailserver\.md\)$/,
-    );
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.match(problems.join('\n'), /^DOVECOT_USER_FILTER: Dovecot variable "%\{remote_ip\}"/m);
+    assert.match(problems.join('\n'), /^DOVECOT_PASS_ATTRS: docker-mailserver's setting, not honoured here: /m);
   });
 
   it("accepts saslauthd's LDAP filter with a notice: docker-mailserver reads it only with saslauthd, which is off", () => {
