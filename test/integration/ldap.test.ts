@@ -532,3 +532,28 @@ describe('LDAP with the inetOrgPerson preset, uid login, StartTLS and fail-over'
     assert.match(untrusting.logs(), /"outcome":"tempfail"/);
   });
 });
+
+describe("LDAP with docker-mailserver's Dovecot filters (DOVECOT_PASS_FILTER, DOVECOT_USER_FILTER)", () => {
+  let narrowed: Appliance;
+  before(async () => {
+    narrowed = await stack.startMail({
+      ...DMS_ENV,
+      // As docker-mailserver's own LDAP test writes them: Dovecot 2.4's variables, white space between parts.
+      DOVECOT_PASS_FILTER: '(&(objectClass=PostfixBookMailAccount) (uid=%{user | username}))',
+      DOVECOT_USER_FILTER: '(&(objectClass=PostfixBookMailAccount) (!(uid=bob)))',
+    });
+  });
+
+  it('finds the login by the pass filter: by uid, and by an address whose local part is the uid', async () => {
+    assert.equal((await imapLogin(PEOPLE.alice.uid, PEOPLE.alice.password, narrowed.container)).exitCode, 0);
+    assert.equal((await imapLogin(PEOPLE.alice.address, PEOPLE.alice.password, narrowed.container)).exitCode, 0);
+    assert.equal((await imapLogin(PEOPLE.alice.uid, PEOPLE.bob.password, narrowed.container)).exitCode, LOGIN_DENIED);
+  });
+
+  it('keeps out of sign-in and delivery whom the user filter excludes, with the right password', async () => {
+    assert.equal((await imapLogin(PEOPLE.bob.uid, PEOPLE.bob.password, narrowed.container)).exitCode, LOGIN_DENIED);
+    assert.equal((await imapLogin(PEOPLE.bob.address, PEOPLE.bob.password, narrowed.container)).exitCode, LOGIN_DENIED);
+    assert.equal(await sendInbound(PEOPLE.bob.address, undefined, narrowed.container), 550);
+    assert.equal(await sendInbound(PEOPLE.alice.address, `narrowed ${randomUUID()}`, narrowed.container), 250);
+  });
+});
