@@ -36,10 +36,10 @@ export function dmsLdapSchema(
 }
 
 /**
- * An environment from docker-mailserver that leaves
- * unset one of ours whose default is another, safer, thing here, is told so once per variable.
+ * An environment from docker-mailserver that leaves unset one of ours whose default is another,
+ * safer, thing here, is told so once per variable.
  */
-export function differingDefaultNotices(processEnv: Readonly<Record<string, string | undefined>>): string[] {
+export function differingDefaultNotices(processEnv: ProcessEnv): string[] {
   if (!isDockerMailserverEnvironment(processEnv)) return [];
   return Object.entries(DMS_VARIABLES).flatMap(([name, { decision }]) =>
     decision.kind === 'ours' && decision.unsetDiffers !== undefined && !processEnv[name]

@@ -1,3 +1,5 @@
+import { MATCHES_NOTHING } from '../vocabulary/ldap-filter.ts';
+
 /**
  * LDAP_SCHEMA presets: the filters and attribute names of the common directory layouts,
  * so a user of one of them writes no filter. Filters use the placeholders of ldap-filter.ts:
@@ -49,11 +51,8 @@ function loginFilter(person: string, attributes: LdapAttributes): string {
     : `(&${person}(|${byAddress}(${attributes.uid}=%s)))`;
 }
 
-// Matches no entry: stands in for a clause on an attribute the directory does not have.
-const NOTHING = '(!(objectClass=*))';
-
 function aliasClause(attributes: LdapAttributes, value: string): string {
-  return attributes.aliases === undefined ? NOTHING : `(${attributes.aliases}=${value})`;
+  return attributes.aliases === undefined ? MATCHES_NOTHING : `(${attributes.aliases}=${value})`;
 }
 
 const inetOrgPerson: LdapPreset = {
@@ -117,7 +116,7 @@ const activeDirectory: LdapPreset = {
   filters: (a) => {
     const person = `(objectCategory=person)(objectClass=user)${AD_ENABLED}`;
     // proxyAddresses hold "smtp:alias@domain" (and "SMTP:" for the primary); matching ignores case.
-    const proxy = (value: string) => (a.aliases === undefined ? NOTHING : `(${a.aliases}=smtp:${value})`);
+    const proxy = (value: string) => (a.aliases === undefined ? MATCHES_NOTHING : `(${a.aliases}=smtp:${value})`);
     return {
       user: `(&${person}(${a.mail}=%s))`,
       login: loginFilter(person, a),

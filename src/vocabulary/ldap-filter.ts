@@ -22,9 +22,10 @@ export function fillFilter(template: string, key: string): string {
   );
 }
 
-// RFC 4526's absolute filters, which the filter parser lacks; docker-mailserver's docs use (|) for "no aliases".
-const ABSOLUTE_FALSE = '(!(objectClass=*))';
-const ABSOLUTE_TRUE = '(objectClass=*)';
+// RFC 4526's absolute filters, spelt as every server and the filter parser read them.
+/** Matches no entry: docker-mailserver's (|), and a clause on an attribute the directory does not have. */
+export const MATCHES_NOTHING = '(!(objectClass=*))';
+const MATCHES_EVERYTHING = '(objectClass=*)';
 
 /**
  * The filter without the white space OpenLDAP and Postfix allow between its parts, and with (|) and (&)
@@ -34,7 +35,7 @@ export function normalizeFilterTemplate(template: string): string {
   return template
     .replace(/\)\s+(?=[()])/g, ')')
     .replace(/\(\s*([&|!])\s*(?=\()/g, '($1')
-    .replace(/\(\s*([&|])\s*\)/g, (_, operator: string) => (operator === '|' ? ABSOLUTE_FALSE : ABSOLUTE_TRUE));
+    .replace(/\(\s*([&|])\s*\)/g, (_, operator: string) => (operator === '|' ? MATCHES_NOTHING : MATCHES_EVERYTHING));
 }
 
 function escapeFilterValue(value: string): string {
