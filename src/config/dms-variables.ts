@@ -71,7 +71,7 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
   ENABLE_OPENDMARC: ours('1'),
   ENABLE_POLICYD_SPF: ours('1'),
   ENABLE_POP3: ours('0', 'POP3 is on here, with the same sign-in and TLS rules as IMAP; off in docker-mailserver'),
-  ENABLE_IMAP: acceptedAs('1', ['1'], 'IMAP is always served (ports 143 and 993); SMTP_ONLY=1 is not available either'),
+  ENABLE_IMAP: ours('1'),
   ENABLE_CLAMAV: offOnly('no virus scanner; rspamd scores attachments by their types and names'),
   SPAM_SUBJECT: refused(
     '',
@@ -114,7 +114,9 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
     ['enforce'],
     'no postscreen: port 25 refuses clients and senders that fail its restrictions, and rspamd refuses what it scores as certain spam',
   ),
-  SMTP_ONLY: offOnly('Dovecot always serves the mailboxes (IMAP, and POP3 with ENABLE_POP3)'),
+  SMTP_ONLY: offOnly(
+    'Dovecot always runs: it delivers to the mailboxes and signs SMTP in; ENABLE_IMAP=0, ENABLE_POP3=0 and ENABLE_MANAGESIEVE=0 close its mail ports',
+  ),
   // TLS
   SSL_TYPE: ours('', 'a self-signed certificate here (manual with SSL_CERT_PATH); no TLS at all in docker-mailserver'),
   SSL_CERT_PATH: ours(''),
@@ -137,8 +139,8 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
   POSTFIX_REJECT_UNKNOWN_CLIENT_HOSTNAME: offOnly(
     'a client without a resolvable hostname is scored by rspamd (hfilter), not refused',
   ),
-  POSTFIX_INET_PROTOCOLS: acceptedAs('all', ['all'], 'Postfix listens and sends on IPv4 and IPv6 (all)'),
-  DOVECOT_INET_PROTOCOLS: acceptedAs('all', ['all'], 'Dovecot listens on IPv4 and IPv6 (all)'),
+  POSTFIX_INET_PROTOCOLS: ours('all'),
+  DOVECOT_INET_PROTOCOLS: ours('all'),
   DOVECOT_MAILBOX_FORMAT: acceptedAs('maildir', ['maildir'], 'mailboxes are Maildir'),
   ENABLE_MTA_STS: offOnly('Postfix does not look up the MTA-STS policies of the domains it sends to; DANE neither'),
   // Reports and logs
@@ -150,8 +152,8 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
   LOGWATCH_SENDER: notice('', NO_REPORTS),
   REPORT_RECIPIENT: notice('', NO_REPORTS),
   REPORT_SENDER: notice('', NO_REPORTS),
-  LOGROTATE_INTERVAL: notice('weekly', 'the daemons log to standard output; the container engine keeps and rotates it'),
-  LOGROTATE_COUNT: notice('4', 'the daemons log to standard output; the container engine keeps and rotates it'),
+  LOGROTATE_INTERVAL: ours('weekly'),
+  LOGROTATE_COUNT: ours('4'),
   ENABLE_UPDATE_CHECK: notice('1', "idmail does not look for updates; follow the image's releases"),
   UPDATE_CHECK_INTERVAL: notice('1d', "idmail does not look for updates; follow the image's releases"),
   DMS_CONFIG_POLL: notice('2', 'the accounts file is watched for changes (inotify), not polled'),
@@ -223,11 +225,14 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
     'LDAP passwords are always checked by binding as the user (the directory must let its users bind)',
   ),
   // Postgrey
-  ENABLE_POSTGREY: offOnly("greylisting is rspamd's: RSPAMD_GREYLISTING=1 with ENABLE_RSPAMD_REDIS=1"),
-  POSTGREY_DELAY: notice('300', "greylisting is rspamd's (RSPAMD_GREYLISTING), with its own delay"),
-  POSTGREY_MAX_AGE: notice('35', "greylisting is rspamd's (RSPAMD_GREYLISTING), with its own expiry"),
-  POSTGREY_TEXT: notice('Delayed by Postgrey', "greylisting is rspamd's (RSPAMD_GREYLISTING), with its own text"),
-  POSTGREY_AUTO_WHITELIST_CLIENTS: notice('5', "greylisting is rspamd's (RSPAMD_GREYLISTING), with its own allow-list"),
+  ENABLE_POSTGREY: ours('0'),
+  POSTGREY_DELAY: ours('300'),
+  POSTGREY_MAX_AGE: ours('35'),
+  POSTGREY_TEXT: ours('Delayed by Postgrey', "rspamd's own text (Try again later)"),
+  POSTGREY_AUTO_WHITELIST_CLIENTS: notice(
+    '5',
+    'rspamd greylists doubtful mail only, so a sender that keeps coming back with good mail is not delayed; no client count',
+  ),
   // saslauthd
   ENABLE_SASLAUTHD: offOnly(
     'SMTP signs in through the helper, as IMAP does: passwords, app passwords and tokens alike',

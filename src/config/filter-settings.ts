@@ -1,14 +1,24 @@
 import { type CleanedEnv, makeValidator } from 'envalid';
-import { choice, flag } from './validators.ts';
+import { choice, flag, quotedText, seconds, wholeNumber } from './validators.ts';
 
 /** rspamd as Postfix's milter: inbound checks and spam scores, outbound DKIM signatures. */
 export interface FilterSettings {
   /** Valkey inside the container for what needs Redis (greylisting, Bayes, rspamd's controller for learning). */
   redis: boolean;
-  greylisting: boolean;
+  /** Doubtful inbound mail refused for a while first (RSPAMD_GREYLISTING, docker-mailserver's ENABLE_POSTGREY). */
+  greylisting: GreylistSettings | undefined;
   /** A Sieve rule before the user's own files mail rspamd marked as spam (`X-Spam: Yes`) into Junk. */
   moveSpamToJunk: boolean;
   dkim: DkimSettings;
+}
+
+interface GreylistSettings {
+  /** How long a greylisted sender waits before a retry is accepted (POSTGREY_DELAY). */
+  delaySeconds: number;
+  /** How long rspamd remembers a sender (POSTGREY_MAX_AGE). */
+  maxAgeDays: number;
+  /** The temporary refusal's text (POSTGREY_TEXT); undefined: rspamd's own. */
+  message: string | undefined;
 }
 
 export interface DkimSettings {
@@ -63,7 +73,8 @@ export const filterSpecs = {
     example: '0',
   }),
   ENABLE_RSPAMD_REDIS: flag({
-    default: false,
+    default: undefined,
+    whenUnset: 'on with `ENABLE_POSTGREY=1`, else off',
     desc: "Valkey (Redis) inside the container for rspamd's Bayes, greylisting and learning (`rspamc learn_spam`)",
     example: '1',
   }),
@@ -71,6 +82,29 @@ export const filterSpecs = {
     default: false,
     desc: 'Greylist doubtful inbound mail (a temporary refusal first); needs `ENABLE_RSPAMD_REDIS=1`',
     example: '1',
+  }),
+  ENABLE_POSTGREY: flag({
+    default: false,
+    desc:
+      "docker-mailserver's greylisting switch: `1` greylists as `RSPAMD_GREYLISTING=1` does (rspamd greylists " +
+      'doubtful mail, not every new sender as Postgrey did), with Valkey on unless `ENABLE_RSPAMD_REDIS=0`',
+    example: '1',
+  }),
+  POSTGREY_DELAY: seconds({
+    default: 300,
+    desc: 'Seconds a greylisted sender must wait before its retry is accepted',
+    example: '120',
+  }),
+  POSTGREY_MAX_AGE: wholeNumber({
+    default: 35,
+    desc: 'Days rspamd remembers a greylisted sender',
+    example: '7',
+  }),
+  POSTGREY_TEXT: quotedText({
+    default: undefined,
+    whenUnset: "rspamd's own (`Try again later`)",
+    desc: 'The text of the temporary refusal a greylisted sender gets',
+    example: 'Delayed by greylisting',
   }),
   ...dmsFilterSwitchSpecs(),
   MOVE_SPAM_TO_JUNK: flag({
@@ -96,12 +130,17 @@ type FilterEnv = CleanedEnv<typeof filterSpecs>;
 
 export function filterProblems(env: FilterEnv): string[] {
   const problems: string[] = [];
-  if (env.RSPAMD_GREYLISTING && !(rspamdOn(env) && env.ENABLE_RSPAMD_REDIS)) {
+  if (env.RSPAMD_GREYLISTING && !(rspamdOn(env) && redisOn(env))) {
     problems.push(
       'RSPAMD_GREYLISTING: greylisting keeps its memory in Redis; allowed: with ENABLE_RSPAMD=1 and ENABLE_RSPAMD_REDIS=1, or RSPAMD_GREYLISTING=0',
     );
   }
-  if (env.ENABLE_RSPAMD_REDIS && !rspamdOn(env)) {
+  if (env.ENABLE_POSTGREY && !(rspamdOn(env) && redisOn(env))) {
+    problems.push(
+      "ENABLE_POSTGREY: greylisting is rspamd's here and keeps its memory in Redis; allowed: with rspamd on and ENABLE_RSPAMD_REDIS=1 or unset, or ENABLE_POSTGREY=0",
+    );
+  }
+  if (env.ENABLE_RSPAMD_REDIS === true && !rspamdOn(env)) {
     problems.push('ENABLE_RSPAMD_REDIS: Redis is for rspamd, which is off; allowed: with ENABLE_RSPAMD=1, or 0');
   }
   return problems;
@@ -111,6 +150,8 @@ const dmsSwitchesOn = (env: FilterEnv): DmsFilterSwitch[] =>
   (Object.keys(DMS_FILTER_SWITCHES) as DmsFilterSwitch[]).filter((name) => env[name] === true);
 
 const rspamdOn = (env: FilterEnv): boolean => env.ENABLE_RSPAMD || dmsSwitchesOn(env).length > 0;
+
+const redisOn = (env: FilterEnv): boolean => env.ENABLE_RSPAMD_REDIS ?? env.ENABLE_POSTGREY;
 
 /** Said once at start when docker-mailserver's switches overrule ENABLE_RSPAMD=0. */
 export function filterWarnings(env: FilterEnv): string[] {
@@ -124,8 +165,11 @@ export function filterWarnings(env: FilterEnv): string[] {
 export function filterSettings(env: FilterEnv): FilterSettings | undefined {
   if (!rspamdOn(env)) return undefined;
   return {
-    redis: env.ENABLE_RSPAMD_REDIS,
-    greylisting: env.RSPAMD_GREYLISTING,
+    redis: redisOn(env),
+    greylisting:
+      env.RSPAMD_GREYLISTING || env.ENABLE_POSTGREY
+        ? { delaySeconds: env.POSTGREY_DELAY, maxAgeDays: env.POSTGREY_MAX_AGE, message: env.POSTGREY_TEXT }
+        : undefined,
     moveSpamToJunk: env.MOVE_SPAM_TO_JUNK,
     dkim: { selector: env.DKIM_SELECTOR, keyBits: Number(env.DKIM_KEY_SIZE) as DkimKeyBits },
   };

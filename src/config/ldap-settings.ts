@@ -2,7 +2,7 @@ import { type CleanedEnv, makeValidator, num, str } from 'envalid';
 import { checkFilterTemplate, normalizeFilterTemplate } from '../vocabulary/ldap-filter.ts';
 import { fromDovecotFilter } from './dovecot-ldap-filter.ts';
 import { LDAP_PRESETS, type LdapAttributes, type LdapFilters, type LdapSchema } from './ldap-presets.ts';
-import { absolutePath, choice, flag, seconds } from './validators.ts';
+import { absolutePath, choice, flag, seconds, unquote } from './validators.ts';
 
 export interface LdapSettings {
   /** Tried in order; the first that answers is used until it fails. */
@@ -49,13 +49,6 @@ const distinguishedName = makeValidator<string>((value) => {
   if (!/^[^=,]+=[^,]+/.test(value.trim())) throw new Error(`"${value}" is not a DN; allowed: e.g. dc=example,dc=org`);
   return refuseControlCharacters(value.trim());
 });
-
-// Compose files often carry docker-mailserver's quoted form: - LDAP_QUERY_FILTER_USER="(&(mail=%s))".
-const unquote = (value: string) =>
-  value
-    .trim()
-    .replace(/^"(.*)"$/s, '$1')
-    .replace(/^'(.*)'$/s, '$1');
 
 const ldapFilter = makeValidator<string>((value) => {
   const filter = normalizeFilterTemplate(refuseControlCharacters(unquote(value)));

@@ -49,6 +49,8 @@ import {
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type LoginProcessMode = 'performance' | 'security';
+type InetProtocols = 'all' | 'ipv4' | 'ipv6';
+type LogRotationInterval = 'daily' | 'weekly' | 'monthly';
 const PERMIT_DOCKER_VALUES = ['none', 'container', 'host', 'network', 'connected-networks'] as const;
 export type PermitDocker = (typeof PERMIT_DOCKER_VALUES)[number];
 
@@ -60,10 +62,15 @@ export interface Settings {
   tls: TlsSettings;
   allowPlaintextAuth: boolean;
   loginProcessMode: LoginProcessMode;
+  enableImap: boolean;
   enablePop3: boolean;
   enableManageSieve: boolean;
+  /** POSTFIX_INET_PROTOCOLS, DOVECOT_INET_PROTOCOLS: the address families each listens on (Postfix also sends on). */
+  inetProtocols: { postfix: InetProtocols; dovecot: InetProtocols };
   spoofProtection: boolean;
   logLevel: LogLevel;
+  /** /var/log/mail/mail.log turned over this often, this many old ones kept (LOGROTATE_INTERVAL, LOGROTATE_COUNT). */
+  mailLogRotation: { interval: LogRotationInterval; count: number };
   /** What the start log (and `idmail config check`) warns about: allowed, but weaker than it should be. */
   warnings: string[];
   /** docker-mailserver's settings accepted without being read, each with what happens here instead (the start log). */
@@ -183,6 +190,9 @@ const PATHS = {
   services: '/run/idmail-s6/service',
   /** Made by the stop script: a daemon ending now is no news. */
   stoppingMarker: '/run/idmail-s6/stopping',
+  /** Dovecot's and Postfix's lines, where docker-mailserver keeps them (rsyslog writes it, logrotate turns it over). */
+  mailLog: '/var/log/mail/mail.log',
+  rsyslogConfig: '/etc/rsyslog.conf',
   /** The environment prepare resolved, handed to the helper and the purger on standard input (root's alone). */
   handedEnvironment: '/run/idmail-s6/environment.json',
 } as const;
@@ -248,6 +258,7 @@ export const variableSpecs = {
       'one per connection',
     example: 'security',
   }),
+  ENABLE_IMAP: flag({ default: true, desc: 'IMAP on ports 143 and 993', example: '0' }),
   ENABLE_POP3: flag({ default: true, desc: 'POP3 on ports 110 and 995', example: '0' }),
   ENABLE_MANAGESIEVE: flag({ default: true, desc: 'ManageSieve on port 4190', example: '0' }),
   SPOOF_PROTECTION: flag({
@@ -259,6 +270,28 @@ export const variableSpecs = {
     default: 'info',
     desc: "How much is logged; `debug` and `trace` add Dovecot's auth_verbose (never auth_debug, which logs tokens)",
     example: 'debug',
+  }),
+  LOGROTATE_INTERVAL: choice<LogRotationInterval>(['daily', 'weekly', 'monthly'])({
+    default: 'weekly',
+    desc:
+      "How often `/var/log/mail/mail.log` (Dovecot's and Postfix's lines, as docker-mailserver keeps them; also " +
+      'on standard output) is turned over',
+    example: 'daily',
+  }),
+  LOGROTATE_COUNT: wholeNumber({
+    default: 4,
+    desc: 'How many turned-over mail logs are kept (`mail.log.1`, then compressed: `mail.log.2.gz`, …)',
+    example: '14',
+  }),
+  POSTFIX_INET_PROTOCOLS: choice<InetProtocols>(['all', 'ipv4', 'ipv6'])({
+    default: 'all',
+    desc: 'The address families Postfix listens and sends on',
+    example: 'ipv4',
+  }),
+  DOVECOT_INET_PROTOCOLS: choice<InetProtocols>(['all', 'ipv4', 'ipv6'])({
+    default: 'all',
+    desc: 'The address families Dovecot (IMAP, POP3, ManageSieve) listens on',
+    example: 'ipv4',
   }),
   ACCOUNTS_FILE: absolutePath({
     default: '/etc/idmail/accounts.yaml',
@@ -494,10 +527,13 @@ function toSettings(env: CleanEnv): Omit<Settings, 'notices'> {
     tls: tlsSettings(env, hostname),
     allowPlaintextAuth: env.ALLOW_PLAINTEXT_AUTH,
     loginProcessMode: env.LOGIN_PROCESS_MODE,
+    enableImap: env.ENABLE_IMAP,
     enablePop3: env.ENABLE_POP3,
     enableManageSieve: env.ENABLE_MANAGESIEVE,
+    inetProtocols: { postfix: env.POSTFIX_INET_PROTOCOLS, dovecot: env.DOVECOT_INET_PROTOCOLS },
     spoofProtection: env.SPOOF_PROTECTION,
     logLevel: env.LOG_LEVEL,
+    mailLogRotation: { interval: env.LOGROTATE_INTERVAL, count: env.LOGROTATE_COUNT },
     warnings: warningsOf(env),
     permitDocker: env.PERMIT_DOCKER,
     proxyProtocolNetworks: env.PROXY_PROTOCOL_NETWORKS,

@@ -147,6 +147,27 @@ const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off', '']);
 
 /** docker-mailserver style switches: 1/0 (and true/false, yes/no, on/off). */
+/** docker-mailserver's quoted form, which compose files and `--env-file` keep: LDAP_QUERY_FILTER_USER="(&(mail=%s))". */
+export const unquote = (value: string): string =>
+  value
+    .trim()
+    .replace(/^"(.*)"$/s, '$1')
+    .replace(/^'(.*)'$/s, '$1');
+
+/**
+ * A short text that goes into a mail header or an SMTP reply, and into a config file as a quoted string:
+ * printable ASCII without quotes, backslashes or `$` (a Sieve variable); white space inside quotes is kept
+ * (SPAM_SUBJECT='[SPAM] ').
+ */
+export const quotedText = makeValidator<string>((value) => {
+  const text = unquote(value);
+  if (!/^[\x20-\x7e]{1,200}$/.test(text) || /["\\$]/.test(text))
+    throw new Error(
+      `"${value}" is not a plain text; allowed: 1 to 200 printable ASCII characters without quotes, backslashes or $`,
+    );
+  return text;
+});
+
 export const flag = makeValidator<boolean>((value) => {
   const word = value.trim().toLowerCase();
   if (TRUE.has(word)) return true;

@@ -66,11 +66,14 @@ function introspectionView() {
   };
 }
 
+/** DOVECOT_INET_PROTOCOLS as Dovecot's `listen`: every IPv4 address, every IPv6 address, or both. */
+const LISTEN_ADDRESSES = { all: '*, ::', ipv4: '*', ipv6: '::' } as const;
+
 export async function renderDovecot(settings: Settings): Promise<RenderedFile[]> {
   const { oauth2, paths } = settings;
   const proxied = settings.proxyProtocolNetworks.length > 0;
   const protocols = [
-    'imap',
+    ...(settings.enableImap ? ['imap'] : []),
     ...(settings.enablePop3 ? ['pop3'] : []),
     ...(settings.enableManageSieve ? ['managesieve'] : []),
   ];
@@ -78,7 +81,9 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     hostname: settings.hostname,
     postmaster: settings.postmaster,
     debug: settings.logLevel === 'debug' || settings.logLevel === 'trace',
+    enableImap: settings.enableImap,
     enablePop3: settings.enablePop3,
+    listen: LISTEN_ADDRESSES[settings.inetProtocols.dovecot],
     enableManageSieve: settings.enableManageSieve,
     allowPlaintextAuth: settings.allowPlaintextAuth,
     helperUrl: settings.helper.url,

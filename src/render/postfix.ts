@@ -13,6 +13,7 @@ export async function renderPostfix(
   const { paths } = settings;
   const view = {
     hostname: settings.hostname,
+    inetProtocols: settings.inetProtocols.postfix,
     postmaster: settings.postmaster,
     messageSizeLimit: settings.messageSizeLimit,
     relay: relayView(settings),

@@ -2,12 +2,18 @@ import { mkdir, open, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Settings } from '../config/settings.ts';
 import { renderDovecot } from './dovecot.ts';
+import { renderMailLog } from './mail-log.ts';
 import { renderPostfix } from './postfix.ts';
 import { renderRspamd } from './rspamd.ts';
 import type { RenderedFile } from './templates.ts';
 
 export async function renderAll(settings: Settings): Promise<RenderedFile[]> {
-  return [...(await renderDovecot(settings)), ...(await renderPostfix(settings)), ...(await renderRspamd(settings))];
+  return [
+    ...(await renderDovecot(settings)),
+    ...(await renderPostfix(settings)),
+    ...(await renderRspamd(settings)),
+    ...(await renderMailLog(settings)),
+  ];
 }
 
 /** Writes the files at their own paths, or under `outDir` (keeping their paths) to inspect them. */

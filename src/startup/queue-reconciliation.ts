@@ -6,9 +6,8 @@ import type { Settings } from '../config/settings.ts';
 import { domainOf, localPartOf } from '../vocabulary/address.ts';
 
 /**
- * Runs a Postfix command before Postfix runs. Its standard output must be a file or the container's
- * own: with maillog_file = /dev/stdout, a Postfix command opens /dev/stdout to log, which fails on
- * the socket Node would give it. What it prints goes to `output` when given.
+ * Runs a Postfix command before Postfix runs. What it prints goes to `output` when given, else to the
+ * container's standard output; its log lines go to syslog (rsyslog is not up yet at prepare: they are lost).
  */
 async function postfixCommand(command: string, args: string[], output?: string): Promise<void> {
   const file = output === undefined ? undefined : await open(output, 'w');
@@ -23,7 +22,7 @@ async function postfixCommand(command: string, args: string[], output?: string):
   }
 }
 
-/** What `postcat -e -q ID` prints about a queue file (read through a file, see postfixCommand). */
+/** What `postcat -e -q ID` prints about a queue file. */
 async function envelopeText(id: string, configDir: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'idmail-postcat-'));
   try {

@@ -5,13 +5,15 @@ import { promisify } from 'node:util';
 import { purgeIntervalMs } from '../auth/provisioning/mailbox-purger.ts';
 import { watchedFiles } from '../certificates/certificate-source.ts';
 import type { Settings } from '../config/settings.ts';
+import { renderMailLogRotation } from '../render/mail-log.ts';
 
 const run = promisify(execFile);
 
 /**
  * The s6 scan directory for this start: a fresh copy of the image's service tree (a restarted
  * container keeps /run, and with it last run's supervise state), with the services this
- * configuration runs; the purger only where the IdP deletes accounts, with its interval.
+ * configuration runs; the purger only where the IdP deletes accounts, with its interval; logrotate with
+ * what it turns over how often.
  */
 export async function assembleServiceTree(settings: Settings): Promise<void> {
   const { services, serviceTemplates } = settings.paths;
@@ -23,6 +25,7 @@ export async function assembleServiceTree(settings: Settings): Promise<void> {
   await run('cp', ['-a', serviceTemplates, services]);
   await rm(settings.paths.stoppingMarker, { force: true });
   await certificatesService(settings);
+  await writeFile(`${services}/logrotate/mail-log.conf`, await renderMailLogRotation(settings));
   // rspamd only as the milter (ENABLE_RSPAMD), Valkey only for it (ENABLE_RSPAMD_REDIS).
   if (settings.filter === undefined) await rm(`${services}/rspamd`, { recursive: true });
   if (settings.filter?.redis !== true) await rm(`${services}/valkey`, { recursive: true });

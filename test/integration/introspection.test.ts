@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CLIENT, ISSUER, USERS } from '../support/idp.ts';
 import { curlTokenSignIn } from '../support/mail-clients.ts';
 import { assertNoSecret } from '../support/secrets.ts';
-import { assertLogged, curlInside, type Stack, startStack } from '../support/stack.ts';
+import { assertLogged, curlInside, eventually, type Stack, startStack } from '../support/stack.ts';
 
 const base = {
   OVERRIDE_HOSTNAME: 'mail.example.test',
@@ -79,6 +79,51 @@ describe('docker-mailserver compatible: OAUTH2_INTROSPECTION_URL alone (userinfo
     assert.equal(api.exitCode, 7, `the HTTPS listener answered: ${api.output}`);
     const check = await stack.mail.exec(['idmail', 'config', 'check']);
     assert.match(check.output, /warning: OAUTH2_INTROSPECTION_URL without OAUTH2_CLIENT_ID/);
+  });
+
+  // docs/content/config/account-management/supplementary/oauth2.md ("Verify authentication works"), as written.
+  const DMS_IMAP_CHECK = `curl --silent --url 'imap://localhost:143' \\
+    --login-options "AUTH=\${AUTH_METHOD}" --user "\${USER_ACCOUNT}" --oauth2-bearer "\${ACCESS_TOKEN}" \\
+    --request 'LOGOUT' \\
+    && grep "dovecot: imap-login: Login: user=<\${USER_ACCOUNT}>, method=\${AUTH_METHOD}" /var/log/mail/mail.log`;
+  // The same, but curl given --ssl-reqd --insecure: submission here takes no sign-in before STARTTLS, from anywhere.
+  const DMS_SMTP_CHECK = `curl --silent --ssl-reqd --insecure --url 'smtp://localhost:587' \\
+    --login-options "AUTH=\${AUTH_METHOD}" --user "\${USER_ACCOUNT}" --oauth2-bearer "\${ACCESS_TOKEN}" \\
+    --mail-from "\${USER_ACCOUNT}" --mail-rcpt "\${USER_ACCOUNT}" --upload-file - <<< 'RFC 5322 content - not important' \\
+    && grep "postfix/submission/smtpd.*, sasl_method=\${AUTH_METHOD}, sasl_username=\${USER_ACCOUNT}" /var/log/mail/mail.log`;
+
+  it("passes docker-mailserver's documented curl-and-grep check: the sign-in's line is in /var/log/mail/mail.log", async () => {
+    const token = await stack.idp.token(USERS.alice);
+    for (const method of ['OAUTHBEARER', 'XOAUTH2']) {
+      const variables = `export AUTH_METHOD='${method}' USER_ACCOUNT='${USERS.alice.address}' ACCESS_TOKEN='${token}'`;
+      for (const check of [DMS_IMAP_CHECK, DMS_SMTP_CHECK]) {
+        // The line reaches the file a moment after curl's answer: the check is run again until it does.
+        const result = await eventually(
+          () => stack.mail.exec(['bash', '-c', `${variables}\n${check}`]),
+          ({ exitCode }) => exitCode === 0,
+          10_000,
+        );
+        assert.equal(result.exitCode, 0, `${method}: ${check}\n${result.output}`);
+      }
+    }
+  });
+
+  it('turns the mail log over as logrotate is told (LOGROTATE_*), and rsyslog goes on in a new mail.log', async () => {
+    const sh = async (script: string) => (await stack.mail.exec(['sh', '-c', script])).output.trim();
+    // What the logrotate service runs every hour, forced: the week is not over yet.
+    await sh(
+      'cd /run/idmail-s6/service/logrotate && logrotate --force --state /var/log/mail/.logrotate.state mail-log.conf',
+    );
+    assert.match(await sh('grep -c "dovecot: imap-login: Login: " /var/log/mail/mail.log.1'), /^[1-9]\d*$/);
+    assert.equal((await imapLogin(stack, USERS.bob.address, await stack.idp.token(USERS.bob))).exitCode, 0);
+    const fresh = await eventually(
+      () => sh('cat /var/log/mail/mail.log 2>/dev/null'),
+      (log) => log.includes(`Login: user=<${USERS.bob.address}>`),
+      10_000,
+    );
+    assert.match(fresh, /dovecot: imap-login: Login: user=<bob@example\.test>/);
+    assert.doesNotMatch(fresh, /user=<alice@example\.test>/);
+    assert.equal(await sh("stat -c '%a %U' /var/log/mail/mail.log"), '640 root');
   });
 
   it("refuses a token the endpoint refuses, and another user's token", async () => {

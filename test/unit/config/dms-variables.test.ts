@@ -116,11 +116,7 @@ describe("docker-mailserver's variables", () => {
       { ENABLE_CLAMAV: '1' },
       /^ENABLE_CLAMAV: docker-mailserver's setting, "1" is not honoured here: no virus scanner.*; allowed: 0, or unset \(see docs\/migrating-from-docker-mailserver\.md\)$/,
     ],
-    [
-      { ENABLE_IMAP: '0' },
-      /^ENABLE_IMAP: docker-mailserver's setting, "0" is not honoured here: IMAP is always served/,
-    ],
-    [{ SMTP_ONLY: '1' }, /^SMTP_ONLY: docker-mailserver's setting, "1" is not honoured here/],
+    [{ SMTP_ONLY: '1' }, /^SMTP_ONLY: docker-mailserver's setting, "1" is not honoured here: Dovecot always runs/],
     [
       { SPAM_SUBJECT: '***SPAM*** ' },
       /^SPAM_SUBJECT: docker-mailserver's setting, not honoured here: spam is marked by rspamd's X-Spam header/,
@@ -137,6 +133,29 @@ describe("docker-mailserver's variables", () => {
       );
     });
   }
+
+  it('honours the protocol switches, the address families and the log rotation of a docker-mailserver env block', () => {
+    const settings = loadSettings({
+      ...STOCK,
+      ...HOSTNAME,
+      ENABLE_IMAP: '0',
+      POSTFIX_INET_PROTOCOLS: 'ipv4',
+      DOVECOT_INET_PROTOCOLS: 'ipv6',
+      LOGROTATE_INTERVAL: 'daily',
+      LOGROTATE_COUNT: '14',
+    });
+    assert.equal(settings.enableImap, false);
+    assert.deepEqual(settings.inetProtocols, { postfix: 'ipv4', dovecot: 'ipv6' });
+    assert.deepEqual(settings.mailLogRotation, { interval: 'daily', count: 14 });
+    const stock = loadSettings({ ...STOCK, ...HOSTNAME });
+    assert.equal(stock.enableImap, true);
+    assert.deepEqual(stock.inetProtocols, { postfix: 'all', dovecot: 'all' });
+    assert.deepEqual(stock.mailLogRotation, { interval: 'weekly', count: 4 });
+    assert.deepEqual(problemsOf({ ...HOSTNAME, LOGROTATE_INTERVAL: 'hourly', DOVECOT_INET_PROTOCOLS: 'ipv5' }), [
+      'LOGROTATE_INTERVAL: "hourly" is not one of the choices; allowed: daily, weekly, monthly',
+      'DOVECOT_INET_PROTOCOLS: "ipv5" is not one of the choices; allowed: all, ipv4, ipv6',
+    ]);
+  });
 
   it('accepts a saslauthd or Dovecot LDAP setting that says what ours says', () => {
     const ldap = {

@@ -46,6 +46,33 @@ describe('rspamd as the milter', () => {
     assert.match(on['/etc/rspamd/override.d/greylist.conf']!, /^enabled = true;$/m);
   });
 
+  it("greylists with docker-mailserver's ENABLE_POSTGREY, Valkey on, for POSTGREY_DELAY and POSTGREY_MAX_AGE, with POSTGREY_TEXT", async () => {
+    const postgrey = await rendered({
+      ENABLE_POSTGREY: '1',
+      POSTGREY_DELAY: '120',
+      POSTGREY_TEXT: '"Delayed by Postgrey"',
+    });
+    const greylist = postgrey['/etc/rspamd/override.d/greylist.conf']!;
+    assert.match(
+      greylist,
+      /^enabled = true;\n# .*\ntimeout = 120s;\nexpire = 35d;\nmessage = "Delayed by Postgrey";$/m,
+    );
+    assert.match(postgrey['/etc/rspamd/local.d/redis.conf']!, /^servers = "\/run\/valkey\/valkey\.sock";$/m);
+    const own = (await rendered({ ENABLE_RSPAMD_REDIS: '1', RSPAMD_GREYLISTING: '1' }))[
+      '/etc/rspamd/override.d/greylist.conf'
+    ]!;
+    assert.match(own, /^timeout = 300s;$/m);
+    assert.doesNotMatch(own, /message/);
+    assert.match(
+      problemsOf({ ...env, ENABLE_POSTGREY: '1', ENABLE_RSPAMD_REDIS: '0' }).join('\n'),
+      /^ENABLE_POSTGREY: greylisting is rspamd's here and keeps its memory in Redis; allowed: /m,
+    );
+    assert.match(
+      problemsOf({ ...env, POSTGREY_TEXT: 'say "hi"' }).join('\n'),
+      /^POSTGREY_TEXT: "say "hi"" is not a plain text; allowed: /m,
+    );
+  });
+
   it('refuses greylisting without Redis, Redis without rspamd, and selectors that are no DNS label', () => {
     assert.match(
       problemsOf({ ...env, RSPAMD_GREYLISTING: '1' }).join('\n'),

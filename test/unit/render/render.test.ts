@@ -21,12 +21,13 @@ async function rendered(env: Record<string, string>): Promise<Record<string, str
 }
 
 describe('config rendering', () => {
-  it("renders dovecot.conf, the Lua bridge, main.cf, master.cf and rspamd's settings (none with ENABLE_RSPAMD=0)", async () => {
+  it("renders dovecot.conf, the Lua bridge, main.cf, master.cf, rsyslog's and rspamd's settings (none with ENABLE_RSPAMD=0)", async () => {
     const paths = [
       '/etc/dovecot/dovecot.conf',
       '/etc/dovecot/idmail-auth.lua',
       '/etc/postfix/main.cf',
       '/etc/postfix/master.cf',
+      '/etc/rsyslog.conf',
     ];
     const rspamd = [
       '/etc/rspamd/local.d/redis.conf',
@@ -79,13 +80,37 @@ describe('config rendering', () => {
     assert.match(safe, /service imap-login \{\n {2}restart_request_count = 1\n/);
   });
 
-  it('switches POP3 and ManageSieve off', async () => {
-    const dovecot = (await rendered({ ...oauthEnv, ENABLE_POP3: '0', ENABLE_MANAGESIEVE: '0' }))[
+  it('switches IMAP, POP3 and ManageSieve off', async () => {
+    const dovecot = (await rendered({ ...oauthEnv, ENABLE_IMAP: '0', ENABLE_POP3: '0', ENABLE_MANAGESIEVE: '0' }))[
       '/etc/dovecot/dovecot.conf'
     ]!;
+    assert.match(dovecot, /^ {2}imap = no$/m);
     assert.match(dovecot, /pop3 = no/);
     assert.match(dovecot, /sieve = no/);
-    assert.doesNotMatch(dovecot, /service pop3-login/);
+    assert.doesNotMatch(dovecot, /service (imap|pop3|managesieve)-login/);
+    assert.match(dovecot, /^ {2}lmtp = yes$/m);
+  });
+
+  it('listens and sends on the address families POSTFIX_INET_PROTOCOLS and DOVECOT_INET_PROTOCOLS name, both by default', async () => {
+    const both = await rendered(oauthEnv);
+    assert.match(both['/etc/dovecot/dovecot.conf']!, /^listen = \*, ::$/m);
+    assert.match(both['/etc/postfix/main.cf']!, /^inet_protocols = all$/m);
+    const narrowed = await rendered({ ...oauthEnv, POSTFIX_INET_PROTOCOLS: 'ipv4', DOVECOT_INET_PROTOCOLS: 'IPv6' });
+    assert.match(narrowed['/etc/dovecot/dovecot.conf']!, /^listen = ::$/m);
+    assert.match(narrowed['/etc/postfix/main.cf']!, /^inet_protocols = ipv4$/m);
+  });
+
+  it('logs Dovecot and Postfix to syslog, for rsyslog to write to standard output and /var/log/mail/mail.log', async () => {
+    const files = await rendered(oauthEnv);
+    assert.match(files['/etc/dovecot/dovecot.conf']!, /^log_path = syslog$/m);
+    assert.doesNotMatch(files['/etc/dovecot/dovecot.conf']!, /^(info_|debug_)?log_path = \//m);
+    assert.doesNotMatch(files['/etc/postfix/main.cf']!, /^maillog_file\b/m);
+    assert.doesNotMatch(files['/etc/postfix/master.cf']!, /postlogd/);
+    const rsyslog = files['/etc/rsyslog.conf']!;
+    assert.match(rsyslog, /^mail\.\* action\(type="omfile" file="\/var\/log\/mail\/mail\.log" /m);
+    assert.match(rsyslog, /^\*\.\* action\(type="omfile" file="\/dev\/stdout" /m);
+    assert.match(rsyslog, /localHostname="mail"/);
+    assert.doesNotMatch(rsyslog, /imklog|imtcp|imudp/);
   });
 
   it('refuses cleartext auth unless explicitly allowed', async () => {

@@ -96,3 +96,26 @@ describe('the certificates service', () => {
     });
   });
 });
+
+describe('the mail log', () => {
+  it('is turned over by logrotate as LOGROTATE_INTERVAL and LOGROTATE_COUNT say, rsyslog told to write a new file', async () => {
+    const readConfig = async (env: Record<string, string>) =>
+      readFileSync(join(await assembled(env), 'logrotate/mail-log.conf'), 'utf8');
+    const weekly = await readConfig({});
+    assert.match(weekly, /^\/var\/log\/mail\/mail\.log \{$/m);
+    assert.match(weekly, /^ {2}weekly\n {2}rotate 4$/m);
+    const daily = await readConfig({ LOGROTATE_INTERVAL: 'daily', LOGROTATE_COUNT: '14' });
+    assert.match(daily, /^ {2}daily\n {2}rotate 14$/m);
+    assert.match(daily, /postrotate\n {4}s6-svc -h \S+\/service\/rsyslog\n {2}endscript/);
+    assert.doesNotMatch(daily, /copytruncate/);
+  });
+
+  it('is written by rsyslog, which stops last so that the others’ last lines are kept', () => {
+    const stop = readFileSync(new URL('.s6-svscan/SIGTERM', SERVICES), 'utf8');
+    assert.match(stop, /for service in [a-z ]* helper rsyslog; do/);
+    for (const daemon of ['dovecot', 'postfix']) {
+      const run = readFileSync(new URL(`${daemon}/run`, SERVICES), 'utf8');
+      assert.match(run, /s6-svwait -U \S+\/helper \S+\/rsyslog /, `${daemon} waits for rsyslog`);
+    }
+  });
+});
