@@ -73,10 +73,7 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
   ENABLE_POP3: ours('0', 'POP3 is on here, with the same sign-in and TLS rules as IMAP; off in docker-mailserver'),
   ENABLE_IMAP: ours('1'),
   ENABLE_CLAMAV: offOnly('no virus scanner; rspamd scores attachments by their types and names'),
-  SPAM_SUBJECT: refused(
-    '',
-    "spam is marked by rspamd's X-Spam header (and filed into Junk, MOVE_SPAM_TO_JUNK), not in the subject",
-  ),
+  SPAM_SUBJECT: ours(''),
   ENABLE_RSPAMD: ours(
     '0',
     'rspamd is on here (unless every docker-mailserver filter switch is 0 too); off in docker-mailserver, where OpenDKIM, OpenDMARC, policyd-spf and Amavis are on instead',

@@ -9,6 +9,8 @@ export interface FilterSettings {
   greylisting: GreylistSettings | undefined;
   /** A Sieve rule before the user's own files mail rspamd marked as spam (`X-Spam: Yes`) into Junk. */
   moveSpamToJunk: boolean;
+  /** SPAM_SUBJECT: prefixed to the subject of such mail by a Sieve rule before that one; undefined: none. */
+  spamSubject: string | undefined;
   dkim: DkimSettings;
 }
 
@@ -112,6 +114,14 @@ export const filterSpecs = {
     desc: "Mail rspamd marks as spam is filed into Junk by a Sieve rule before the user's own",
     example: '0',
   }),
+  SPAM_SUBJECT: quotedText({
+    default: undefined,
+    whenUnset: 'subjects are left as they are',
+    desc:
+      'A prefix for the subject of mail rspamd marks as spam (`X-Spam: Yes`); quoted, a trailing space is kept. ' +
+      'Printable ASCII without quotes, backslashes or `$`',
+    example: "'[SPAM] '",
+  }),
   DKIM_SELECTOR: selector({
     default: 'mail',
     desc:
@@ -138,6 +148,11 @@ export function filterProblems(env: FilterEnv): string[] {
   if (env.ENABLE_POSTGREY && !(rspamdOn(env) && redisOn(env))) {
     problems.push(
       "ENABLE_POSTGREY: greylisting is rspamd's here and keeps its memory in Redis; allowed: with rspamd on and ENABLE_RSPAMD_REDIS=1 or unset, or ENABLE_POSTGREY=0",
+    );
+  }
+  if (env.SPAM_SUBJECT !== undefined && !rspamdOn(env)) {
+    problems.push(
+      'SPAM_SUBJECT: spam is what rspamd marks, and rspamd is off; allowed: with ENABLE_RSPAMD=1, or unset',
     );
   }
   if (env.ENABLE_RSPAMD_REDIS === true && !rspamdOn(env)) {
@@ -171,6 +186,7 @@ export function filterSettings(env: FilterEnv): FilterSettings | undefined {
         ? { delaySeconds: env.POSTGREY_DELAY, maxAgeDays: env.POSTGREY_MAX_AGE, message: env.POSTGREY_TEXT }
         : undefined,
     moveSpamToJunk: env.MOVE_SPAM_TO_JUNK,
+    spamSubject: env.SPAM_SUBJECT,
     dkim: { selector: env.DKIM_SELECTOR, keyBits: Number(env.DKIM_KEY_SIZE) as DkimKeyBits },
   };
 }

@@ -170,6 +170,8 @@ const PATHS = {
   milterSocket: '/run/rspamd/milter.sock',
   /** Sieve before every user's filters: mail rspamd marked as spam goes to Junk (compiled at image build). */
   junkSieve: '/usr/share/idmail/sieve/spam-to-junk.sieve',
+  /** Sieve before that one, with SPAM_SUBJECT: the prefix added to such mail's subject (rendered and compiled at start). */
+  spamSubjectSieve: '/etc/dovecot/spam-subject.sieve',
   /** Valkey's socket (rspamd's Redis; its run script makes it, its data is on the state volume). */
   valkeySocket: '/run/valkey/valkey.sock',
   /** Postfix's policy delegation for the submission rate limit (beside the socketmap, so group postfix too). */

@@ -93,6 +93,7 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     deduplicateSieve: paths.deduplicateSieve,
     messageSizeLimit: settings.messageSizeLimit,
     junkSieve: settings.filter?.moveSpamToJunk === true ? paths.junkSieve : false,
+    spamSubjectSieve: settings.filter?.spamSubject === undefined ? false : paths.spamSubjectSieve,
     mailRoot: paths.mail,
     postfixSpool: paths.postfixQueue,
     tls: settings.tls,
@@ -108,8 +109,17 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     loginTrustedNetworks: settings.loginTrustedNetworks.length > 0 ? settings.loginTrustedNetworks.join(' ') : false,
     oauth2: oauth2 === undefined ? false : { openidConfigurationUrl: oauth2.discoveryUrl ?? false },
   };
+  const spamSubject = settings.filter?.spamSubject;
   return [
     { path: paths.dovecotConfig, content: await renderTemplate('dovecot/dovecot.conf.hbs', view) },
     { path: paths.luaScript, content: await renderTemplate('dovecot/auth.lua.hbs', luaBridgeView()) },
+    ...(spamSubject === undefined
+      ? []
+      : [
+          {
+            path: paths.spamSubjectSieve,
+            content: await renderTemplate('dovecot/spam-subject.sieve.hbs', { prefix: spamSubject }),
+          },
+        ]),
   ];
 }

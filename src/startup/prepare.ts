@@ -49,6 +49,9 @@ async function prepareDaemonFiles(settings: Settings): Promise<void> {
   // SSL_TYPE's source checked (a problem stops the start) and installed for the daemons and the helper.
   await installCertificates(settings);
   await writeRendered(await renderAll(settings));
+  // Compiled here, as root: at delivery Dovecot runs as vmail and could not save the binary beside it.
+  if (settings.filter?.spamSubject !== undefined)
+    await run('sievec', ['-c', paths.dovecotConfig, paths.spamSubjectSieve]);
   if (settings.filter !== undefined) {
     const done = await ensureDkimKeys(
       await dkimKeyStore(settings),

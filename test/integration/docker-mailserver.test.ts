@@ -44,7 +44,7 @@ describe("docker-mailserver's stock mailserver.env", () => {
       log,
       /idmail: warning: ENABLE_RSPAMD=0, but ENABLE_OPENDKIM=1, ENABLE_OPENDMARC=1, ENABLE_POLICYD_SPF=1, ENABLE_AMAVIS=1 ask for what rspamd does here: rspamd is on/,
     );
-    assert.match(log, /idmail: notice: POSTGREY_TEXT: docker-mailserver's setting, accepted: /);
+    assert.match(log, /idmail: notice: POSTGREY_AUTO_WHITELIST_CLIENTS: docker-mailserver's setting, accepted: /);
     assert.match(log, /idmail: notice: SSL_TYPE: unset, and the default differs: a self-signed certificate here/);
   });
 });

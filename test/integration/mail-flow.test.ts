@@ -56,8 +56,11 @@ function parseZoneLines(output: string): [string, string][] {
 
 const ipOf = (container: StartedTestContainer) => container.getIpAddress(stack.network.getName());
 
+/** docker-mailserver's subject prefix for spam, quoted as its docs write it to keep the trailing space. */
+const SPAM_SUBJECT = '[SPAM] ';
+
 before(async () => {
-  stack = await startStack(JWT_ENV);
+  stack = await startStack({ ...JWT_ENV, SPAM_SUBJECT: `'${SPAM_SUBJECT}'` });
   receiver = await startAppliance(
     stack.network,
     { OVERRIDE_HOSTNAME: 'mail.other.test', MAIL_DOMAINS: 'other.test', LOG_LEVEL: 'debug' },
@@ -235,11 +238,12 @@ describe('inbound on port 25: SPF, DKIM and DMARC checked, the policy honoured, 
     assert.equal(code, 554);
   });
 
-  it('files what DMARC quarantines (p=quarantine) into Junk, not the inbox', async () => {
+  it('files what DMARC quarantines (p=quarantine) into Junk, not the inbox, its subject prefixed (SPAM_SUBJECT)', async () => {
     const { code, subject } = await inbound('someone@dmarc-quarantine.example');
     assert.equal(code, 250);
     const headers = await headersOf(stack.mail, CAROL, 'Junk', subject);
     assert.match(headers ?? '', /^X-Spam: Yes/im);
+    assert.equal(/^Subject: (.*)$/im.exec(headers ?? '')?.[1]?.trim(), `${SPAM_SUBJECT}${subject}`);
     assert.match(authenticationResults(headers), /\bdmarc=fail\b/);
   });
 

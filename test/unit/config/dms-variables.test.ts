@@ -118,10 +118,6 @@ describe("docker-mailserver's variables", () => {
     ],
     [{ SMTP_ONLY: '1' }, /^SMTP_ONLY: docker-mailserver's setting, "1" is not honoured here: Dovecot always runs/],
     [
-      { SPAM_SUBJECT: '***SPAM*** ' },
-      /^SPAM_SUBJECT: docker-mailserver's setting, not honoured here: spam is marked by rspamd's X-Spam header/,
-    ],
-    [
       { LDAP_SEARCH_BASE: 'dc=example,dc=test', DOVECOT_BASE: 'ou=people,dc=example,dc=test' },
       /^DOVECOT_BASE: docker-mailserver's setting, differs from LDAP_SEARCH_BASE: .*; allowed: the value of LDAP_SEARCH_BASE, or unset/,
     ],

@@ -73,6 +73,31 @@ describe('rspamd as the milter', () => {
     );
   });
 
+  it("prefixes the subject of spam with docker-mailserver's SPAM_SUBJECT, before Junk, with editheader for that script only", async () => {
+    const files = await rendered({ SPAM_SUBJECT: "'[SPAM] '" });
+    assert.match(
+      files['/etc/dovecot/spam-subject.sieve']!,
+      /^ {2}addheader :last "Subject" "\[SPAM\] \$\{subject\}";$/m,
+    );
+    const dovecot = files['/etc/dovecot/dovecot.conf']!;
+    assert.match(dovecot, /^sieve_global_extensions \{\n {2}editheader = yes\n\}$/m);
+    assert.doesNotMatch(dovecot, /^sieve_extensions \{[^}]*editheader/m);
+    assert.ok(dovecot.indexOf('sieve_script spam-subject') < dovecot.indexOf('sieve_script spam-to-junk'));
+    const plain = await rendered();
+    assert.equal(plain['/etc/dovecot/spam-subject.sieve'], undefined);
+    assert.doesNotMatch(plain['/etc/dovecot/dovecot.conf']!, /editheader|spam-subject/);
+    for (const bad of ['costs $5', 'a "b"', 'back\\slash', 'tab\there'])
+      assert.match(
+        problemsOf({ ...env, SPAM_SUBJECT: bad }).join('\n'),
+        /^SPAM_SUBJECT: .* is not a plain text; allowed: /m,
+        bad,
+      );
+    assert.match(
+      problemsOf({ ...env, ENABLE_RSPAMD: '0', SPAM_SUBJECT: '[SPAM]' }).join('\n'),
+      /^SPAM_SUBJECT: .*rspamd is off/m,
+    );
+  });
+
   it('refuses greylisting without Redis, Redis without rspamd, and selectors that are no DNS label', () => {
     assert.match(
       problemsOf({ ...env, RSPAMD_GREYLISTING: '1' }).join('\n'),
