@@ -1,19 +1,36 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** docker-mailserver's config folder, where its users mount it. */
+export const DMS_CONFIG_FOLDER = '/tmp/docker-mailserver';
+
+/** Its tables that are variables of ours: read as if `<VAR>__FILE` named them, when neither is set. */
+const DMS_TABLES = { RELAY_MAP: 'postfix-relaymap.cf', RELAY_CREDENTIALS: 'postfix-sasl-password.cf' };
 
 /**
  * The raw environment, with docker-mailserver's `<VAR>__FILE` convention resolved:
  * `OAUTH2_CLIENT_SECRET__FILE=/run/secrets/x` reads the secret from that file. An empty value is
  * unset, as in docker-mailserver (whose stock mailserver.env lists most variables empty): the default applies.
  */
-export function resolveFileVariables(env: NodeJS.ProcessEnv): { env: Record<string, string>; problems: string[] } {
+export function resolveFileVariables(
+  env: NodeJS.ProcessEnv,
+  configFolder = DMS_CONFIG_FOLDER,
+): { env: Record<string, string>; problems: string[] } {
   const resolved: Record<string, string> = {};
   const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value === '' || name.endsWith('__FILE')) continue;
     resolved[name] = value;
   }
-  for (const [name, path] of Object.entries(env)) {
-    if (!name.endsWith('__FILE') || path === undefined || path === '') continue;
+  const files = Object.entries(env).filter(
+    ([name, path]) => name.endsWith('__FILE') && path !== undefined && path !== '',
+  );
+  for (const [name, table] of Object.entries(DMS_TABLES)) {
+    const path = join(configFolder, table);
+    if (resolved[name] === undefined && env[`${name}__FILE`] === undefined && existsSync(path))
+      files.push([`${name}__FILE`, path]);
+  }
+  for (const [name, path = ''] of files) {
     const target = name.slice(0, -'__FILE'.length);
     if (resolved[target] !== undefined) {
       problems.push(`${name}: both ${target} and ${name} are set; allowed: only one of them`);

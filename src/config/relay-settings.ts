@@ -8,8 +8,8 @@ import { parseHostName } from './validators.ts';
  * `DEFAULT_RELAY_HOST` is Postfix's `relayhost` (every outbound message); `RELAY_HOST` + `RELAY_PORT`
  * is its older, sender-dependent form (mail from senders in every served domain, nothing else), which
  * alone lets `RELAY_MAP` send a domain directly; `RELAY_USER` + `RELAY_PASSWORD` sign in to the one of them
- * that is set. `RELAY_MAP` holds the lines of docker-mailserver's postfix-relaymap.cf
- * (`RELAY_MAP__FILE=/tmp/docker-mailserver/postfix-relaymap.cf` reads that file as it is).
+ * that is set. `RELAY_MAP` holds the lines of docker-mailserver's postfix-relaymap.cf and `RELAY_CREDENTIALS`
+ * those of its postfix-sasl-password.cf (both read from DMS's config folder when there; `__FILE` reads any).
  */
 
 export interface RelaySettings {
@@ -17,8 +17,15 @@ export interface RelaySettings {
   relayhost: string | undefined;
   /** The sender-dependent relays (RELAY_HOST, RELAY_MAP), answered by the helper; undefined when neither is set. */
   senders: SenderRelays | undefined;
-  /** RELAY_USER and RELAY_PASSWORD, for the relay they sign in to (DEFAULT_RELAY_HOST, else RELAY_HOST). */
-  credentials: RelayCredentials | undefined;
+  /**
+   * Who signs in where: RELAY_USER and RELAY_PASSWORD at the relay they are for (DEFAULT_RELAY_HOST, else
+   * RELAY_HOST), and RELAY_CREDENTIALS' entries, keyed by relay or by sender; empty: no sign-in.
+   */
+  credentials: readonly RelayCredentials[];
+  /** The relays that a password may be sent to, reached over TLS only. */
+  encryptedRelays: readonly string[];
+  /** Some credentials are keyed by sender (Postfix's smtp_sender_dependent_authentication). */
+  senderDependentCredentials: boolean;
 }
 
 export interface SenderRelays {
@@ -29,8 +36,8 @@ export interface SenderRelays {
 }
 
 interface RelayCredentials {
-  /** The relay exactly as Postfix names the next hop: the key of the password and TLS policy maps. */
-  relay: string;
+  /** The relay exactly as Postfix names the next hop, or a sender (`@domain`, an address): the table's key. */
+  key: string;
   user: string;
   password: string;
 }
@@ -83,20 +90,23 @@ const port = makeValidator<number>((value) => parsePort(value.trim(), 'the value
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Postfix splits `user:password` at the first colon, and a table line at white space: neither may be in the name. */
-const relayUser = makeValidator<string>((value) => {
+function parseRelayUser(value: string): string {
   if (!/^[^\s:]{1,256}$/u.test(value) || CONTROL.test(value))
     throw new Error('is not a user name; allowed: 1 to 256 characters without spaces, colons or control characters');
   return value;
-});
+}
 
 /** One line of a Postfix table: no line break; white space around it would be cut off. The value is never shown. */
-const relayPassword = makeValidator<string>((value) => {
+function parseRelayPassword(value: string): string {
   if (value.length < 1 || value.length > 512 || CONTROL.test(value) || value.trim() !== value)
     throw new Error(
       'is not a usable password; allowed: 1 to 512 characters, no line breaks or other control characters, no spaces at either end',
     );
   return value;
-});
+}
+
+const relayUser = makeValidator<string>(parseRelayUser);
+const relayPassword = makeValidator<string>(parseRelayPassword);
 
 /** A sender key of postfix-relaymap.cf: `@domain` or a whole address. */
 function parseSenderKey(key: string): string {
@@ -109,11 +119,7 @@ function parseSenderKey(key: string): string {
  */
 function parseRelayMap(value: string): Map<string, string | null> {
   const entries = new Map<string, string | null>();
-  const lines = value
-    .split(/[\n;]/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-  for (const line of lines) {
+  for (const line of tableLines(value, /[\n;]/)) {
     const [key = '', relay, ...rest] = line.split(/\s+/);
     if (rest.length > 0) throw new Error(`"${line}" has more than a sender and a relay; allowed: @domain [host]:port`);
     const sender = parseSenderKey(key);
@@ -124,6 +130,39 @@ function parseRelayMap(value: string): Map<string, string | null> {
 }
 
 const relayMap = makeValidator<Map<string, string | null>>(parseRelayMap);
+
+/** The lines of a table, without comments and blank lines. */
+const tableLines = (value: string, separators: RegExp): string[] =>
+  value
+    .split(separators)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+
+/**
+ * docker-mailserver's postfix-sasl-password.cf (what `setup relay add-auth` writes): `key user:password` per
+ * line, the key a sender (`@domain`, an address) or a relay as Postfix names the next hop. No line is shown
+ * in an error: it holds a password.
+ */
+function parseRelayCredentials(value: string): RelayCredentials[] {
+  const credentials: RelayCredentials[] = [];
+  for (const [index, line] of tableLines(value, /\r?\n/).entries()) {
+    const at = `line ${index + 1} (not counting comments)`;
+    const match = /^(\S+)\s+([^:\s]*):(.*)$/.exec(line);
+    if (match === null) throw new Error(`${at} is not "key user:password"; allowed: @domain user:password`);
+    const [, rawKey = '', user = '', password = ''] = match;
+    const key = rawKey.startsWith('@') || rawKey.includes('@') ? parseSenderKey(rawKey) : parseRelayDestination(rawKey);
+    if (credentials.some((entry) => entry.key === key))
+      throw new Error(`${at}: names ${key} twice; allowed: one sign-in per key`);
+    try {
+      credentials.push({ key, user: parseRelayUser(user), password: parseRelayPassword(password) });
+    } catch (error) {
+      throw new Error(`${at}: ${(error as Error).message}`);
+    }
+  }
+  return credentials;
+}
+
+const relayCredentials = makeValidator<RelayCredentials[]>(parseRelayCredentials);
 
 export const relaySpecs = {
   DEFAULT_RELAY_HOST: relayDestination({
@@ -172,6 +211,16 @@ export const relaySpecs = {
       '(with `RELAY_HOST` only); these relays get no sign-in',
     example: '@example.net [smtp.example.net]:587; @example.org',
   }),
+  RELAY_CREDENTIALS: relayCredentials({
+    default: undefined,
+    whenUnset: 'none',
+    desc:
+      "Sign-ins at relays, as docker-mailserver's postfix-sasl-password.cf (read from its config folder when there; " +
+      '`RELAY_CREDENTIALS__FILE` reads another): `key user:password` lines, the key a sender (`@domain`, an ' +
+      'address) that `RELAY_MAP` or `DEFAULT_RELAY_HOST` sends through a relay, or a relay (`[host]:port`); ' +
+      'mail to those relays then goes over TLS only',
+    example: '@example.net apikey:secret',
+  }),
 };
 
 type RelayEnv = CleanedEnv<typeof relaySpecs>;
@@ -194,10 +243,48 @@ export function relayProblems(env: RelayEnv): string[] {
     problems.push(
       'RELAY_USER: is set without a relay to sign in to; allowed: with DEFAULT_RELAY_HOST or RELAY_HOST, or unset',
     );
+  problems.push(...credentialProblems(env));
   const optOuts = [...(env.RELAY_MAP?.entries() ?? [])].filter(([, relay]) => relay === null).map(([key]) => key);
   if (optOuts.length > 0 && env.RELAY_HOST === undefined)
     problems.push(
       `RELAY_MAP: ${optOuts.join(', ')} would be sent directly, which only RELAY_HOST allows (DEFAULT_RELAY_HOST relays every message); allowed: a relay for each, or RELAY_HOST instead of DEFAULT_RELAY_HOST`,
+    );
+  return problems;
+}
+
+/**
+ * Where a RELAY_CREDENTIALS key's password goes: the relay itself, or the relay the sender's mail always goes
+ * through. A sender that may be sent directly is refused: its password would be offered to other mail servers.
+ */
+function relayOfKey(env: RelayEnv, key: string): string | undefined {
+  if (!key.includes('@')) return relaysOf(env).includes(key) ? key : undefined;
+  // As Postfix looks a sender up: the address, then its domain; a null entry is sent directly.
+  const entry = [key, `@${key.split('@')[1]}`].find((sender) => env.RELAY_MAP?.has(sender));
+  if (entry !== undefined) return env.RELAY_MAP?.get(entry) ?? undefined;
+  return env.DEFAULT_RELAY_HOST;
+}
+
+/** Every relay mail may go to: DEFAULT_RELAY_HOST or `[RELAY_HOST]:RELAY_PORT`, and RELAY_MAP's. */
+function relaysOf(env: RelayEnv): string[] {
+  const mapped = [...(env.RELAY_MAP?.values() ?? [])].filter((relay): relay is string => relay !== null);
+  const relay = defaultRelay(env);
+  return [...new Set([...(relay === undefined ? [] : [relay]), ...mapped])];
+}
+
+function credentialProblems(env: RelayEnv): string[] {
+  const problems: string[] = [];
+  for (const { key } of env.RELAY_CREDENTIALS ?? []) {
+    if (relayOfKey(env, key) !== undefined) continue;
+    problems.push(
+      key.includes('@')
+        ? `RELAY_CREDENTIALS: ${key} may be sent directly, and its password would be offered to other mail servers; allowed: a sender RELAY_MAP sends through a relay (or any, with DEFAULT_RELAY_HOST)`
+        : `RELAY_CREDENTIALS: ${key} is no relay of DEFAULT_RELAY_HOST, RELAY_HOST or RELAY_MAP; allowed: one of ${relaysOf(env).join(', ') || 'them (none is set)'}`,
+    );
+  }
+  const envRelay = env.RELAY_USER === undefined ? undefined : defaultRelay(env);
+  if (envRelay !== undefined && env.RELAY_CREDENTIALS?.some(({ key }) => key === envRelay))
+    problems.push(
+      `RELAY_CREDENTIALS: ${envRelay} has a sign-in there and in RELAY_USER; allowed: one of them for that relay`,
     );
   return problems;
 }
@@ -217,9 +304,20 @@ export function relaySettings(env: RelayEnv): RelaySettings | undefined {
     everyServedDomain === undefined && env.RELAY_MAP === undefined
       ? undefined
       : { everyServedDomain, entries: env.RELAY_MAP ?? new Map() };
-  const credentials =
-    relay !== undefined && env.RELAY_USER !== undefined && env.RELAY_PASSWORD !== undefined
-      ? { relay, user: env.RELAY_USER, password: env.RELAY_PASSWORD }
-      : undefined;
-  return { relayhost: env.DEFAULT_RELAY_HOST, senders, credentials };
+  const credentials = [
+    ...(relay !== undefined && env.RELAY_USER !== undefined && env.RELAY_PASSWORD !== undefined
+      ? [{ key: relay, user: env.RELAY_USER, password: env.RELAY_PASSWORD }]
+      : []),
+    ...(env.RELAY_CREDENTIALS ?? []),
+  ];
+  const encryptedRelays = [
+    ...new Set(credentials.map(({ key }) => relayOfKey(env, key)).filter((to): to is string => to !== undefined)),
+  ];
+  return {
+    relayhost: env.DEFAULT_RELAY_HOST,
+    senders,
+    credentials,
+    encryptedRelays,
+    senderDependentCredentials: credentials.some(({ key }) => key.includes('@')),
+  };
 }

@@ -15,7 +15,7 @@ import {
   dmsVariableReport,
   misspeltVariableProblems,
 } from './dms-compatibility.ts';
-import { resolveFileVariables } from './environment.ts';
+import { DMS_CONFIG_FOLDER, resolveFileVariables } from './environment.ts';
 import { type FilterSettings, filterProblems, filterSettings, filterSpecs, filterWarnings } from './filter-settings.ts';
 import { containerHostnameProblems, fullyQualifiedHostName } from './hostname.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs } from './ldap-settings.ts';
@@ -177,7 +177,7 @@ const PATHS = {
   /** Postfix's policy delegation for the submission rate limit (beside the socketmap, so group postfix too). */
   postfixPolicy: POSTFIX_POLICY_SOCKET,
   /** docker-mailserver's config folder, where its users mount it: its postfix-accounts.cf, when there, holds the accounts. */
-  dmsConfigFolder: '/tmp/docker-mailserver',
+  dmsConfigFolder: DMS_CONFIG_FOLDER,
   /** The helper's own directory on the state volume (its user's alone). */
   helperState: '/var/mail-state/idmail',
   /** App passwords, sign-in policies, identity bindings, provisioned accounts (SQLite). */

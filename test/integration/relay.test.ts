@@ -5,6 +5,7 @@ import { inboundCode, passwordSubmission } from '../support/mail-clients.ts';
 import { inboxReceives } from '../support/mailbox.ts';
 import { assertNoSecret } from '../support/secrets.ts';
 import {
+  ACCOUNTS_YAML,
   type Appliance,
   assertConfigsClean,
   assertLogged,
@@ -12,6 +13,7 @@ import {
   eventually,
   JWT_ENV,
   type Stack,
+  startAppliance,
   startStack,
 } from '../support/stack.ts';
 
@@ -54,9 +56,9 @@ before(async () => {
 });
 after(async () => stack?.stop());
 
-/** Submission on the stack's appliance as carol, by password (STARTTLS on 587). */
-const submitAsCarol = (to: string, subject: string) =>
-  passwordSubmission(stack.mail, CAROL, CAROL_PASSWORD).sendMail({
+/** Submission on an appliance (the stack's by default) as carol, by password (STARTTLS on 587). */
+const submitAsCarol = (to: string, subject: string, appliance = stack.mail) =>
+  passwordSubmission(appliance, CAROL, CAROL_PASSWORD).sendMail({
     from: CAROL,
     to,
     subject,
@@ -92,6 +94,41 @@ describe('a relay host that wants a signed-in user (RELAY_HOST, RELAY_PORT, RELA
 
   it('never writes the relay password into a log', () => {
     assertNoSecret(stack.logs(), CAROL_PASSWORD, 'the relay password');
+  });
+});
+
+describe("docker-mailserver's relay tables in its config folder (postfix-relaymap.cf, postfix-sasl-password.cf)", () => {
+  let sender: Appliance;
+  before(async () => {
+    // What `setup relay add-domain example.test relay 587` and `setup relay add-auth example.test carol …` write.
+    sender = await startAppliance(
+      stack.network,
+      { ...JWT_ENV, OVERRIDE_HOSTNAME: 'mail3.example.test' },
+      [
+        { content: ACCOUNTS_YAML, target: '/etc/idmail/accounts.yaml' },
+        { content: `@example.test [${RELAY_ALIAS}]:587\n`, target: '/tmp/docker-mailserver/postfix-relaymap.cf' },
+        {
+          content: `# relay credentials\n@example.test ${CAROL}:${CAROL_PASSWORD}\n`,
+          target: '/tmp/docker-mailserver/postfix-sasl-password.cf',
+        },
+      ],
+      [],
+      [],
+    );
+  });
+  after(async () => sender?.container.stop({ timeout: 5 }));
+
+  it('sends mail of that domain through its relay, signed in with its credentials, over TLS only', async () => {
+    await assertConfigsClean(sender.container);
+    const policy = await sender.container.exec(['cat', '/etc/postfix/relay_tls_policy']);
+    assert.equal(policy.output, `[${RELAY_ALIAS}]:587 encrypt\n`);
+    const subject = `dms tables ${randomUUID()}`;
+    assert.deepEqual((await submitAsCarol(DAVE, subject, sender.container)).accepted, [DAVE]);
+    await assertLogged(sender.logs, /TLS connection established to relay\[[^\]]+\]:587/, 30_000);
+    await assertLogged(sender.logs, /to=<dave@relay\.test>, relay=relay\[[^\]]+\]:587, .*status=sent/, 30_000);
+    const accessToken = await stack.idp.mint({ aud: 'urn:idmail', email: DAVE });
+    assert.ok(await inboxReceives(relay.container, { user: DAVE, accessToken }, subject), 'not in dave@relay.test');
+    assertNoSecret(sender.logs(), CAROL_PASSWORD, 'the relay password');
   });
 });
 

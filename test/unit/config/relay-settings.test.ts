@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { resolveFileVariables } from '../../../src/config/environment.ts';
 import { containerHostnameProblems } from '../../../src/config/hostname.ts';
 import { loadSettings } from '../../../src/config/settings.ts';
 import { problemsOf } from '../../support/config.ts';
@@ -26,7 +27,9 @@ describe('relay host settings (docker-mailserver names)', () => {
     assert.deepEqual(settings.relay, {
       relayhost: '[smtp.example.com]:587',
       senders: undefined,
-      credentials: undefined,
+      credentials: [],
+      encryptedRelays: [],
+      senderDependentCredentials: false,
     });
   });
 
@@ -47,11 +50,9 @@ describe('relay host settings (docker-mailserver names)', () => {
       RELAY_USER: 'apikey',
       RELAY_PASSWORD__FILE: file,
     }).relay;
-    assert.deepEqual(viaDefault?.credentials, {
-      relay: '[smtp.example.com]:587',
-      user: 'apikey',
-      password: 'pa:ss wörd"#',
-    });
+    assert.deepEqual(viaDefault?.credentials, [
+      { key: '[smtp.example.com]:587', user: 'apikey', password: 'pa:ss wörd"#' },
+    ]);
     const viaRelayHost = loadSettings({
       ...base,
       RELAY_HOST: 'smtp.example.com',
@@ -59,7 +60,7 @@ describe('relay host settings (docker-mailserver names)', () => {
       RELAY_USER: 'me@example.org',
       RELAY_PASSWORD: 'secret',
     }).relay;
-    assert.equal(viaRelayHost?.credentials?.relay, '[smtp.example.com]:2525');
+    assert.equal(viaRelayHost?.credentials[0]?.key, '[smtp.example.com]:2525');
   });
 
   it("reads RELAY_MAP as docker-mailserver's postfix-relaymap.cf: entries, comments, and opt-outs", () => {
@@ -164,6 +165,36 @@ describe('relay host settings (docker-mailserver names)', () => {
       /RELAY_MAP: names @b\.org twice/,
     ],
     [
+      'sign-in for a sender RELAY_HOST may send directly (the password would reach other servers)',
+      { RELAY_HOST: 'a.example', RELAY_CREDENTIALS: '@example.org apikey:secret' },
+      /RELAY_CREDENTIALS: @example\.org may be sent directly, and its password would be offered to other mail servers/,
+    ],
+    [
+      'sign-in for a sender RELAY_MAP sends directly',
+      { RELAY_HOST: 'a.example', RELAY_MAP: '@b.org [c.org]:587\nalice@b.org', RELAY_CREDENTIALS: 'alice@b.org u:p' },
+      /RELAY_CREDENTIALS: alice@b\.org may be sent directly/,
+    ],
+    [
+      'sign-in at a server that is no relay',
+      { DEFAULT_RELAY_HOST: '[a.example]:587', RELAY_CREDENTIALS: '[elsewhere.example]:587 u:p' },
+      /RELAY_CREDENTIALS: \[elsewhere\.example\]:587 is no relay of DEFAULT_RELAY_HOST, RELAY_HOST or RELAY_MAP; allowed: one of \[a\.example\]:587/,
+    ],
+    [
+      'a RELAY_CREDENTIALS line without user:password',
+      { DEFAULT_RELAY_HOST: '[a.example]:587', RELAY_CREDENTIALS: '# DMS\n@b.org apikey' },
+      /RELAY_CREDENTIALS: line 1 \(not counting comments\) is not "key user:password"/,
+    ],
+    [
+      'a relay with two sign-ins',
+      {
+        DEFAULT_RELAY_HOST: '[a.example]:587',
+        RELAY_USER: 'u',
+        RELAY_PASSWORD: 'p',
+        RELAY_CREDENTIALS: '[a.example]:587 v:q',
+      },
+      /RELAY_CREDENTIALS: \[a\.example\]:587 has a sign-in there and in RELAY_USER/,
+    ],
+    [
       'a RELAY_MAP opt-out without RELAY_HOST',
       { DEFAULT_RELAY_HOST: 'a.example', RELAY_MAP: '@b.org' },
       /RELAY_MAP: @b\.org would be sent directly, which only RELAY_HOST allows/,
@@ -179,6 +210,52 @@ describe('relay host settings (docker-mailserver names)', () => {
     const text = problem({ RELAY_HOST: 'a.example', RELAY_USER: 'me', RELAY_PASSWORD: 'hunter2-secret\n' });
     assert.match(text, /RELAY_PASSWORD/);
     assert.doesNotMatch(text, /hunter2/);
+    const table = problem({ DEFAULT_RELAY_HOST: 'a.example', RELAY_CREDENTIALS: '@b.org me:hunter2\u0001' });
+    assert.match(table, /RELAY_CREDENTIALS: line 1/);
+    assert.doesNotMatch(table, /hunter2/);
+  });
+
+  it("reads postfix-relaymap.cf and postfix-sasl-password.cf from docker-mailserver's config folder where the variables are unset", () => {
+    const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-relay-'));
+    writeFileSync(join(folder, 'postfix-relaymap.cf'), '@example.net [smtp.example.net]:587\n');
+    writeFileSync(join(folder, 'postfix-sasl-password.cf'), '@example.net apikey:secret\n');
+    const found = resolveFileVariables({ ...base, RELAY_HOST: 'smtp.example.com' }, folder);
+    assert.deepEqual(found.problems, []);
+    assert.equal(found.env.RELAY_MAP, '@example.net [smtp.example.net]:587');
+    assert.equal(found.env.RELAY_CREDENTIALS, '@example.net apikey:secret');
+    assert.equal(loadSettings(found.env).relay?.credentials[0]?.key, '@example.net');
+    // A variable of its own, or its __FILE, wins; without the files nothing is read.
+    const own = resolveFileVariables(
+      { RELAY_MAP: '@example.org [a.example]', RELAY_CREDENTIALS__FILE: '/nonexistent' },
+      folder,
+    );
+    assert.equal(own.env.RELAY_MAP, '@example.org [a.example]');
+    assert.match(own.problems.join('\n'), /^RELAY_CREDENTIALS__FILE: cannot read "\/nonexistent"/);
+    const none = resolveFileVariables({}, mkdtempSync(join(tmpdir(), 'idmail-dms-empty-')));
+    assert.deepEqual(none, { env: {}, problems: [] });
+  });
+
+  it("reads RELAY_CREDENTIALS as docker-mailserver's postfix-sasl-password.cf: by sender through its relay, or by relay", () => {
+    const relay = loadSettings({
+      ...base,
+      RELAY_HOST: 'smtp.example.com',
+      RELAY_PORT: '587',
+      RELAY_MAP: '@example.net [smtp.example.net]:2525\n@example.edu [smtp.example.edu]',
+      RELAY_CREDENTIALS: '# setup relay add-auth\n@Example.net apikey:pa ss:word\n[smtp.example.com]:587 me:other\n',
+    }).relay;
+    assert.deepEqual(relay?.credentials, [
+      { key: '@example.net', user: 'apikey', password: 'pa ss:word' },
+      { key: '[smtp.example.com]:587', user: 'me', password: 'other' },
+    ]);
+    assert.deepEqual(relay?.encryptedRelays, ['[smtp.example.net]:2525', '[smtp.example.com]:587']);
+    assert.equal(relay?.senderDependentCredentials, true);
+    // DEFAULT_RELAY_HOST takes every message: any sender's mail reaches it only.
+    const everyone = loadSettings({
+      ...base,
+      DEFAULT_RELAY_HOST: '[smtp.example.com]:587',
+      RELAY_CREDENTIALS: '@example.org u:p',
+    });
+    assert.deepEqual(everyone.relay?.encryptedRelays, ['[smtp.example.com]:587']);
   });
 });
 

@@ -22,6 +22,19 @@ const mainCf = async (env: Record<string, string>) => (await rendered(env))['/et
 const line = (name: string, value: string) => new RegExp(`^${name} = ${value.replace(/[[\]().*+?]/g, '\\$&')}$`, 'm');
 
 describe('relaying through a relay host (main.cf and its tables)', () => {
+  it('signs in by sender (RELAY_CREDENTIALS): the table keyed as given, TLS required to each relay a password goes to', async () => {
+    const files = await rendered({
+      ...base,
+      RELAY_HOST: 'smtp.example.com',
+      RELAY_MAP: '@example.net [smtp.example.net]:2525\n@example.edu [smtp.example.edu]',
+      RELAY_CREDENTIALS: '@example.net apikey:secret',
+    });
+    assert.equal(files['/etc/postfix/sasl_passwd'], '@example.net apikey:secret\n');
+    assert.equal(files['/etc/postfix/relay_tls_policy'], '[smtp.example.net]:2525 encrypt\n');
+    assert.match(files['/etc/postfix/main.cf']!, line('smtp_sender_dependent_authentication', 'yes'));
+    assert.doesNotMatch(await mainCf(SIGNED_IN), /smtp_sender_dependent_authentication/);
+  });
+
   it('sends directly without a relay: no relay settings, no tables', async () => {
     const files = await rendered(base);
     assert.doesNotMatch(
