@@ -35,6 +35,7 @@ import { type RelaySettings, relayProblems, relaySettings, relaySpecs } from './
 import { type TlsSettings, tlsProblems, tlsSettings, tlsSpecs, tlsWarnings } from './tls-settings.ts';
 import {
   absolutePath,
+  accountId,
   choice,
   choiceList,
   cidrList,
@@ -69,6 +70,8 @@ export interface Settings {
   inetProtocols: { postfix: InetProtocols; dovecot: InetProtocols };
   spoofProtection: boolean;
   logLevel: LogLevel;
+  /** DMS_VMAIL_UID, DMS_VMAIL_GID: the ids of vmail, who owns the mail (the ids a docker-mailserver volume's files carry). */
+  vmail: { uid: number; gid: number };
   /** /var/log/mail/mail.log turned over this often, this many old ones kept (LOGROTATE_INTERVAL, LOGROTATE_COUNT). */
   mailLogRotation: { interval: LogRotationInterval; count: number };
   /** What the start log (and `idmail config check`) warns about: allowed, but weaker than it should be. */
@@ -272,6 +275,16 @@ export const variableSpecs = {
     default: 'info',
     desc: "How much is logged; `debug` and `trace` add Dovecot's auth_verbose (never auth_debug, which logs tokens)",
     example: 'debug',
+  }),
+  DMS_VMAIL_UID: accountId({
+    default: 5000,
+    desc: "The user id of vmail, who owns the mail (docker-mailserver's name); the files of the mail volume must carry it",
+    example: '1000',
+  }),
+  DMS_VMAIL_GID: accountId({
+    default: 5000,
+    desc: "vmail's group id (docker-mailserver's name)",
+    example: '1000',
   }),
   LOGROTATE_INTERVAL: choice<LogRotationInterval>(['daily', 'weekly', 'monthly'])({
     default: 'weekly',
@@ -536,6 +549,7 @@ function toSettings(env: CleanEnv): Omit<Settings, 'notices'> {
     spoofProtection: env.SPOOF_PROTECTION,
     logLevel: env.LOG_LEVEL,
     mailLogRotation: { interval: env.LOGROTATE_INTERVAL, count: env.LOGROTATE_COUNT },
+    vmail: { uid: env.DMS_VMAIL_UID, gid: env.DMS_VMAIL_GID },
     warnings: warningsOf(env),
     permitDocker: env.PERMIT_DOCKER,
     proxyProtocolNetworks: env.PROXY_PROTOCOL_NETWORKS,

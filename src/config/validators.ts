@@ -96,6 +96,13 @@ export const wholeNumber = makeValidator<number>((value) => {
   return Number(value.trim());
 });
 
+/** A user or group id for a daemon's account: not root's (0), not nobody's (65534) or above. */
+export const accountId = makeValidator<number>((value) => {
+  const id = /^\d{1,5}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!(id >= 1 && id <= 65533)) throw new Error(`"${value}" is not an account id; allowed: 1 to 65533 (not 0, root)`);
+  return id;
+});
+
 /** Networks in CIDR notation (a bare address is one host), comma or space separated. */
 export const cidrList = makeValidator<string[]>((value) =>
   value

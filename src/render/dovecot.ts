@@ -95,6 +95,7 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     junkSieve: settings.filter?.moveSpamToJunk === true ? paths.junkSieve : false,
     spamSubjectSieve: settings.filter?.spamSubject === undefined ? false : paths.spamSubjectSieve,
     mailRoot: paths.mail,
+    vmailUid: settings.vmail.uid,
     postfixSpool: paths.postfixQueue,
     tls: settings.tls,
     quotas: settings.quotas !== undefined,

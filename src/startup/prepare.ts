@@ -12,6 +12,7 @@ import { exists } from '../vocabulary/file-exists.ts';
 import { prepareHelperFiles } from './privileges.ts';
 import { reconcileQueue } from './queue-reconciliation.ts';
 import { assembleServiceTree, writeHandedEnvironment } from './service-tree.ts';
+import { applyVmailIds } from './vmail-account.ts';
 
 const run = promisify(execFile);
 
@@ -31,6 +32,7 @@ export async function prepare(settings: Settings, environment: Record<string, st
 
 async function prepareDaemonFiles(settings: Settings): Promise<void> {
   const { paths } = settings;
+  await applyVmailIds(settings.vmail);
   const [vmail, postfix] = await Promise.all([systemAccount('vmail'), systemAccount('postfix')]);
   await mkdir(paths.mail, { recursive: true });
   await chown(paths.mail, vmail.uid, vmail.gid);

@@ -162,6 +162,9 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
 });
 
 /** A mail volume as docker-mailserver leaves it: alice's Maildir at /var/mail/example.test/alice, her Sieve script in home/. */
+/** A DMS user's vmail ids other than the default (DMS_VMAIL_UID, DMS_VMAIL_GID): the volume's files carry them. */
+const VMAIL_IDS = '1000';
+
 async function dmsMailVolume(): Promise<string> {
   const volume = mkdtempSync(join(tmpdir(), 'idmail-dms-mail-'));
   const mailbox = join(volume, 'example.test', 'alice');
@@ -179,7 +182,7 @@ async function dmsMailVolume(): Promise<string> {
     writeFileSync(join(mailbox, path), text);
   }
   symlinkSync('sieve/rules.sieve', join(mailbox, 'home/.dovecot.sieve'));
-  await run('chown', ['-R', '5000:5000', volume]); // vmail's, as in docker-mailserver
+  await run('chown', ['-R', `${VMAIL_IDS}:${VMAIL_IDS}`, volume]); // vmail's, as DMS_VMAIL_UID/GID set it
   return volume;
 }
 
@@ -188,7 +191,7 @@ describe("docker-mailserver's mail volume", () => {
   const remove = () => run('docker', ['rm', '-f', name]).catch(() => undefined);
   after(remove);
 
-  it('stops the start until migrated; then the old messages and the Sieve script are there', async () => {
+  it('stops the start until migrated; then the old messages and the Sieve script are there, vmail with DMS_VMAIL_UID/GID', async () => {
     const volume = await dmsMailVolume();
     const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-folder-'));
     chmodSync(folder, 0o755);
@@ -196,7 +199,10 @@ describe("docker-mailserver's mail volume", () => {
       join(folder, 'postfix-accounts.cf'),
       `alice@example.test|${await doveadmHash('SHA512-CRYPT', 'alice secret')}\n`,
     );
-    const mounts = ['-v', `${volume}:/var/mail`, '-v', `${folder}:/tmp/docker-mailserver`];
+    const mounts = [
+      ...['-v', `${volume}:/var/mail`, '-v', `${folder}:/tmp/docker-mailserver`],
+      ...['-e', `DMS_VMAIL_UID=${VMAIL_IDS}`, '-e', `DMS_VMAIL_GID=${VMAIL_IDS}`],
+    ];
     /** The container run to its end (the entrypoint's start, or an idmail command): its exit code and log. */
     const runToEnd = async (...command: string[]) => {
       const options = [...mounts, '-e', 'OVERRIDE_HOSTNAME=mail.example.test'];
@@ -217,6 +223,8 @@ describe("docker-mailserver's mail volume", () => {
     assert.equal(migrated.exitCode, 0, migrated.log);
     assert.match(migrated.log, /idmail: 1 mailbox\(es\) moved; \/var\/mail is in idmail's layout/);
     await startHealthy(name, ...mounts);
+    const { stdout: ids } = await run('docker', ['exec', name, 'id', 'vmail']);
+    assert.match(ids, new RegExp(`^uid=${VMAIL_IDS}\\(vmail\\) gid=${VMAIL_IDS}\\(vmail\\)`));
     const status = () =>
       run('docker', [
         'exec',
@@ -239,6 +247,7 @@ describe("docker-mailserver's mail volume", () => {
       '-c',
       'printf "Subject: file me\\n\\nby her Sieve script\\n" | sendmail alice@example.test',
     ]);
+    // Delivered by Dovecot as vmail into the volume's own folders: they are DMS_VMAIL_UID's.
     assert.equal(
       await eventually(status, (answer) => answer.endsWith('Sent messages=2'), 30_000),
       'INBOX messages=2\nSent messages=2',

@@ -130,7 +130,7 @@ describe("docker-mailserver's variables", () => {
     });
   }
 
-  it('honours the protocol switches, the address families and the log rotation of a docker-mailserver env block', () => {
+  it('honours the protocol switches, the address families, the log rotation and the vmail ids of a docker-mailserver env block', () => {
     const settings = loadSettings({
       ...STOCK,
       ...HOSTNAME,
@@ -139,7 +139,10 @@ describe("docker-mailserver's variables", () => {
       DOVECOT_INET_PROTOCOLS: 'ipv6',
       LOGROTATE_INTERVAL: 'daily',
       LOGROTATE_COUNT: '14',
+      DMS_VMAIL_UID: '1000',
+      DMS_VMAIL_GID: '1001',
     });
+    assert.deepEqual(settings.vmail, { uid: 1000, gid: 1001 });
     assert.equal(settings.enableImap, false);
     assert.deepEqual(settings.inetProtocols, { postfix: 'ipv4', dovecot: 'ipv6' });
     assert.deepEqual(settings.mailLogRotation, { interval: 'daily', count: 14 });
@@ -147,10 +150,15 @@ describe("docker-mailserver's variables", () => {
     assert.equal(stock.enableImap, true);
     assert.deepEqual(stock.inetProtocols, { postfix: 'all', dovecot: 'all' });
     assert.deepEqual(stock.mailLogRotation, { interval: 'weekly', count: 4 });
-    assert.deepEqual(problemsOf({ ...HOSTNAME, LOGROTATE_INTERVAL: 'hourly', DOVECOT_INET_PROTOCOLS: 'ipv5' }), [
-      'LOGROTATE_INTERVAL: "hourly" is not one of the choices; allowed: daily, weekly, monthly',
-      'DOVECOT_INET_PROTOCOLS: "ipv5" is not one of the choices; allowed: all, ipv4, ipv6',
-    ]);
+    assert.deepEqual(stock.vmail, { uid: 5000, gid: 5000 });
+    assert.deepEqual(
+      problemsOf({ ...HOSTNAME, LOGROTATE_INTERVAL: 'hourly', DOVECOT_INET_PROTOCOLS: 'ipv5', DMS_VMAIL_UID: '0' }),
+      [
+        'DMS_VMAIL_UID: "0" is not an account id; allowed: 1 to 65533 (not 0, root)',
+        'LOGROTATE_INTERVAL: "hourly" is not one of the choices; allowed: daily, weekly, monthly',
+        'DOVECOT_INET_PROTOCOLS: "ipv5" is not one of the choices; allowed: all, ipv4, ipv6',
+      ],
+    );
   });
 
   it('accepts a saslauthd or Dovecot LDAP setting that says what ours says', () => {

@@ -96,6 +96,9 @@ describe('config rendering', () => {
     assert.match(both['/etc/dovecot/dovecot.conf']!, /^listen = \*, ::$/m);
     assert.match(both['/etc/postfix/main.cf']!, /^inet_protocols = all$/m);
     const narrowed = await rendered({ ...oauthEnv, POSTFIX_INET_PROTOCOLS: 'ipv4', DOVECOT_INET_PROTOCOLS: 'IPv6' });
+    assert.match(both['/etc/dovecot/dovecot.conf']!, /^first_valid_uid = 5000\nlast_valid_uid = 5000$/m);
+    const ids = (await rendered({ ...oauthEnv, DMS_VMAIL_UID: '1000' }))['/etc/dovecot/dovecot.conf']!;
+    assert.match(ids, /^first_valid_uid = 1000\nlast_valid_uid = 1000$/m);
     assert.match(narrowed['/etc/dovecot/dovecot.conf']!, /^listen = ::$/m);
     assert.match(narrowed['/etc/postfix/main.cf']!, /^inet_protocols = ipv4$/m);
   });
