@@ -4,6 +4,9 @@ import { join } from 'node:path';
 /** docker-mailserver's config folder, where its users mount it. */
 export const DMS_CONFIG_FOLDER = '/tmp/docker-mailserver';
 
+/** Its Sieve scripts for every mailbox, before and after each user's own. */
+export const DMS_SIEVE_FILES = { before: 'before.dovecot.sieve', after: 'after.dovecot.sieve' } as const;
+
 /** Its tables that are variables of ours: read as if `<VAR>__FILE` named them, when neither is set. */
 const DMS_TABLES = { RELAY_MAP: 'postfix-relaymap.cf', RELAY_CREDENTIALS: 'postfix-sasl-password.cf' };
 

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
 import { type CleanedEnv, customCleanEnv, makeValidator, num } from 'envalid';
 import {
   SIGN_IN_METHODS,
@@ -15,7 +17,7 @@ import {
   dmsVariableReport,
   misspeltVariableProblems,
 } from './dms-compatibility.ts';
-import { DMS_CONFIG_FOLDER, resolveFileVariables } from './environment.ts';
+import { DMS_CONFIG_FOLDER, DMS_SIEVE_FILES, resolveFileVariables } from './environment.ts';
 import { type FilterSettings, filterProblems, filterSettings, filterSpecs, filterWarnings } from './filter-settings.ts';
 import { containerHostnameProblems, fullyQualifiedHostName } from './hostname.ts';
 import { type LdapSettings, ldapProblems, ldapSettings, ldapSpecs } from './ldap-settings.ts';
@@ -91,6 +93,8 @@ export interface Settings {
   oauth2: OAuth2Settings | undefined;
   /** rspamd as Postfix's milter (ENABLE_RSPAMD); undefined when an external filter does the work. */
   filter: FilterSettings | undefined;
+  /** docker-mailserver's global Sieve scripts in its config folder (before.dovecot.sieve, after.dovecot.sieve). */
+  dmsSieve: { before: boolean; after: boolean };
   /** SSL_TYPE=acme: the helper gets and renews the certificate itself; undefined otherwise. */
   acme: AcmeSettings | undefined;
   /** Who may sign in how and where, unless an account's own policy says otherwise. */
@@ -175,6 +179,9 @@ const PATHS = {
   junkSieve: '/usr/share/idmail/sieve/spam-to-junk.sieve',
   /** Sieve before that one, with SPAM_SUBJECT: the prefix added to such mail's subject (rendered and compiled at start). */
   spamSubjectSieve: '/etc/dovecot/spam-subject.sieve',
+  /** docker-mailserver's before.dovecot.sieve and after.dovecot.sieve, copied here and compiled at start. */
+  dmsSieveBefore: '/etc/dovecot/dms-before.sieve',
+  dmsSieveAfter: '/etc/dovecot/dms-after.sieve',
   /** Valkey's socket (rspamd's Redis; its run script makes it, its data is on the state volume). */
   valkeySocket: '/run/valkey/valkey.sock',
   /** Postfix's policy delegation for the submission rate limit (beside the socketmap, so group postfix too). */
@@ -558,6 +565,10 @@ function toSettings(env: CleanEnv): Omit<Settings, 'notices'> {
     ldap: ldapSettings(env),
     oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
     filter: filterSettings(env),
+    dmsSieve: {
+      before: existsSync(join(DMS_CONFIG_FOLDER, DMS_SIEVE_FILES.before)),
+      after: existsSync(join(DMS_CONFIG_FOLDER, DMS_SIEVE_FILES.after)),
+    },
     acme: acmeSettings(env, hostname),
     signInDefaults: { methods: env.AUTH_METHODS, protocols: env.AUTH_PROTOCOLS },
     quotas: quotaSettings(env),

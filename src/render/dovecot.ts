@@ -94,6 +94,8 @@ export async function renderDovecot(settings: Settings): Promise<RenderedFile[]>
     messageSizeLimit: settings.messageSizeLimit,
     junkSieve: settings.filter?.moveSpamToJunk === true ? paths.junkSieve : false,
     spamSubjectSieve: settings.filter?.spamSubject === undefined ? false : paths.spamSubjectSieve,
+    dmsSieveBefore: settings.dmsSieve.before ? paths.dmsSieveBefore : false,
+    dmsSieveAfter: settings.dmsSieve.after ? paths.dmsSieveAfter : false,
     mailRoot: paths.mail,
     vmailUid: settings.vmail.uid,
     postfixSpool: paths.postfixQueue,

@@ -9,6 +9,7 @@ import { refuseDmsLayout } from '../migrate/dms-mailboxes.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
 import { exists } from '../vocabulary/file-exists.ts';
+import { installDmsSieveScripts } from './dms-sieve-scripts.ts';
 import { prepareHelperFiles } from './privileges.ts';
 import { reconcileQueue } from './queue-reconciliation.ts';
 import { assembleServiceTree, writeHandedEnvironment } from './service-tree.ts';
@@ -54,6 +55,7 @@ async function prepareDaemonFiles(settings: Settings): Promise<void> {
   // Compiled here, as root: at delivery Dovecot runs as vmail and could not save the binary beside it.
   if (settings.filter?.spamSubject !== undefined)
     await run('sievec', ['-c', paths.dovecotConfig, paths.spamSubjectSieve]);
+  for (const line of await installDmsSieveScripts(settings)) console.log(`idmail: ${line}`);
   if (settings.filter !== undefined) {
     const done = await ensureDkimKeys(
       await dkimKeyStore(settings),

@@ -105,6 +105,15 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
     writeFileSync(accounts, `alice@example.test|${alice}\nbob@example.test|${bob}\n`);
     writeFileSync(join(folder, 'postfix-virtual.cf'), 'team@example.test alice@example.test\n');
     writeFileSync(join(folder, 'dovecot-quotas.cf'), 'alice@example.test:5M\n');
+    // Sieve files of the folder, for the next test: every mailbox's, and alice's own.
+    writeFileSync(
+      join(folder, 'before.dovecot.sieve'),
+      'require ["fileinto", "mailbox"];\nif header :contains "subject" "for all" { fileinto :create "Everyone"; stop; }\n',
+    );
+    writeFileSync(
+      join(folder, 'alice@example.test.dovecot.sieve'),
+      'require ["fileinto", "mailbox"];\nif header :contains "subject" "for alice" { fileinto :create "Hers"; }\n',
+    );
     chmodSync(folder, 0o755);
     await startHealthy(name, '-v', `${folder}:/tmp/docker-mailserver`);
     assert.equal(await imapLogin(name, 'alice@example.test', 'alice secret'), 'ok');
@@ -159,11 +168,33 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
       [2, true],
     );
   });
+
+  it("runs before.dovecot.sieve for every mailbox and <address>.dovecot.sieve as that mailbox's own", async () => {
+    const deliver = (to: string, subject: string) =>
+      run('docker', ['exec', name, 'sh', '-c', `printf "Subject: ${subject}\\n\\nhello\\n" | sendmail ${to}`]);
+    const messagesIn = (user: string, mailbox: string) => () =>
+      run('docker', ['exec', name, 'doveadm', 'mailbox', 'status', '-u', user, 'messages', mailbox]).then(
+        ({ stdout }) => stdout.trim(),
+        () => 'none',
+      );
+    await deliver('alice@example.test', 'for alice');
+    await deliver('bob@example.test', 'for all of us');
+    await deliver('bob@example.test', 'for alice');
+    const seen = (text: string) => text === 'messages=1';
+    assert.equal(await eventually(messagesIn('alice@example.test', 'Hers'), seen, 30_000), 'messages=1');
+    assert.equal(await eventually(messagesIn('bob@example.test', 'Everyone'), seen, 30_000), 'messages=1');
+    // alice's script is hers alone: bob's "for alice" stays in his inbox.
+    assert.equal(await eventually(messagesIn('bob@example.test', 'INBOX'), seen, 30_000), 'messages=1');
+    assert.equal(await messagesIn('bob@example.test', 'Hers')(), 'none');
+    const { stdout: log } = await run('docker', ['logs', name]);
+    assert.match(log, /idmail: docker-mailserver Sieve: 1 mailbox script\(s\) made active/);
+  });
 });
 
-/** A mail volume as docker-mailserver leaves it: alice's Maildir at /var/mail/example.test/alice, her Sieve script in home/. */
 /** A DMS user's vmail ids other than the default (DMS_VMAIL_UID, DMS_VMAIL_GID): the volume's files carry them. */
 const VMAIL_IDS = '1000';
+
+/** A mail volume as docker-mailserver leaves it: alice's Maildir at /var/mail/example.test/alice, her Sieve script in home/. */
 
 async function dmsMailVolume(): Promise<string> {
   const volume = mkdtempSync(join(tmpdir(), 'idmail-dms-mail-'));

@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { chown, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { mailboxPath } from '../auth/provisioning/mailbox-purger.ts';
+import { DMS_SIEVE_FILES } from '../config/environment.ts';
+import type { Settings } from '../config/settings.ts';
+import { systemAccount } from '../system-accounts.ts';
+import { parseAddress } from '../vocabulary/address.ts';
+
+const run = promisify(execFile);
+
+const USER_SCRIPT = /^(.+)\.dovecot\.sieve$/;
+/** What docker-mailserver's extprograms plugin runs: no programs are run from Sieve here. */
+const PROGRAM_FOLDERS = ['sieve-filter', 'sieve-pipe'];
+
+/**
+ * docker-mailserver's Sieve files in its config folder, taken up at every start as its own start does:
+ * `<address>.dovecot.sieve` becomes that mailbox's active script (replacing the one it had, as in DMS),
+ * `before.dovecot.sieve` and `after.dovecot.sieve` run for every mailbox (compiled here, as root).
+ * A file this cannot place, or a program folder, stops the start. Returns what it did, for the log.
+ */
+export async function installDmsSieveScripts(settings: Settings): Promise<string[]> {
+  const { paths } = settings;
+  const names = await readdir(paths.dmsConfigFolder).catch(() => [] as string[]);
+  const programs = names.filter((name) => PROGRAM_FOLDERS.includes(name));
+  if (programs.length > 0)
+    throw new Error(
+      `${programs.join(', ')} in docker-mailserver's config folder: Sieve runs no programs here (vnd.dovecot.pipe, vnd.dovecot.filter); allowed: without them (see docs/migrating-from-docker-mailserver.md)`,
+    );
+  await installGlobal(join(paths.dmsConfigFolder, DMS_SIEVE_FILES.before), paths.dmsSieveBefore, settings);
+  await installGlobal(join(paths.dmsConfigFolder, DMS_SIEVE_FILES.after), paths.dmsSieveAfter, settings);
+  const globalFiles = new Set<string>(Object.values(DMS_SIEVE_FILES));
+  const users = names.filter((name) => USER_SCRIPT.test(name) && !globalFiles.has(name));
+  for (const name of users) await installUserScript(join(paths.dmsConfigFolder, name), addressOf(name), settings);
+  const done = users.length > 0 ? [`docker-mailserver Sieve: ${users.length} mailbox script(s) made active`] : [];
+  return [
+    ...done,
+    ...(settings.dmsSieve.before ? ['docker-mailserver Sieve: before.dovecot.sieve runs for every mailbox'] : []),
+    ...(settings.dmsSieve.after ? ['docker-mailserver Sieve: after.dovecot.sieve runs for every mailbox'] : []),
+  ];
+}
+
+function addressOf(name: string): string {
+  const login = USER_SCRIPT.exec(name)?.[1] ?? '';
+  try {
+    return parseAddress(login);
+  } catch (error) {
+    throw new Error(
+      `${name} in docker-mailserver's config folder names no mailbox (${(error as Error).message}); allowed: <address>.dovecot.sieve, before.dovecot.sieve, after.dovecot.sieve`,
+    );
+  }
+}
+
+/** Copied and compiled where Dovecot reads it; gone when the folder no longer has it. */
+async function installGlobal(source: string, target: string, settings: Settings): Promise<void> {
+  const wanted = source.endsWith(DMS_SIEVE_FILES.before) ? settings.dmsSieve.before : settings.dmsSieve.after;
+  if (!wanted) {
+    await rm(target, { force: true });
+    await rm(target.replace(/\.sieve$/, '.svbin'), { force: true });
+    return;
+  }
+  await copyFile(source, target);
+  await run('sievec', ['-c', settings.paths.dovecotConfig, target]).catch((error: { stderr?: string }) => {
+    throw new Error(`${source} does not compile: ${(error.stderr ?? '').trim()}`);
+  });
+}
+
+/** The mailbox's active script (~/.dovecot.sieve), vmail's; a link that was there (ManageSieve's) is replaced, not followed. */
+async function installUserScript(source: string, address: string, settings: Settings): Promise<void> {
+  const vmail = await systemAccount('vmail');
+  const home = mailboxPath(settings.paths.mail, address);
+  await mkdir(home, { recursive: true });
+  // A mailbox that had no mail yet gets its home here, its domain's folder too: vmail's, as Dovecot makes them.
+  for (const directory of [dirname(home), home]) await chown(directory, vmail.uid, vmail.gid);
+  const staged = join(home, '.dovecot.sieve.idmail-new');
+  await copyFile(source, staged);
+  await chown(staged, vmail.uid, vmail.gid);
+  await rename(staged, join(home, '.dovecot.sieve'));
+}
