@@ -51,6 +51,26 @@ describe("docker-mailserver's variables", () => {
     }
   });
 
+  it('stops the start on every value it does not honour, naming the variable; says so for each it accepts unread', () => {
+    for (const [name, { decision }] of Object.entries(DMS_VARIABLES)) {
+      if (decision.kind === 'ours') continue;
+      const value = decision.kind === 'notice' ? 'anything' : 'not-what-idmail-does';
+      const problems = problemsOf({ ...HOSTNAME, [name]: value });
+      if (decision.kind === 'notice') {
+        assert.deepEqual(problems, [], name);
+        assert.ok(
+          loadSettings({ ...HOSTNAME, [name]: value }).notices.some((line) => line.startsWith(`${name}: `)),
+          name,
+        );
+      } else {
+        assert.ok(
+          problems.some((problem) => problem.startsWith(`${name}: docker-mailserver's setting, `)),
+          `${name}: ${problems.join('; ')}`,
+        );
+      }
+    }
+  });
+
   it('accepts each at the default docker-mailserver documents', () => {
     const defaults = Object.fromEntries(
       Object.entries(DMS_VARIABLES)

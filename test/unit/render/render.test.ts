@@ -103,6 +103,28 @@ describe('config rendering', () => {
     assert.match(narrowed['/etc/postfix/main.cf']!, /^inet_protocols = ipv4$/m);
   });
 
+  it("runs docker-mailserver's before.dovecot.sieve and after.dovecot.sieve around each user's own, where its folder has them", async () => {
+    const settings = loadSettings(oauthEnv);
+    const withScripts = await renderAll({ ...settings, dmsSieve: { before: true, after: true } });
+    const dovecot = withScripts.find((file) => file.path === '/etc/dovecot/dovecot.conf')?.content ?? '';
+    const order = [
+      'sieve_script deduplicate',
+      'sieve_script dms-before',
+      'sieve_script personal',
+      'sieve_script dms-after',
+    ];
+    const positions = order.map((name) => dovecot.indexOf(name));
+    assert.ok(
+      positions.every((at, index) => at > (positions[index - 1] ?? -1)),
+      positions.join(' '),
+    );
+    assert.match(
+      dovecot,
+      /sieve_script dms-after \{\n {2}type = after\n {2}driver = file\n {2}path = \/etc\/dovecot\/dms-after\.sieve\n\}/,
+    );
+    assert.doesNotMatch((await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!, /dms-before|dms-after/);
+  });
+
   it('logs Dovecot and Postfix to syslog, for rsyslog to write to standard output and /var/log/mail/mail.log', async () => {
     const files = await rendered(oauthEnv);
     assert.match(files['/etc/dovecot/dovecot.conf']!, /^log_path = syslog$/m);
