@@ -1,7 +1,8 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { access, chmod, chown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DkimSettings } from '../config/filter-settings.ts';
+import { type DkimKeyType, dkimPublicKey } from './dkim-key-material.ts';
 
 /** One DKIM key of a served domain, as `idmail dkim show` lists it. */
 export interface DkimKey {
@@ -9,7 +10,8 @@ export interface DkimKey {
   selector: string;
   /** The key new mail is signed with; the others stay published until retired. */
   active: boolean;
-  /** The public key as DNS publishes it (base64 DER, SubjectPublicKeyInfo). */
+  keyType: DkimKeyType;
+  /** The public key as DNS publishes it (RSA: base64 DER, SubjectPublicKeyInfo; ed25519: base64 of the raw key). */
   publicKey: string;
 }
 
@@ -47,7 +49,8 @@ const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /**
  * A domain's keys brought along, ours first: `/etc/idmail/dkim/<domain>/<selector>.key`, then
  * docker-mailserver's OpenDKIM (`opendkim/keys/<domain>/<selector>.private`) and rspamd
- * (`rspamd/dkim/rsa-<bits>-<selector>-<domain>.private.txt`) keys, so its published records stay valid.
+ * (`rspamd/dkim/rsa-<bits>-<selector>-<domain>.private.txt`, `ed25519-<selector>-<domain>.private.txt`) keys,
+ * so its published records stay valid.
  */
 async function broughtKeys(store: DkimKeyStore, domain: string): Promise<BroughtKey[]> {
   const ours = (await selectorsIn(join(store.mountedDir, domain))).map((selector) => ({
@@ -60,7 +63,7 @@ async function broughtKeys(store: DkimKeyStore, domain: string): Promise<Brought
     .flatMap((name) => new RegExp(`^(${SELECTOR})\\.private$`).exec(name)?.[1] ?? [])
     .map((selector) => ({ selector, path: join(openDkimDir, `${selector}.private`) }));
   const rspamdDir = join(store.dmsFolder, 'rspamd', 'dkim');
-  const rspamdName = new RegExp(`^rsa-\\d+-(${SELECTOR})-${escaped(domain)}\\.private\\.txt$`);
+  const rspamdName = new RegExp(`^(?:rsa-\\d+|ed25519)-(${SELECTOR})-${escaped(domain)}\\.private\\.txt$`);
   const rspamd = (await readdir(rspamdDir).catch(() => [] as string[])).flatMap((name) => {
     const selector = rspamdName.exec(name)?.[1];
     return selector === undefined ? [] : [{ selector, path: join(rspamdDir, name) }];
@@ -120,7 +123,11 @@ async function ensureDomainKey(
   if (chosen !== undefined) {
     const pem = await readFile(chosen.path, 'utf8');
     // A private key, not its public half mounted by mistake (that would stop signing without a word).
-    createPrivateKey(pem);
+    try {
+      dkimPublicKey(pem);
+    } catch (error) {
+      throw new Error(`${chosen.path} ${(error as Error).message}`);
+    }
     await writePrivate(store, keyPath(store, domain, chosen.selector), pem);
     await setActive(store, domain, chosen.selector);
     return `using the DKIM key ${chosen.selector} for ${domain} from ${chosen.path}`;
@@ -187,9 +194,8 @@ export async function listDkimKeys(store: DkimKeyStore, domain?: string): Promis
   for (const name of domains) {
     const active = await activeSelector(store, name);
     for (const selector of await selectorsIn(domainDir(store, name))) {
-      const pem = await readFile(keyPath(store, name, selector), 'utf8');
-      const publicKey = createPublicKey(pem).export({ type: 'spki', format: 'der' }).toString('base64');
-      keys.push({ domain: name, selector, active: selector === active, publicKey });
+      const { keyType, publicKey } = dkimPublicKey(await readFile(keyPath(store, name, selector), 'utf8'));
+      keys.push({ domain: name, selector, active: selector === active, keyType, publicKey });
     }
   }
   return keys;

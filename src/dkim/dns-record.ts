@@ -11,7 +11,7 @@ function characterStrings(value: string): string[] {
 
 /** The zone-file line to publish for a key: `SELECTOR._domainkey.DOMAIN. IN TXT "v=DKIM1; k=rsa; p=…" "…"`. */
 export function dkimRecord(key: DkimKey): string {
-  const value = `v=DKIM1; k=rsa; p=${key.publicKey}`;
+  const value = `v=DKIM1; k=${key.keyType}; p=${key.publicKey}`;
   const strings = characterStrings(value).map((part) => `"${part}"`);
   return `${key.selector}._domainkey.${key.domain}. IN TXT ${strings.join(' ')}`;
 }

@@ -27,6 +27,8 @@ import {
  */
 let stack: Stack;
 let receiver: Appliance;
+/** The zone the tests share; a test that adds records sets it with them. */
+let flowRecords: string[] = [];
 
 const CAROL = { user: 'carol@example.test', pass: CAROL_PASSWORD };
 const DAVE = { user: 'dave@other.test', pass: CAROL_PASSWORD };
@@ -76,7 +78,7 @@ before(async () => {
     ['mail._domainkey.example.test'],
   );
   const { address, mx, txt } = dnsRecords;
-  await stack.dns.setRecords([
+  flowRecords = [
     ...BASE_RECORDS,
     address('mail.example.test', ipOf(stack.mail)),
     mx('example.test', 'mail.example.test'),
@@ -95,7 +97,8 @@ before(async () => {
     address('dmarc-quarantine.example', '192.0.2.29'),
     txt('dmarc-quarantine.example', 'v=spf1 -all'),
     txt('_dmarc.dmarc-quarantine.example', 'v=DMARC1; p=quarantine'),
-  ]);
+  ];
+  await stack.dns.setRecords(flowRecords);
 });
 after(async () => {
   await receiver?.container.stop({ timeout: 5 }).catch(() => undefined);
@@ -199,6 +202,50 @@ describe('outbound: signed with the key idmail dkim show printed', () => {
     assert.match(results, /\bdkim=pass header\.d=example\.test header\.s=mail\b/);
     assert.match(results, /\bspf=pass\b/);
     assert.match(results, /\bdmarc=pass\b/);
+  });
+});
+
+describe("outbound: signed with docker-mailserver's ed25519 key (setup config dkim keytype ed25519)", () => {
+  it('signs with the key from its config folder, which the receiving MTA verifies by the k=ed25519 record idmail dkim show printed', async () => {
+    // Made by the image's `rspamadm dkim_keygen -t ed25519`, as docker-mailserver's setup makes it.
+    const rspamdKey = 'HhEgW0nlH8iVPwqQiIDzmKEKUHTTMBgZyp9sXouiLutp1dp570YAAqYTGtN2gmkoPwtiu7omKk0Jbcy1tUaa9A==';
+    const dms = await startAppliance(
+      stack.network,
+      { ...JWT_ENV, OVERRIDE_HOSTNAME: 'mail.dms.test', MAIL_DOMAINS: 'dms.test' },
+      [
+        // The stack's accounts, in dms.test: carol@dms.test signs in with carol's password.
+        { content: ACCOUNTS_YAML.replaceAll('@example.test', '@dms.test'), target: '/etc/idmail/accounts.yaml' },
+        { content: `${rspamdKey}\n`, target: '/tmp/docker-mailserver/rspamd/dkim/ed25519-mail-dms.test.private.txt' },
+      ],
+      [],
+      [],
+    );
+    try {
+      const shown = await dms.container.exec(['idmail', 'dkim', 'show', 'dms.test']);
+      const dkim = parseZoneLines(shown.stdout);
+      assert.deepEqual(dkim, [
+        ['mail._domainkey.dms.test', 'v=DKIM1; k=ed25519; p=adXaee9GAAKmExrTdoJpKD8LYru6JipNCW3MtbVGmvQ='],
+      ]);
+      const { address, txt } = dnsRecords;
+      await stack.dns.setRecords([
+        ...flowRecords,
+        address('mail.dms.test', ipOf(dms.container)),
+        txt('dms.test', `v=spf1 ip4:${ipOf(dms.container)} -all`),
+        ...dkim.map(([name, value]) => txt(name, value)),
+      ]);
+      const subject = `ed25519 ${randomUUID()}`;
+      await passwordSubmission(dms.container, 'carol@dms.test', CAROL_PASSWORD).sendMail({
+        from: 'carol@dms.test',
+        to: DAVE.user,
+        subject,
+        text: 'Signed with an elliptic curve.',
+      });
+      const headers = await headersOf(receiver.container, DAVE, 'INBOX', subject);
+      assert.match(headers ?? '', /^DKIM-Signature: .*\ba=ed25519-sha256;/im);
+      assert.match(authenticationResults(headers), /\bdkim=pass header\.d=dms\.test header\.s=mail\b/);
+    } finally {
+      await dms.container.stop({ timeout: 5 });
+    }
   });
 });
 

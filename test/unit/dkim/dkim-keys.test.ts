@@ -75,6 +75,26 @@ describe('DKIM keys', () => {
     });
   }
 
+  it("takes docker-mailserver's rspamd ed25519 key (setup config dkim keytype ed25519) and prints its k=ed25519 record", async () => {
+    // Made by the image's `rspamadm dkim_keygen -t ed25519 -s mail -d example.org`, which printed the p= below.
+    const rspamdKey = 'HhEgW0nlH8iVPwqQiIDzmKEKUHTTMBgZyp9sXouiLutp1dp570YAAqYTGtN2gmkoPwtiu7omKk0Jbcy1tUaa9A==';
+    const root = await mkdtemp(join(tmpdir(), 'idmail-dkim-ed25519-'));
+    const store = { dir: join(root, 'dkim'), mountedDir: join(root, 'mounted'), dmsFolder: join(root, 'dms') };
+    await mkdir(join(store.dmsFolder, 'rspamd', 'dkim'), { recursive: true });
+    await writeFile(join(store.dmsFolder, 'rspamd/dkim/ed25519-mail-example.org.private.txt'), `${rspamdKey}\n`);
+    await ensureDkimKeys(store, settings, ['example.org']);
+    const [key] = await listDkimKeys(store, 'example.org');
+    assert.equal(
+      dkimRecord(key!),
+      'mail._domainkey.example.org. IN TXT "v=DKIM1; k=ed25519; p=adXaee9GAAKmExrTdoJpKD8LYru6JipNCW3MtbVGmvQ="',
+    );
+    // rspamd reads the key file as it was written.
+    assert.equal((await readFile(join(store.dir, 'example.org', 'mail.key'), 'utf8')).trim(), rspamdKey);
+    const damaged = `${rspamdKey.slice(0, 60)}${rspamdKey.slice(60).replace(/[A-Z]/, 'a')}`;
+    await writeFile(join(store.dmsFolder, 'rspamd/dkim/ed25519-mail-example.org.private.txt'), damaged);
+    await assert.rejects(ensureDkimKeys(store, settings, ['example.org']), /is a damaged ed25519 key/);
+  });
+
   it('refuses a mounted public key, and keeps a key whose active mark was lost (a restore) instead of making a new one', async () => {
     const store = await newStore();
     await mkdir(join(store.mountedDir, 'example.org'), { recursive: true });
