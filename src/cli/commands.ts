@@ -9,6 +9,7 @@ import { dkimCommands } from './dkim-commands.ts';
 import { runHealth } from './health.ts';
 import { policyCommands } from './policy-commands.ts';
 import { provisionedCommands } from './provisioned-commands.ts';
+import { relayCommands } from './relay-commands.ts';
 
 // The daemons' modules load only for the commands that run them (fastify, jose, the renderers).
 
@@ -105,6 +106,7 @@ appPasswordCommands(program, openState);
 policyCommands(program, openState);
 provisionedCommands(program, openState);
 dkimCommands(program, currentSettings);
+relayCommands(program, currentSettings);
 certificateCommands(program, currentSettings);
 
 program

@@ -90,7 +90,7 @@ const port = makeValidator<number>((value) => parsePort(value.trim(), 'the value
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Postfix splits `user:password` at the first colon, and a table line at white space: neither may be in the name. */
-function parseRelayUser(value: string): string {
+export function parseRelayUser(value: string): string {
   if (!/^[^\s:]{1,256}$/u.test(value) || CONTROL.test(value))
     throw new Error('is not a user name; allowed: 1 to 256 characters without spaces, colons or control characters');
   return value;
@@ -117,7 +117,7 @@ function parseSenderKey(key: string): string {
  * docker-mailserver's postfix-relaymap.cf: one `@domain [host]:port` per line (or `;`), `#` comments,
  * and `@domain` alone: that domain's mail goes out directly (with RELAY_HOST only).
  */
-function parseRelayMap(value: string): Map<string, string | null> {
+export function parseRelayMap(value: string): Map<string, string | null> {
   const entries = new Map<string, string | null>();
   for (const line of tableLines(value, /[\n;]/)) {
     const [key = '', relay, ...rest] = line.split(/\s+/);
@@ -143,7 +143,7 @@ const tableLines = (value: string, separators: RegExp): string[] =>
  * line, the key a sender (`@domain`, an address) or a relay as Postfix names the next hop. No line is shown
  * in an error: it holds a password.
  */
-function parseRelayCredentials(value: string): RelayCredentials[] {
+export function parseRelayCredentials(value: string): RelayCredentials[] {
   const credentials: RelayCredentials[] = [];
   for (const [index, line] of tableLines(value, /\r?\n/).entries()) {
     const at = `line ${index + 1} (not counting comments)`;

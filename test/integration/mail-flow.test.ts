@@ -226,10 +226,11 @@ describe("outbound: signed with docker-mailserver's ed25519 key (setup config dk
       assert.deepEqual(dkim, [
         ['mail._domainkey.dms.test', 'v=DKIM1; k=ed25519; p=adXaee9GAAKmExrTdoJpKD8LYru6JipNCW3MtbVGmvQ='],
       ]);
-      const { address, txt } = dnsRecords;
+      const { address, mx, txt } = dnsRecords;
       await stack.dns.setRecords([
         ...flowRecords,
         address('mail.dms.test', ipOf(dms.container)),
+        mx('dms.test', 'mail.dms.test'),
         txt('dms.test', `v=spf1 ip4:${ipOf(dms.container)} -all`),
         ...dkim.map(([name, value]) => txt(name, value)),
       ]);
@@ -240,8 +241,17 @@ describe("outbound: signed with docker-mailserver's ed25519 key (setup config dk
         subject,
         text: 'Signed with an elliptic curve.',
       });
-      const headers = await headersOf(receiver.container, DAVE, 'INBOX', subject);
-      assert.match(headers ?? '', /^DKIM-Signature: .*\ba=ed25519-sha256;/im);
+      const headers = await headersOf(receiver.container, DAVE, DELIVERED, subject);
+      assert.ok(
+        headers,
+        `not delivered to dave@other.test: ${dms
+          .logs()
+          .split('\n')
+          .filter((line) => /postfix\/smtp\[/.test(line))
+          .slice(-3)
+          .join('\n')}`,
+      );
+      assert.match(headers, /^DKIM-Signature: .*\ba=ed25519-sha256;/im);
       assert.match(authenticationResults(headers), /\bdkim=pass header\.d=dms\.test header\.s=mail\b/);
     } finally {
       await dms.container.stop({ timeout: 5 });

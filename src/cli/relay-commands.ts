@@ -1,0 +1,79 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { parseRelayCredentials, parseRelayMap, parseRelayUser } from '../config/relay-settings.ts';
+import type { Settings } from '../config/settings.ts';
+import { parseDomain } from '../vocabulary/address.ts';
+import { readNewPassword } from './password-input.ts';
+
+/** docker-mailserver's relay tables in its config folder, as `setup relay` edits them. */
+const TABLES = {
+  relays: { file: 'postfix-relaymap.cf', mode: 0o644, check: parseRelayMap },
+  credentials: { file: 'postfix-sasl-password.cf', mode: 0o600, check: parseRelayCredentials },
+} as const;
+
+/**
+ * The table with `line` in place of any for the same key (comments and other lines kept), checked as the
+ * start reads it, then replaced at once. Its mode is set before a password goes in.
+ */
+async function setLine(settings: Settings, table: keyof typeof TABLES, key: string, line: string): Promise<string> {
+  const { file, mode, check } = TABLES[table];
+  const path = join(settings.paths.dmsConfigFolder, file);
+  const old = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  const kept = old.split('\n').filter((text) => text !== '' && text.trim().split(/\s+/)[0] !== key);
+  const text = [...kept, line].map((entry) => `${entry}\n`).join('');
+  try {
+    check(text);
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text, { mode });
+  await rename(temporary, path);
+  return path;
+}
+
+/** Checked before the line is made: a colon would move the rest of the name into the password unseen. */
+function relayUserName(user: string): string {
+  try {
+    return parseRelayUser(user);
+  } catch (error) {
+    throw new Error(`the user ${(error as Error).message}`);
+  }
+}
+
+const restartNote = (path: string) =>
+  console.log(`${path} written; it applies at the next start (docker compose restart)`);
+
+export function relayCommands(program: Command, currentSettings: () => Settings): void {
+  const command = program
+    .command('relay')
+    .description("docker-mailserver's relay tables in its config folder (what `setup relay` edits)");
+  command
+    .command('add-domain <domain> <host> [port]')
+    .description("send the domain's mail through the relay host (postfix-relaymap.cf; port 25 by default)")
+    .action(async (domain: string, host: string, port = '25') => {
+      const key = `@${parseDomain(domain)}`;
+      restartNote(await setLine(currentSettings(), 'relays', key, `${key} [${host}]:${port}`));
+    });
+  command
+    .command('exclude-domain <domain>')
+    .description("send the domain's mail directly, not through RELAY_HOST (postfix-relaymap.cf)")
+    .action(async (domain: string) => {
+      const key = `@${parseDomain(domain)}`;
+      restartNote(await setLine(currentSettings(), 'relays', key, key));
+    });
+  command
+    .command('add-auth <domain> <user>')
+    .description("sign in at the domain's relay as this user (postfix-sasl-password.cf, root's alone)")
+    .option('--password-stdin', 'read the password from the first line of standard input')
+    .action(async (domain: string, user: string, options: { passwordStdin?: boolean }) => {
+      const key = `@${parseDomain(domain)}`;
+      const name = relayUserName(user);
+      const password = await readNewPassword(options.passwordStdin === true);
+      restartNote(await setLine(currentSettings(), 'credentials', key, `${key} ${name}:${password}`));
+    });
+}
