@@ -1,6 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { DMS_RELAY_MAP, DMS_RELAY_PASSWORDS } from '../config/environment.ts';
 import { parseRelayCredentials, parseRelayMap, parseRelayUser } from '../config/relay-settings.ts';
 import type { Settings } from '../config/settings.ts';
 import { parseDomain } from '../vocabulary/address.ts';
@@ -8,8 +9,8 @@ import { readNewPassword } from './password-input.ts';
 
 /** docker-mailserver's relay tables in its config folder, as `setup relay` edits them. */
 const TABLES = {
-  relays: { file: 'postfix-relaymap.cf', mode: 0o644, check: parseRelayMap },
-  credentials: { file: 'postfix-sasl-password.cf', mode: 0o600, check: parseRelayCredentials },
+  relays: { file: DMS_RELAY_MAP, mode: 0o644, check: parseRelayMap },
+  credentials: { file: DMS_RELAY_PASSWORDS, mode: 0o600, check: parseRelayCredentials },
 } as const;
 
 /**

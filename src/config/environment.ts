@@ -7,8 +7,12 @@ export const DMS_CONFIG_FOLDER = '/tmp/docker-mailserver';
 /** Its Sieve scripts for every mailbox, before and after each user's own. */
 export const DMS_SIEVE_FILES = { before: 'before.dovecot.sieve', after: 'after.dovecot.sieve' } as const;
 
+/** Its relay tables (`setup relay add-domain`, `setup relay add-auth`). */
+export const DMS_RELAY_MAP = 'postfix-relaymap.cf';
+export const DMS_RELAY_PASSWORDS = 'postfix-sasl-password.cf';
+
 /** Its tables that are variables of ours: read as if `<VAR>__FILE` named them, when neither is set. */
-const DMS_TABLES = { RELAY_MAP: 'postfix-relaymap.cf', RELAY_CREDENTIALS: 'postfix-sasl-password.cf' };
+const DMS_TABLES = { RELAY_MAP: DMS_RELAY_MAP, RELAY_CREDENTIALS: DMS_RELAY_PASSWORDS };
 
 /**
  * The raw environment, with docker-mailserver's `<VAR>__FILE` convention resolved:
@@ -30,8 +34,7 @@ export function resolveFileVariables(
   );
   for (const [name, table] of Object.entries(DMS_TABLES)) {
     const path = join(configFolder, table);
-    if (resolved[name] === undefined && env[`${name}__FILE`] === undefined && existsSync(path))
-      files.push([`${name}__FILE`, path]);
+    if (resolved[name] === undefined && !env[`${name}__FILE`] && existsSync(path)) files.push([`${name}__FILE`, path]);
   }
   for (const [name, path = ''] of files) {
     const target = name.slice(0, -'__FILE'.length);

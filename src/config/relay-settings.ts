@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { type CleanedEnv, makeValidator } from 'envalid';
 import { parseAddress, parseDomain } from '../vocabulary/address.ts';
+import { type RelayCredentials, type RelayRouting, relaySignIns } from './relay-sign-ins.ts';
 import { parseHostName } from './validators.ts';
 
 /**
@@ -18,8 +19,8 @@ export interface RelaySettings {
   /** The sender-dependent relays (RELAY_HOST, RELAY_MAP), answered by the helper; undefined when neither is set. */
   senders: SenderRelays | undefined;
   /**
-   * Who signs in where: RELAY_USER and RELAY_PASSWORD at the relay they are for (DEFAULT_RELAY_HOST, else
-   * RELAY_HOST), and RELAY_CREDENTIALS' entries, keyed by relay or by sender; empty: no sign-in.
+   * Postfix's password table, from RELAY_USER and RELAY_PASSWORD (for DEFAULT_RELAY_HOST, else RELAY_HOST)
+   * and RELAY_CREDENTIALS: keyed by relay, by sender only where a relay has several (relay-sign-ins.ts).
    */
   credentials: readonly RelayCredentials[];
   /** The relays that a password may be sent to, reached over TLS only. */
@@ -33,13 +34,6 @@ export interface SenderRelays {
   everyServedDomain: string | undefined;
   /** RELAY_MAP: a sender address or `@domain` → its relay, or null: sent directly. */
   entries: ReadonlyMap<string, string | null>;
-}
-
-interface RelayCredentials {
-  /** The relay exactly as Postfix names the next hop, or a sender (`@domain`, an address): the table's key. */
-  key: string;
-  user: string;
-  password: string;
 }
 
 const RELAY_PORT_DEFAULT = 25;
@@ -252,35 +246,44 @@ export function relayProblems(env: RelayEnv): string[] {
   return problems;
 }
 
+/** What the helper is handed in place of a relay password: it signs in nowhere, Postfix's table has them. */
+const WITHHELD = 'withheld-from-the-helper';
+
 /**
- * Where a RELAY_CREDENTIALS key's password goes: the relay itself, or the relay the sender's mail always goes
- * through. A sender that may be sent directly is refused: its password would be offered to other mail servers.
+ * The environment without the relay passwords (RELAY_PASSWORD, RELAY_CREDENTIALS'), each replaced by one
+ * placeholder so the settings read the same otherwise: for the unprivileged processes, which need none.
  */
-function relayOfKey(env: RelayEnv, key: string): string | undefined {
-  if (!key.includes('@')) return relaysOf(env).includes(key) ? key : undefined;
-  // As Postfix looks a sender up: the address, then its domain; a null entry is sent directly.
-  const entry = [key, `@${key.split('@')[1]}`].find((sender) => env.RELAY_MAP?.has(sender));
-  if (entry !== undefined) return env.RELAY_MAP?.get(entry) ?? undefined;
-  return env.DEFAULT_RELAY_HOST;
+export function withheldRelayPasswords(env: Readonly<Record<string, string>>): Record<string, string> {
+  const withheld = { ...env };
+  if (withheld.RELAY_PASSWORD !== undefined) withheld.RELAY_PASSWORD = WITHHELD;
+  if (withheld.RELAY_CREDENTIALS !== undefined)
+    withheld.RELAY_CREDENTIALS = parseRelayCredentials(withheld.RELAY_CREDENTIALS)
+      .map(({ key, user }) => `${key} ${user}:${WITHHELD}`)
+      .join('\n');
+  return withheld;
 }
 
-/** Every relay mail may go to: DEFAULT_RELAY_HOST or `[RELAY_HOST]:RELAY_PORT`, and RELAY_MAP's. */
-function relaysOf(env: RelayEnv): string[] {
-  const mapped = [...(env.RELAY_MAP?.values() ?? [])].filter((relay): relay is string => relay !== null);
+function routingOf(env: RelayEnv): RelayRouting {
+  return {
+    relayhost: env.DEFAULT_RELAY_HOST,
+    servedDomainsRelay: env.RELAY_HOST === undefined ? undefined : defaultRelay(env),
+    map: env.RELAY_MAP ?? new Map(),
+  };
+}
+
+/** RELAY_USER's sign-in at the relay it is for, and RELAY_CREDENTIALS'. */
+function credentialsOf(env: RelayEnv): RelayCredentials[] {
   const relay = defaultRelay(env);
-  return [...new Set([...(relay === undefined ? [] : [relay]), ...mapped])];
+  return [
+    ...(relay !== undefined && env.RELAY_USER !== undefined && env.RELAY_PASSWORD !== undefined
+      ? [{ key: relay, user: env.RELAY_USER, password: env.RELAY_PASSWORD }]
+      : []),
+    ...(env.RELAY_CREDENTIALS ?? []),
+  ];
 }
 
 function credentialProblems(env: RelayEnv): string[] {
-  const problems: string[] = [];
-  for (const { key } of env.RELAY_CREDENTIALS ?? []) {
-    if (relayOfKey(env, key) !== undefined) continue;
-    problems.push(
-      key.includes('@')
-        ? `RELAY_CREDENTIALS: ${key} may be sent directly, and its password would be offered to other mail servers; allowed: a sender RELAY_MAP sends through a relay (or any, with DEFAULT_RELAY_HOST)`
-        : `RELAY_CREDENTIALS: ${key} is no relay of DEFAULT_RELAY_HOST, RELAY_HOST or RELAY_MAP; allowed: one of ${relaysOf(env).join(', ') || 'them (none is set)'}`,
-    );
-  }
+  const problems = relaySignIns(routingOf(env), credentialsOf(env)).problems;
   const envRelay = env.RELAY_USER === undefined ? undefined : defaultRelay(env);
   if (envRelay !== undefined && env.RELAY_CREDENTIALS?.some(({ key }) => key === envRelay))
     problems.push(
@@ -304,20 +307,12 @@ export function relaySettings(env: RelayEnv): RelaySettings | undefined {
     everyServedDomain === undefined && env.RELAY_MAP === undefined
       ? undefined
       : { everyServedDomain, entries: env.RELAY_MAP ?? new Map() };
-  const credentials = [
-    ...(relay !== undefined && env.RELAY_USER !== undefined && env.RELAY_PASSWORD !== undefined
-      ? [{ key: relay, user: env.RELAY_USER, password: env.RELAY_PASSWORD }]
-      : []),
-    ...(env.RELAY_CREDENTIALS ?? []),
-  ];
-  const encryptedRelays = [
-    ...new Set(credentials.map(({ key }) => relayOfKey(env, key)).filter((to): to is string => to !== undefined)),
-  ];
+  const signIns = relaySignIns(routingOf(env), credentialsOf(env));
   return {
     relayhost: env.DEFAULT_RELAY_HOST,
     senders,
-    credentials,
-    encryptedRelays,
-    senderDependentCredentials: credentials.some(({ key }) => key.includes('@')),
+    credentials: signIns.table,
+    encryptedRelays: signIns.encryptedRelays,
+    senderDependentCredentials: signIns.senderDependent,
   };
 }

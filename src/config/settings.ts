@@ -566,8 +566,8 @@ function toSettings(env: CleanEnv): Omit<Settings, 'notices'> {
     oauth2: env.ENABLE_OAUTH2 ? oauth2Settings(env) : undefined,
     filter: filterSettings(env),
     dmsSieve: {
-      before: existsSync(join(DMS_CONFIG_FOLDER, DMS_SIEVE_FILES.before)),
-      after: existsSync(join(DMS_CONFIG_FOLDER, DMS_SIEVE_FILES.after)),
+      before: existsSync(join(PATHS.dmsConfigFolder, DMS_SIEVE_FILES.before)),
+      after: existsSync(join(PATHS.dmsConfigFolder, DMS_SIEVE_FILES.after)),
     },
     acme: acmeSettings(env, hostname),
     signInDefaults: { methods: env.AUTH_METHODS, protocols: env.AUTH_PROTOCOLS },

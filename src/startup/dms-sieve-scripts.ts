@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { chown, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, lchown, lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { mailboxPath } from '../auth/provisioning/mailbox-purger.ts';
@@ -28,8 +29,9 @@ export async function installDmsSieveScripts(settings: Settings): Promise<string
     throw new Error(
       `${programs.join(', ')} in docker-mailserver's config folder: Sieve runs no programs here (vnd.dovecot.pipe, vnd.dovecot.filter); allowed: without them (see docs/migrating-from-docker-mailserver.md)`,
     );
-  await installGlobal(join(paths.dmsConfigFolder, DMS_SIEVE_FILES.before), paths.dmsSieveBefore, settings);
-  await installGlobal(join(paths.dmsConfigFolder, DMS_SIEVE_FILES.after), paths.dmsSieveAfter, settings);
+  const folderFile = (name: string) => join(paths.dmsConfigFolder, name);
+  await installGlobal(folderFile(DMS_SIEVE_FILES.before), paths.dmsSieveBefore, settings.dmsSieve.before, settings);
+  await installGlobal(folderFile(DMS_SIEVE_FILES.after), paths.dmsSieveAfter, settings.dmsSieve.after, settings);
   const globalFiles = new Set<string>(Object.values(DMS_SIEVE_FILES));
   const users = names.filter((name) => USER_SCRIPT.test(name) && !globalFiles.has(name));
   for (const name of users) await installUserScript(join(paths.dmsConfigFolder, name), addressOf(name), settings);
@@ -53,8 +55,7 @@ function addressOf(name: string): string {
 }
 
 /** Copied and compiled where Dovecot reads it; gone when the folder no longer has it. */
-async function installGlobal(source: string, target: string, settings: Settings): Promise<void> {
-  const wanted = source.endsWith(DMS_SIEVE_FILES.before) ? settings.dmsSieve.before : settings.dmsSieve.after;
+async function installGlobal(source: string, target: string, wanted: boolean, settings: Settings): Promise<void> {
   if (!wanted) {
     await rm(target, { force: true });
     await rm(target.replace(/\.sieve$/, '.svbin'), { force: true });
@@ -66,15 +67,34 @@ async function installGlobal(source: string, target: string, settings: Settings)
   });
 }
 
-/** The mailbox's active script (~/.dovecot.sieve), vmail's; a link that was there (ManageSieve's) is replaced, not followed. */
+/**
+ * The mailbox's active script (~/.dovecot.sieve), vmail's; a link that was there (ManageSieve's) is
+ * replaced, not followed. Root works in a folder vmail may write: nothing in it is followed.
+ */
 async function installUserScript(source: string, address: string, settings: Settings): Promise<void> {
   const vmail = await systemAccount('vmail');
   const home = mailboxPath(settings.paths.mail, address);
-  await mkdir(home, { recursive: true });
   // A mailbox that had no mail yet gets its home here, its domain's folder too: vmail's, as Dovecot makes them.
-  for (const directory of [dirname(home), home]) await chown(directory, vmail.uid, vmail.gid);
+  for (const directory of [dirname(home), home]) await vmailFolder(directory, vmail);
+  const script = await readFile(source);
   const staged = join(home, '.dovecot.sieve.idmail-new');
-  await copyFile(source, staged);
-  await chown(staged, vmail.uid, vmail.gid);
+  await rm(staged, { force: true });
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const handle = await open(staged, flags, 0o600);
+  try {
+    await handle.writeFile(script);
+    await handle.chown(vmail.uid, vmail.gid);
+  } finally {
+    await handle.close();
+  }
   await rename(staged, join(home, '.dovecot.sieve'));
+}
+
+/** A folder of vmail's, made where missing; a link in its place is refused. */
+async function vmailFolder(path: string, vmail: { uid: number; gid: number }): Promise<void> {
+  await mkdir(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  if (!(await lstat(path)).isDirectory()) throw new Error(`${path} is no folder (a link?); allowed: a mailbox folder`);
+  await lchown(path, vmail.uid, vmail.gid);
 }

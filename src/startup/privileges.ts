@@ -1,6 +1,7 @@
 import { chmod, chown, copyFile, mkdir, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DMS_ACCOUNT_FILES } from '../auth/accounts/dms-config-folder.ts';
+import { DMS_RELAY_PASSWORDS } from '../config/environment.ts';
 import type { Settings } from '../config/settings.ts';
 import { HELPER_USER, systemAccount } from '../system-accounts.ts';
 import { exists } from '../vocabulary/file-exists.ts';
@@ -27,6 +28,18 @@ export async function prepareHelperFiles(settings: Settings): Promise<void> {
   // docker-mailserver's folder, when it is the accounts' source (0644 there: the hashes were everyone's).
   for (const name of DMS_ACCOUNT_FILES)
     await readableAccountsFile(`${paths.dmsConfigFolder}/${name}`, helper.gid, "docker-mailserver's config folder");
+  await privateFile(`${paths.dmsConfigFolder}/${DMS_RELAY_PASSWORDS}`);
+}
+
+/** docker-mailserver leaves its relay passwords readable by everyone: root's alone here (0600). */
+async function privateFile(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined || (info.mode & 0o077) === 0) return;
+  await chmod(path, 0o600).catch((error: NodeJS.ErrnoException) =>
+    console.warn(
+      `idmail: warning: ${path} holds relay passwords and is readable by others, and cannot be made root's alone (${error.code}): chmod 600 it where it is mounted from`,
+    ),
+  );
 }
 
 async function ownedDirectory(path: string, owner: { uid: number; gid: number }, mode: number): Promise<void> {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { purgeIntervalMs } from '../auth/provisioning/mailbox-purger.ts';
 import { watchedFiles } from '../certificates/certificate-source.ts';
+import { withheldRelayPasswords } from '../config/relay-settings.ts';
 import type { Settings } from '../config/settings.ts';
 import { renderMailLogRotation } from '../render/mail-log.ts';
 
@@ -53,9 +54,10 @@ async function certificatesService(settings: Settings): Promise<void> {
 /**
  * The helper's environment as root resolved it (secrets from <VAR>__FILE included), for its run script
  * to hand over on standard input: a file root alone may read, never the environment of s6 or a daemon.
+ * Relay passwords are left out: only Postfix signs in at a relay, from root's table.
  */
 export async function writeHandedEnvironment(settings: Settings, environment: Record<string, string>): Promise<void> {
   const path = settings.paths.handedEnvironment;
-  await writeFile(path, JSON.stringify(environment), { mode: 0o600 });
+  await writeFile(path, JSON.stringify(withheldRelayPasswords(environment)), { mode: 0o600 });
   await chmod(path, 0o600);
 }

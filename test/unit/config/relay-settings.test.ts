@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveFileVariables } from '../../../src/config/environment.ts';
 import { containerHostnameProblems } from '../../../src/config/hostname.ts';
+import { withheldRelayPasswords } from '../../../src/config/relay-settings.ts';
 import { loadSettings } from '../../../src/config/settings.ts';
 import { problemsOf } from '../../support/config.ts';
 
@@ -165,14 +166,23 @@ describe('relay host settings (docker-mailserver names)', () => {
       /RELAY_MAP: names @b\.org twice/,
     ],
     [
-      'sign-in for a sender RELAY_HOST may send directly (the password would reach other servers)',
-      { RELAY_HOST: 'a.example', RELAY_CREDENTIALS: '@example.org apikey:secret' },
-      /RELAY_CREDENTIALS: @example\.org may be sent directly, and its password would be offered to other mail servers/,
+      'sign-ins by sender at RELAY_HOST, which takes their mail only while their domains are served',
+      { RELAY_HOST: 'a.example', RELAY_CREDENTIALS: '@example.org u:p\n@example.net v:q' },
+      /RELAY_CREDENTIALS: @example\.org signs in at \[a\.example\]:25 unlike its other senders, but goes there through RELAY_HOST only while its domain is served/,
     ],
     [
       'sign-in for a sender RELAY_MAP sends directly',
       { RELAY_HOST: 'a.example', RELAY_MAP: '@b.org [c.org]:587\nalice@b.org', RELAY_CREDENTIALS: 'alice@b.org u:p' },
-      /RELAY_CREDENTIALS: alice@b\.org may be sent directly/,
+      /RELAY_CREDENTIALS: alice@b\.org's mail is sent directly, and its password would be offered to other mail servers/,
+    ],
+    [
+      "a domain's sign-in by sender that would go with a sender RELAY_MAP sends to another relay",
+      {
+        DEFAULT_RELAY_HOST: '[a.example]:587',
+        RELAY_MAP: 'bob@example.net [b.example]:587',
+        RELAY_CREDENTIALS: '@example.net u:p\n@example.org v:q',
+      },
+      /RELAY_CREDENTIALS: @example\.net's password would go with bob@example\.net, which RELAY_MAP sends elsewhere/,
     ],
     [
       'sign-in at a server that is no relay',
@@ -223,7 +233,7 @@ describe('relay host settings (docker-mailserver names)', () => {
     assert.deepEqual(found.problems, []);
     assert.equal(found.env.RELAY_MAP, '@example.net [smtp.example.net]:587');
     assert.equal(found.env.RELAY_CREDENTIALS, '@example.net apikey:secret');
-    assert.equal(loadSettings(found.env).relay?.credentials[0]?.key, '@example.net');
+    assert.equal(loadSettings(found.env).relay?.credentials[0]?.key, '[smtp.example.net]:587');
     // A variable of its own, or its __FILE, wins; without the files nothing is read.
     const own = resolveFileVariables(
       { RELAY_MAP: '@example.org [a.example]', RELAY_CREDENTIALS__FILE: '/nonexistent' },
@@ -235,27 +245,57 @@ describe('relay host settings (docker-mailserver names)', () => {
     assert.deepEqual(none, { env: {}, problems: [] });
   });
 
-  it("reads RELAY_CREDENTIALS as docker-mailserver's postfix-sasl-password.cf: by sender through its relay, or by relay", () => {
+  it("reads RELAY_CREDENTIALS as docker-mailserver's postfix-sasl-password.cf, keyed by the relay each sender's password is for", () => {
     const relay = loadSettings({
       ...base,
       RELAY_HOST: 'smtp.example.com',
       RELAY_PORT: '587',
-      RELAY_MAP: '@example.net [smtp.example.net]:2525\n@example.edu [smtp.example.edu]',
+      RELAY_MAP: '@example.net [smtp.example.net]:2525\n@example.edu [smtp.example.edu]\nalice@example.net',
       RELAY_CREDENTIALS: '# setup relay add-auth\n@Example.net apikey:pa ss:word\n[smtp.example.com]:587 me:other\n',
     }).relay;
+    // Keyed by relay: alice@example.net, sent directly, is never given example.net's password.
     assert.deepEqual(relay?.credentials, [
-      { key: '@example.net', user: 'apikey', password: 'pa ss:word' },
+      { key: '[smtp.example.net]:2525', user: 'apikey', password: 'pa ss:word' },
       { key: '[smtp.example.com]:587', user: 'me', password: 'other' },
     ]);
     assert.deepEqual(relay?.encryptedRelays, ['[smtp.example.net]:2525', '[smtp.example.com]:587']);
-    assert.equal(relay?.senderDependentCredentials, true);
-    // DEFAULT_RELAY_HOST takes every message: any sender's mail reaches it only.
-    const everyone = loadSettings({
+    assert.equal(relay?.senderDependentCredentials, false);
+    // docker-mailserver's commonest form: RELAY_HOST and `setup relay add-auth` for a served domain.
+    const legacy = loadSettings({ ...base, RELAY_HOST: 'smtp.example.com', RELAY_CREDENTIALS: '@example.org u:p' });
+    assert.deepEqual(legacy.relay?.credentials, [{ key: '[smtp.example.com]:25', user: 'u', password: 'p' }]);
+  });
+
+  it('hands the unprivileged processes no relay password, their settings otherwise the same', () => {
+    const env = {
       ...base,
       DEFAULT_RELAY_HOST: '[smtp.example.com]:587',
-      RELAY_CREDENTIALS: '@example.org u:p',
-    });
-    assert.deepEqual(everyone.relay?.encryptedRelays, ['[smtp.example.com]:587']);
+      RELAY_USER: 'me',
+      RELAY_PASSWORD: 'relay-secret-1',
+      RELAY_CREDENTIALS: '@example.net u:relay-secret-2\n@example.org v:relay-secret-3',
+    };
+    const handed = withheldRelayPasswords(env);
+    assert.doesNotMatch(JSON.stringify(handed), /relay-secret/);
+    const { relay } = loadSettings(handed);
+    assert.deepEqual(
+      relay?.credentials.map(({ key, user }) => `${key} ${user}`),
+      ['@example.net u', '@example.org v', '[smtp.example.com]:587 me'],
+    );
+  });
+
+  it('keys by sender only where a relay has several sign-ins, each sender certain to go there', () => {
+    const relay = loadSettings({
+      ...base,
+      DEFAULT_RELAY_HOST: '[smtp.example.com]:587',
+      RELAY_MAP: 'bob@example.net [b.example]:587',
+      RELAY_CREDENTIALS: '@example.net u:p\n@example.org v:q\nbob@example.net w:r',
+    }).relay;
+    assert.deepEqual(relay?.credentials, [
+      { key: '@example.net', user: 'u', password: 'p' },
+      { key: '@example.org', user: 'v', password: 'q' },
+      { key: '[b.example]:587', user: 'w', password: 'r' },
+    ]);
+    assert.deepEqual(relay?.encryptedRelays, ['[smtp.example.com]:587', '[b.example]:587']);
+    assert.equal(relay?.senderDependentCredentials, true);
   });
 });
 

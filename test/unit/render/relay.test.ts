@@ -22,17 +22,24 @@ const mainCf = async (env: Record<string, string>) => (await rendered(env))['/et
 const line = (name: string, value: string) => new RegExp(`^${name} = ${value.replace(/[[\]().*+?]/g, '\\$&')}$`, 'm');
 
 describe('relaying through a relay host (main.cf and its tables)', () => {
-  it('signs in by sender (RELAY_CREDENTIALS): the table keyed as given, TLS required to each relay a password goes to', async () => {
-    const files = await rendered({
+  it('signs in with RELAY_CREDENTIALS: keyed by relay, by sender where a relay has several, TLS required to each', async () => {
+    const byRelay = await rendered({
       ...base,
       RELAY_HOST: 'smtp.example.com',
       RELAY_MAP: '@example.net [smtp.example.net]:2525\n@example.edu [smtp.example.edu]',
       RELAY_CREDENTIALS: '@example.net apikey:secret',
     });
-    assert.equal(files['/etc/postfix/sasl_passwd'], '@example.net apikey:secret\n');
-    assert.equal(files['/etc/postfix/relay_tls_policy'], '[smtp.example.net]:2525 encrypt\n');
-    assert.match(files['/etc/postfix/main.cf']!, line('smtp_sender_dependent_authentication', 'yes'));
-    assert.doesNotMatch(await mainCf(SIGNED_IN), /smtp_sender_dependent_authentication/);
+    assert.equal(byRelay['/etc/postfix/sasl_passwd'], '[smtp.example.net]:2525 apikey:secret\n');
+    assert.equal(byRelay['/etc/postfix/relay_tls_policy'], '[smtp.example.net]:2525 encrypt\n');
+    assert.doesNotMatch(byRelay['/etc/postfix/main.cf']!, /smtp_sender_dependent_authentication/);
+    const bySender = await rendered({
+      ...base,
+      DEFAULT_RELAY_HOST: '[smtp.example.com]:587',
+      RELAY_CREDENTIALS: '@example.net u:p\n@example.org v:q',
+    });
+    assert.equal(bySender['/etc/postfix/sasl_passwd'], '@example.net u:p\n@example.org v:q\n');
+    assert.equal(bySender['/etc/postfix/relay_tls_policy'], '[smtp.example.com]:587 encrypt\n');
+    assert.match(bySender['/etc/postfix/main.cf']!, line('smtp_sender_dependent_authentication', 'yes'));
   });
 
   it('sends directly without a relay: no relay settings, no tables', async () => {
