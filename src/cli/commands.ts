@@ -106,7 +106,7 @@ appPasswordCommands(program, openState);
 policyCommands(program, openState);
 provisionedCommands(program, openState);
 dkimCommands(program, currentSettings);
-relayCommands(program, currentSettings);
+relayCommands(program, currentSettings, () => resolveFileVariables(process.env).env);
 certificateCommands(program, currentSettings);
 
 program

@@ -3,22 +3,32 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DMS_RELAY_MAP, DMS_RELAY_PASSWORDS } from '../config/environment.ts';
 import { parseRelayCredentials, parseRelayMap, parseRelayUser } from '../config/relay-settings.ts';
-import type { Settings } from '../config/settings.ts';
+import { ConfigError, loadSettings, type Settings } from '../config/settings.ts';
 import { parseDomain } from '../vocabulary/address.ts';
 import { readNewPassword } from './password-input.ts';
 
 /** docker-mailserver's relay tables in its config folder, as `setup relay` edits them. */
 const TABLES = {
-  relays: { file: DMS_RELAY_MAP, mode: 0o644, check: parseRelayMap },
-  credentials: { file: DMS_RELAY_PASSWORDS, mode: 0o600, check: parseRelayCredentials },
+  relays: { file: DMS_RELAY_MAP, variable: 'RELAY_MAP', mode: 0o644, check: parseRelayMap },
+  credentials: { file: DMS_RELAY_PASSWORDS, variable: 'RELAY_CREDENTIALS', mode: 0o600, check: parseRelayCredentials },
 } as const;
+
+/** The environment as the next start reads it (the config folder's tables included). */
+type Environment = () => Record<string, string>;
 
 /**
  * The table with `line` in place of any for the same key (comments and other lines kept), checked as the
- * start reads it, then replaced at once. Its mode is set before a password goes in.
+ * next start reads it (with every other setting: a table that would stop the start is not written), then
+ * replaced at once. Its mode is set before a password goes in.
  */
-async function setLine(settings: Settings, table: keyof typeof TABLES, key: string, line: string): Promise<string> {
-  const { file, mode, check } = TABLES[table];
+async function setLine(
+  settings: Settings,
+  environment: Environment,
+  table: keyof typeof TABLES,
+  line: string,
+): Promise<string> {
+  const { file, variable, mode, check } = TABLES[table];
+  const key = line.split(' ')[0] ?? '';
   const path = join(settings.paths.dmsConfigFolder, file);
   const old = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '';
@@ -28,8 +38,10 @@ async function setLine(settings: Settings, table: keyof typeof TABLES, key: stri
   const text = [...kept, line].map((entry) => `${entry}\n`).join('');
   try {
     check(text);
+    loadSettings({ ...environment(), [variable]: text });
   } catch (error) {
-    throw new Error(`${path}: ${(error as Error).message}`);
+    const problems = error instanceof ConfigError ? error.problems.join('; ') : (error as Error).message;
+    throw new Error(`${path}: not written: ${problems}`);
   }
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, text, { mode });
@@ -49,7 +61,7 @@ function relayUserName(user: string): string {
 const restartNote = (path: string) =>
   console.log(`${path} written; it applies at the next start (docker compose restart)`);
 
-export function relayCommands(program: Command, currentSettings: () => Settings): void {
+export function relayCommands(program: Command, currentSettings: () => Settings, environment: Environment): void {
   const command = program
     .command('relay')
     .description("docker-mailserver's relay tables in its config folder (what `setup relay` edits)");
@@ -58,14 +70,13 @@ export function relayCommands(program: Command, currentSettings: () => Settings)
     .description("send the domain's mail through the relay host (postfix-relaymap.cf; port 25 by default)")
     .action(async (domain: string, host: string, port = '25') => {
       const key = `@${parseDomain(domain)}`;
-      restartNote(await setLine(currentSettings(), 'relays', key, `${key} [${host}]:${port}`));
+      restartNote(await setLine(currentSettings(), environment, 'relays', `${key} [${host}]:${port}`));
     });
   command
     .command('exclude-domain <domain>')
     .description("send the domain's mail directly, not through RELAY_HOST (postfix-relaymap.cf)")
     .action(async (domain: string) => {
-      const key = `@${parseDomain(domain)}`;
-      restartNote(await setLine(currentSettings(), 'relays', key, key));
+      restartNote(await setLine(currentSettings(), environment, 'relays', `@${parseDomain(domain)}`));
     });
   command
     .command('add-auth <domain> <user>')
@@ -75,6 +86,6 @@ export function relayCommands(program: Command, currentSettings: () => Settings)
       const key = `@${parseDomain(domain)}`;
       const name = relayUserName(user);
       const password = await readNewPassword(options.passwordStdin === true);
-      restartNote(await setLine(currentSettings(), 'credentials', key, `${key} ${name}:${password}`));
+      restartNote(await setLine(currentSettings(), environment, 'credentials', `${key} ${name}:${password}`));
     });
 }

@@ -17,8 +17,8 @@ export interface FilterSettings {
 interface GreylistSettings {
   /** How long a greylisted sender waits before a retry is accepted (POSTGREY_DELAY). */
   delaySeconds: number;
-  /** How long rspamd remembers a sender (POSTGREY_MAX_AGE). */
-  maxAgeDays: number;
+  /** How long rspamd remembers a sender (POSTGREY_MAX_AGE); undefined: rspamd's own day. */
+  maxAgeDays: number | undefined;
   /** The temporary refusal's text (POSTGREY_TEXT); undefined: rspamd's own. */
   message: string | undefined;
 }
@@ -30,6 +30,9 @@ export interface DkimSettings {
 }
 
 const DKIM_KEY_BITS = ['1024', '2048', '4096'] as const;
+
+/** How long docker-mailserver's Postgrey remembered a sender, in days (its POSTGREY_MAX_AGE default). */
+const DMS_POSTGREY_MAX_AGE = 35;
 type DkimKeyBits = 1024 | 2048 | 4096;
 
 // A DNS label: what a selector must be, since it becomes SELECTOR._domainkey.DOMAIN.
@@ -94,12 +97,13 @@ export const filterSpecs = {
   }),
   POSTGREY_DELAY: seconds({
     default: 300,
-    desc: 'Seconds a greylisted sender must wait before its retry is accepted',
+    desc: 'Seconds a greylisted sender must wait before its retry is accepted (at most a day)',
     example: '120',
   }),
   POSTGREY_MAX_AGE: wholeNumber({
-    default: 35,
-    desc: 'Days rspamd remembers a greylisted sender',
+    default: undefined,
+    whenUnset: "35 with `ENABLE_POSTGREY=1` (docker-mailserver's), else rspamd's own (1)",
+    desc: 'Days rspamd remembers a greylisted sender (1 to 3650)',
     example: '7',
   }),
   POSTGREY_TEXT: quotedText({
@@ -150,6 +154,10 @@ export function filterProblems(env: FilterEnv): string[] {
       "ENABLE_POSTGREY: greylisting is rspamd's here and keeps its memory in Redis; allowed: with rspamd on and ENABLE_RSPAMD_REDIS=1 or unset, or ENABLE_POSTGREY=0",
     );
   }
+  if (env.POSTGREY_DELAY > 86_400)
+    problems.push(`POSTGREY_DELAY: "${env.POSTGREY_DELAY}" seconds is over a day; allowed: 0 to 86400`);
+  if (env.POSTGREY_MAX_AGE !== undefined && !(env.POSTGREY_MAX_AGE >= 1 && env.POSTGREY_MAX_AGE <= 3650))
+    problems.push(`POSTGREY_MAX_AGE: "${env.POSTGREY_MAX_AGE}" days; allowed: 1 to 3650`);
   if (env.SPAM_SUBJECT !== undefined && !rspamdOn(env)) {
     problems.push(
       'SPAM_SUBJECT: spam is what rspamd marks, and rspamd is off; allowed: with ENABLE_RSPAMD=1, or unset',
@@ -183,7 +191,11 @@ export function filterSettings(env: FilterEnv): FilterSettings | undefined {
     redis: redisOn(env),
     greylisting:
       env.RSPAMD_GREYLISTING || env.ENABLE_POSTGREY
-        ? { delaySeconds: env.POSTGREY_DELAY, maxAgeDays: env.POSTGREY_MAX_AGE, message: env.POSTGREY_TEXT }
+        ? {
+            delaySeconds: env.POSTGREY_DELAY,
+            maxAgeDays: env.POSTGREY_MAX_AGE ?? (env.ENABLE_POSTGREY ? DMS_POSTGREY_MAX_AGE : undefined),
+            message: env.POSTGREY_TEXT,
+          }
         : undefined,
     moveSpamToJunk: env.MOVE_SPAM_TO_JUNK,
     spamSubject: env.SPAM_SUBJECT,

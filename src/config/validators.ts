@@ -153,7 +153,6 @@ export const parseHostName = (value: string): string => hostName({})._parse(valu
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off', '']);
 
-/** docker-mailserver style switches: 1/0 (and true/false, yes/no, on/off). */
 /** docker-mailserver's quoted form, which compose files and `--env-file` keep: LDAP_QUERY_FILTER_USER="(&(mail=%s))". */
 export const unquote = (value: string): string =>
   value
@@ -175,6 +174,7 @@ export const quotedText = makeValidator<string>((value) => {
   return text;
 });
 
+/** docker-mailserver style switches: 1/0 (and true/false, yes/no, on/off). */
 export const flag = makeValidator<boolean>((value) => {
   const word = value.trim().toLowerCase();
   if (TRUE.has(word)) return true;

@@ -115,6 +115,11 @@ async function ensureDomainKey(
   const selectors = [...new Set(brought.map((key) => key.selector))];
   const chosen =
     brought.find((key) => key.selector === settings.selector) ?? (selectors.length === 1 ? brought[0] : undefined);
+  const twins = brought.filter((key) => key.selector === chosen?.selector);
+  if (twins.length > 1)
+    throw new Error(
+      `${domain}: several DKIM keys of selector ${chosen?.selector} brought along (${twins.map((key) => key.path).join(', ')}); allowed: one key per selector`,
+    );
   if (selectors.length > 1 && chosen === undefined) {
     throw new Error(
       `${domain}: several DKIM keys brought along (${brought.map((key) => key.path).join(', ')}) and none named by DKIM_SELECTOR (${settings.selector}); allowed: one key, or one of selector ${settings.selector}`,

@@ -17,10 +17,19 @@ export async function applyVmailIds(wanted: { uid: number; gid: number }): Promi
   }
   if (current.uid !== wanted.uid) {
     await refuseTaken('passwd', wanted.uid, 'DMS_VMAIL_UID');
-    await run('usermod', ['--home', '/nonexistent', 'vmail']);
+    await run('usermod', ['--home', NO_HOME, 'vmail']);
     await run('usermod', ['--uid', String(wanted.uid), 'vmail']);
-    await run('usermod', ['--home', '/var/mail', 'vmail']);
   }
+  // Also after a start that died between the two: the home is put back whenever it is not /var/mail.
+  if ((await homeOf('vmail')) !== VMAIL_HOME) await run('usermod', ['--home', VMAIL_HOME, 'vmail']);
+}
+
+const VMAIL_HOME = '/var/mail';
+const NO_HOME = '/nonexistent';
+
+async function homeOf(user: string): Promise<string> {
+  const { stdout } = await run('getent', ['passwd', user]);
+  return stdout.trim().split(':')[5] ?? '';
 }
 
 /** An id another account of the image has would give it the mail (or vmail its rights). */

@@ -93,6 +93,14 @@ describe('DKIM keys', () => {
     const damaged = `${rspamdKey.slice(0, 60)}${rspamdKey.slice(60).replace(/[A-Z]/, 'a')}`;
     await writeFile(join(store.dmsFolder, 'rspamd/dkim/ed25519-mail-example.org.private.txt'), damaged);
     await assert.rejects(ensureDkimKeys(store, settings, ['example.org']), /is a damaged ed25519 key/);
+    // An RSA key of the same selector beside it: which one signs would depend on the folder's order.
+    await writeFile(join(store.dmsFolder, 'rspamd/dkim/ed25519-mail-example.org.private.txt'), `${rspamdKey}\n`);
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    await writeFile(
+      join(store.dmsFolder, 'rspamd/dkim/rsa-1024-mail-example.org.private.txt'),
+      privateKey.export({ type: 'pkcs1', format: 'pem' }),
+    );
+    await assert.rejects(ensureDkimKeys(store, settings, ['example.org']), /several DKIM keys of selector mail/);
   });
 
   it('refuses a mounted public key, and keeps a key whose active mark was lost (a restore) instead of making a new one', async () => {

@@ -62,7 +62,16 @@ describe('rspamd as the milter', () => {
       '/etc/rspamd/override.d/greylist.conf'
     ]!;
     assert.match(own, /^timeout = 300s;$/m);
-    assert.doesNotMatch(own, /message/);
+    // RSPAMD_GREYLISTING alone keeps rspamd's own memory (a day); Postgrey's 35 days come with ENABLE_POSTGREY.
+    assert.doesNotMatch(own, /message|expire/);
+    for (const [name, value] of [
+      ['POSTGREY_DELAY', '1000000000000000000000'],
+      ['POSTGREY_MAX_AGE', '0'],
+    ] as const)
+      assert.match(
+        problemsOf({ ...env, ENABLE_POSTGREY: '1', [name]: value }).join('\n'),
+        new RegExp(`^${name}: .*allowed: `, 'm'),
+      );
     assert.match(
       problemsOf({ ...env, ENABLE_POSTGREY: '1', ENABLE_RSPAMD_REDIS: '0' }).join('\n'),
       /^ENABLE_POSTGREY: greylisting is rspamd's here and keeps its memory in Redis; allowed: /m,

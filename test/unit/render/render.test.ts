@@ -96,9 +96,6 @@ describe('config rendering', () => {
     assert.match(both['/etc/dovecot/dovecot.conf']!, /^listen = \*, ::$/m);
     assert.match(both['/etc/postfix/main.cf']!, /^inet_protocols = all$/m);
     const narrowed = await rendered({ ...oauthEnv, POSTFIX_INET_PROTOCOLS: 'ipv4', DOVECOT_INET_PROTOCOLS: 'IPv6' });
-    assert.match(both['/etc/dovecot/dovecot.conf']!, /^first_valid_uid = 5000\nlast_valid_uid = 5000$/m);
-    const ids = (await rendered({ ...oauthEnv, DMS_VMAIL_UID: '1000' }))['/etc/dovecot/dovecot.conf']!;
-    assert.match(ids, /^first_valid_uid = 1000\nlast_valid_uid = 1000$/m);
     assert.match(narrowed['/etc/dovecot/dovecot.conf']!, /^listen = ::$/m);
     assert.match(narrowed['/etc/postfix/main.cf']!, /^inet_protocols = ipv4$/m);
   });
@@ -123,6 +120,13 @@ describe('config rendering', () => {
       /sieve_script dms-after \{\n {2}type = after\n {2}driver = file\n {2}path = \/etc\/dovecot\/dms-after\.sieve\n\}/,
     );
     assert.doesNotMatch((await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!, /dms-before|dms-after/);
+  });
+
+  it("takes vmail's uid (DMS_VMAIL_UID) as the only one mail processes may run as", async () => {
+    const plain = (await rendered(oauthEnv))['/etc/dovecot/dovecot.conf']!;
+    assert.match(plain, /^first_valid_uid = 5000\nlast_valid_uid = 5000$/m);
+    const ids = (await rendered({ ...oauthEnv, DMS_VMAIL_UID: '1000' }))['/etc/dovecot/dovecot.conf']!;
+    assert.match(ids, /^first_valid_uid = 1000\nlast_valid_uid = 1000$/m);
   });
 
   it('logs Dovecot and Postfix to syslog, for rsyslog to write to standard output and /var/log/mail/mail.log', async () => {

@@ -104,6 +104,7 @@ describe('the mail log', () => {
     const weekly = await readConfig({});
     assert.match(weekly, /^\/var\/log\/mail\/mail\.log \{$/m);
     assert.match(weekly, /^ {2}weekly\n {2}rotate 4$/m);
+    assert.match(weekly, /^ {2}su root root$/m);
     const daily = await readConfig({ LOGROTATE_INTERVAL: 'daily', LOGROTATE_COUNT: '14' });
     assert.match(daily, /^ {2}daily\n {2}rotate 14$/m);
     assert.match(daily, /postrotate\n {4}s6-svc -h \S+\/service\/rsyslog\n {2}endscript/);
