@@ -33,13 +33,18 @@ export async function installDmsSieveScripts(settings: Settings): Promise<string
   await installGlobal(folderFile(DMS_SIEVE_FILES.before), paths.dmsSieveBefore, settings.dmsSieve.before, settings);
   await installGlobal(folderFile(DMS_SIEVE_FILES.after), paths.dmsSieveAfter, settings.dmsSieve.after, settings);
   const globalFiles = new Set<string>(Object.values(DMS_SIEVE_FILES));
-  const users = names.filter((name) => USER_SCRIPT.test(name) && !globalFiles.has(name));
-  for (const name of users) await installUserScript(join(paths.dmsConfigFolder, name), addressOf(name), settings);
-  const done = users.length > 0 ? [`docker-mailserver Sieve: ${users.length} mailbox script(s) made active`] : [];
+  // Every name checked before any mailbox is written; vmail looked up once for all of them.
+  const scripts = names
+    .filter((name) => USER_SCRIPT.test(name) && !globalFiles.has(name))
+    .map((name) => ({ source: folderFile(name), address: addressOf(name) }));
+  if (scripts.length > 0) {
+    const vmail = await systemAccount('vmail');
+    for (const { source, address } of scripts) await installUserScript(source, address, vmail, settings);
+  }
+  const global = (['before', 'after'] as const).filter((which) => settings.dmsSieve[which]);
   return [
-    ...done,
-    ...(settings.dmsSieve.before ? ['docker-mailserver Sieve: before.dovecot.sieve runs for every mailbox'] : []),
-    ...(settings.dmsSieve.after ? ['docker-mailserver Sieve: after.dovecot.sieve runs for every mailbox'] : []),
+    ...(scripts.length > 0 ? [`docker-mailserver Sieve: ${scripts.length} mailbox script(s) made active`] : []),
+    ...global.map((which) => `docker-mailserver Sieve: ${DMS_SIEVE_FILES[which]} runs for every mailbox`),
   ];
 }
 
@@ -71,8 +76,12 @@ async function installGlobal(source: string, target: string, wanted: boolean, se
  * The mailbox's active script (~/.dovecot.sieve), vmail's; a link that was there (ManageSieve's) is
  * replaced, not followed. Root works in a folder vmail may write: nothing in it is followed.
  */
-async function installUserScript(source: string, address: string, settings: Settings): Promise<void> {
-  const vmail = await systemAccount('vmail');
+async function installUserScript(
+  source: string,
+  address: string,
+  vmail: { uid: number; gid: number },
+  settings: Settings,
+): Promise<void> {
   const home = mailboxPath(settings.paths.mail, address);
   // A mailbox that had no mail yet gets its home here, its domain's folder too: vmail's, as Dovecot makes them.
   for (const directory of [dirname(home), home]) await vmailFolder(directory, vmail);
