@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import type { DatabaseSync } from 'node:sqlite';
 import type { FastifyBaseLogger as Logger } from 'fastify';
@@ -10,7 +11,8 @@ import { type OpenDirectory, openDirectory } from './auth/open-directory.ts';
 import { JitProvisioner } from './auth/provisioning/jit-provisioner.ts';
 import type { ScimProvisioner } from './auth/provisioning/scim/scim-provisioner.ts';
 import { SubmissionRateLimit } from './auth/rate-limit/submission-rate-limit.ts';
-import type { Settings } from './config/settings.ts';
+import { environmentFromJson } from './config/environment.ts';
+import { loadSettings, type Settings } from './config/settings.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { metricsRoute, startMetricsServer, timeRequests } from './metrics/metrics-http.ts';
 import { Reloads } from './reloads.ts';
@@ -59,9 +61,10 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
   metricsRoute(app, metrics);
   app.get('/health', async () => ({ status: 'ok' }));
   await app.listen({ host: '127.0.0.1', port: settings.helper.port });
+  const routing = mapRouting(settings);
   const maps = await serveSocketmap(
     settings.paths.socketmap,
-    timedMaps(postfixMaps(directory, mapRouting(settings)), metrics),
+    timedMaps(postfixMaps(directory, routing), metrics),
     app.log,
   );
   const policy = await rateLimitServer(settings, metrics, app.log);
@@ -81,6 +84,9 @@ export async function startHelper(settings: Settings): Promise<{ close(): Promis
       : await startHttpsServer(settings, { authority, appPasswords, scim, guard, log: app.log });
   const reloads = new Reloads();
   if (https !== undefined) reloads.add('https certificate', https.reloadCertificate);
+  reloads.add('relay map', async () => {
+    routing.senderRelays = (await handedSettings(settings.paths.handedEnvironment)).relay?.senders;
+  });
   return {
     reload: () => reloads.run(app.log),
     async close() {
@@ -102,6 +108,11 @@ async function rateLimitServer(settings: Settings, metrics: Metrics, log: Logger
   if (limits === undefined) return undefined;
   const answer = rateLimitPolicy(new SubmissionRateLimit(limits), log, metrics.rateLimitRefused);
   return servePostfixPolicy(settings.paths.postfixPolicy, timedPolicy(answer, metrics), log);
+}
+
+/** The settings root handed over, read again: a config-folder sync rewrote them. */
+async function handedSettings(path: string): Promise<Settings> {
+  return loadSettings(environmentFromJson(await readFile(path, 'utf8')));
 }
 
 const mapRouting = (settings: Settings): MapRouting => ({

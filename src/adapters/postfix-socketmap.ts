@@ -18,19 +18,20 @@ type MapLookup = (key: string) => Promise<string | undefined>;
 /** The access(5) action for mail from outside claiming one of our domains: our own people sign in to send. */
 const FORGED_OWN_SENDER = 'REJECT 5.7.1 this domain sends its mail signed in (submission, port 587 or 465)';
 
-/** What the maps answer besides the directory: who gets postmaster@ and abuse@, and the sender-dependent relays. */
+/**
+ * What the maps answer besides the directory: who gets postmaster@ and abuse@, and the sender-dependent
+ * relays, read at each lookup: a reload replaces them (the config folder's relay table changed).
+ */
 export interface MapRouting {
   postmaster: string;
-  /** RELAY_HOST, RELAY_MAP: the `relay` map is served (and named in main.cf) only with them. */
+  /** RELAY_HOST, RELAY_MAP: main.cf names the `relay` map only with them; without, it finds nothing. */
   senderRelays: SenderRelays | undefined;
 }
 
-type ServedMaps = Record<Exclude<PostfixMap, 'relay'>, MapLookup> & Partial<Record<'relay', MapLookup>>;
-
-export function postfixMaps(directory: Directory, routing: MapRouting): ServedMaps {
-  const { senderRelays } = routing;
+export function postfixMaps(directory: Directory, routing: MapRouting): Record<PostfixMap, MapLookup> {
   return {
-    ...(senderRelays && { relay: (key: string) => senderRelay(directory, senderRelays, key) }),
+    relay: async (key) =>
+      routing.senderRelays === undefined ? undefined : senderRelay(directory, routing.senderRelays, key),
     domain: async (key) => ((await directory.servesDomain(key)) ? 'OK' : undefined),
     mailbox: async (key) => ((await hasMailbox(directory, key)) ? 'OK' : undefined),
     alias: async (key) => (await aliasTargets(directory, key, routing.postmaster))?.join(','),

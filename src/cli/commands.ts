@@ -1,7 +1,7 @@
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { Command } from 'commander';
 import { environmentFromJson, resolveFileVariables } from '../config/environment.ts';
-import { ConfigError, loadSettings, type Settings } from '../config/settings.ts';
+import { ConfigError, loadSettings, PATHS, type Settings } from '../config/settings.ts';
 import { accountCommands, aliasCommands } from './account-commands.ts';
 import { appPasswordCommands } from './app-password-commands.ts';
 import { certificateCommands } from './certificate-commands.ts';
@@ -35,7 +35,7 @@ program
   )
   .action(async () => {
     const { prepare } = await import('../startup/prepare.ts');
-    await prepare(currentSettings(), resolveFileVariables(process.env).env);
+    await prepare(currentSettings(), process.env);
   });
 
 program
@@ -108,6 +108,21 @@ provisionedCommands(program, openState);
 dkimCommands(program, currentSettings);
 relayCommands(program, currentSettings, () => resolveFileVariables(process.env).env);
 certificateCommands(program, currentSettings);
+
+/** The exit code of a sync whose folder a start would refuse: the config-folder service then waits for it to change. */
+const CONFIG_FOLDER_REFUSED = 3;
+
+program
+  .command('config-folder')
+  .description("docker-mailserver's config folder")
+  .command('sync')
+  .description(
+    `as root: read the relay tables and DKIM keys of the config folder again and apply them without a restart (the config-folder service runs it when they change; exit ${CONFIG_FOLDER_REFUSED}: the folder as it is would stop a start, what is in service stays)`,
+  )
+  .action(async () => {
+    const { syncConfigFolder } = await import('../startup/config-folder-sync.ts');
+    if ((await syncConfigFolder(PATHS.containerEnvironment)) === 'refused') process.exitCode = CONFIG_FOLDER_REFUSED;
+  });
 
 program
   .command('migrate')

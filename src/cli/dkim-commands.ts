@@ -1,22 +1,14 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import type { Settings } from '../config/settings.ts';
 import { listDkimKeys, retireDkimKey, rotateDkimKey } from '../dkim/dkim-keys.ts';
 import { dkimRecord } from '../dkim/dns-record.ts';
+import { reloadRspamd } from '../dkim/rspamd-reload.ts';
 import { dkimKeyStore, signingDomains } from '../dkim/signing-domains.ts';
 import { parseDomain } from '../vocabulary/address.ts';
-
-const run = promisify(execFile);
 
 function filterOn(settings: Settings): NonNullable<Settings['filter']> {
   if (settings.filter === undefined) throw new Error('rspamd is off (ENABLE_RSPAMD=0): nothing here signs mail');
   return settings.filter;
-}
-
-/** rspamd reads its maps again on SIGHUP; a stopped or absent service has nothing to reload. */
-async function reloadRspamd(settings: Settings): Promise<void> {
-  await run('s6-svc', ['-h', `${settings.paths.services}/rspamd`]).catch(() => undefined);
 }
 
 export function dkimCommands(program: Command, currentSettings: () => Settings): void {

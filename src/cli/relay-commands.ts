@@ -5,6 +5,7 @@ import { DMS_RELAY_MAP, DMS_RELAY_PASSWORDS } from '../config/environment.ts';
 import { parseRelayCredentials, parseRelayMap, parseRelayUser } from '../config/relay-settings.ts';
 import { ConfigError, loadSettings, type Settings } from '../config/settings.ts';
 import { parseDomain } from '../vocabulary/address.ts';
+import { exists } from '../vocabulary/file-exists.ts';
 import { readNewPassword } from './password-input.ts';
 
 /** docker-mailserver's relay tables in its config folder, as `setup relay` edits them. */
@@ -58,8 +59,15 @@ function relayUserName(user: string): string {
   }
 }
 
-const restartNote = (path: string) =>
-  console.log(`${path} written; it applies at the next start (docker compose restart)`);
+/** The config-folder service applies an edit within DMS_CONFIG_POLL seconds; without it (no folder at start), the next start does. */
+async function appliedNote(settings: Settings, path: string): Promise<void> {
+  const watched = await exists(`${settings.paths.services}/config-folder`);
+  console.log(
+    watched
+      ? `${path} written; it applies within ${settings.configFolderPollSeconds} s, without a restart`
+      : `${path} written; it applies at the next start (docker compose restart)`,
+  );
+}
 
 export function relayCommands(program: Command, currentSettings: () => Settings, environment: Environment): void {
   const command = program
@@ -70,13 +78,19 @@ export function relayCommands(program: Command, currentSettings: () => Settings,
     .description("send the domain's mail through the relay host (postfix-relaymap.cf; port 25 by default)")
     .action(async (domain: string, host: string, port = '25') => {
       const key = `@${parseDomain(domain)}`;
-      restartNote(await setLine(currentSettings(), environment, 'relays', `${key} [${host}]:${port}`));
+      await appliedNote(
+        currentSettings(),
+        await setLine(currentSettings(), environment, 'relays', `${key} [${host}]:${port}`),
+      );
     });
   command
     .command('exclude-domain <domain>')
     .description("send the domain's mail directly, not through RELAY_HOST (postfix-relaymap.cf)")
     .action(async (domain: string) => {
-      restartNote(await setLine(currentSettings(), environment, 'relays', `@${parseDomain(domain)}`));
+      await appliedNote(
+        currentSettings(),
+        await setLine(currentSettings(), environment, 'relays', `@${parseDomain(domain)}`),
+      );
     });
   command
     .command('add-auth <domain> <user>')
@@ -86,6 +100,9 @@ export function relayCommands(program: Command, currentSettings: () => Settings,
       const key = `@${parseDomain(domain)}`;
       const name = relayUserName(user);
       const password = await readNewPassword(options.passwordStdin === true);
-      restartNote(await setLine(currentSettings(), environment, 'credentials', `${key} ${name}:${password}`));
+      await appliedNote(
+        currentSettings(),
+        await setLine(currentSettings(), environment, 'credentials', `${key} ${name}:${password}`),
+      );
     });
 }

@@ -111,9 +111,7 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
     ['enforce'],
     'no postscreen: port 25 refuses clients and senders that fail its restrictions, and rspamd refuses what it scores as certain spam',
   ),
-  SMTP_ONLY: offOnly(
-    'Dovecot always runs: it delivers to the mailboxes and signs SMTP in; ENABLE_IMAP=0, ENABLE_POP3=0 and ENABLE_MANAGESIEVE=0 close its mail ports',
-  ),
+  SMTP_ONLY: ours('0'),
   // TLS
   SSL_TYPE: ours('', 'a self-signed certificate here (manual with SSL_CERT_PATH); no TLS at all in docker-mailserver'),
   SSL_CERT_PATH: ours(''),
@@ -153,7 +151,7 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
   LOGROTATE_COUNT: ours('4'),
   ENABLE_UPDATE_CHECK: notice('1', "idmail does not look for updates; follow the image's releases"),
   UPDATE_CHECK_INTERVAL: notice('1d', "idmail does not look for updates; follow the image's releases"),
-  DMS_CONFIG_POLL: notice('2', 'the accounts file is watched for changes (inotify), not polled'),
+  DMS_CONFIG_POLL: ours('2'),
   // SpamAssassin
   ENABLE_SPAMASSASSIN: ours('0'),
   ENABLE_SPAMASSASSIN_KAM: offOnly(`no SpamAssassin rules; ${RSPAMD_FILTERS}`),

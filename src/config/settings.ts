@@ -45,6 +45,7 @@ import {
   duration,
   flag,
   mailAddress,
+  seconds,
   secret,
   token,
   wholeNumber,
@@ -76,6 +77,8 @@ export interface Settings {
   vmail: { uid: number; gid: number };
   /** /var/log/mail/mail.log turned over this often, this many old ones kept (LOGROTATE_INTERVAL, LOGROTATE_COUNT). */
   mailLogRotation: { interval: LogRotationInterval; count: number };
+  /** DMS_CONFIG_POLL: seconds between two looks at the config folder's relay tables and DKIM keys. */
+  configFolderPollSeconds: number;
   /** What the start log (and `idmail config check`) warns about: allowed, but weaker than it should be. */
   warnings: string[];
   /** docker-mailserver's settings accepted without being read, each with what happens here instead (the start log). */
@@ -151,7 +154,7 @@ export interface BruteForceSettings {
   ipv6Prefix: number;
 }
 
-const PATHS = {
+export const PATHS = {
   mail: '/var/mail',
   state: '/var/mail-state',
   postfixQueue: '/var/mail-state/postfix',
@@ -205,8 +208,13 @@ const PATHS = {
   /** Dovecot's and Postfix's lines, where docker-mailserver keeps them (rsyslog writes it, logrotate turns it over). */
   mailLog: '/var/log/mail/mail.log',
   rsyslogConfig: '/etc/rsyslog.conf',
-  /** The environment prepare resolved, handed to the helper and the purger on standard input (root's alone). */
-  handedEnvironment: '/run/idmail-s6/environment.json',
+  /**
+   * The environment prepare resolved, handed to the helper and the purger on standard input; the helper may
+   * read it again (a reload), never write it.
+   */
+  handedEnvironment: '/run/idmail-handed/environment.json',
+  /** The container's environment as it came (`<VAR>__FILE` unresolved), root's alone: a config-folder sync resolves it anew. */
+  containerEnvironment: '/run/idmail-s6/container-environment.json',
 } as const;
 
 const HELPER_PORT = 8800;
@@ -273,6 +281,13 @@ export const variableSpecs = {
   ENABLE_IMAP: flag({ default: true, desc: 'IMAP on ports 143 and 993', example: '0' }),
   ENABLE_POP3: flag({ default: true, desc: 'POP3 on ports 110 and 995', example: '0' }),
   ENABLE_MANAGESIEVE: flag({ default: true, desc: 'ManageSieve on port 4190', example: '0' }),
+  SMTP_ONLY: flag({
+    default: false,
+    desc:
+      "docker-mailserver's SMTP-only server: IMAP, POP3 and ManageSieve closed whatever ENABLE_IMAP, ENABLE_POP3 and " +
+      'ENABLE_MANAGESIEVE say; Dovecot still signs SMTP in and delivers to the mailboxes',
+    example: '1',
+  }),
   SPOOF_PROTECTION: flag({
     default: true,
     desc: 'A signed-in user may send only as their own addresses and aliases',
@@ -299,6 +314,13 @@ export const variableSpecs = {
       "How often `/var/log/mail/mail.log` (Dovecot's and Postfix's lines, as docker-mailserver keeps them; also " +
       'on standard output) is turned over',
     example: 'daily',
+  }),
+  DMS_CONFIG_POLL: seconds({
+    default: 2,
+    desc:
+      "How often, in seconds, docker-mailserver's relay tables and DKIM keys in its config folder are looked at " +
+      'for a change, which then applies without a restart (the accounts files are watched, not polled); at least 1',
+    example: '10',
   }),
   LOGROTATE_COUNT: wholeNumber({
     default: 4,
@@ -486,12 +508,23 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
   // Cross-variable checks run even when single values failed, so every problem is reported at once.
   problems.push(...crossVariableProblems(env));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...toSettings(env), notices: [...differingDefaultNotices(processEnv), ...schema.notices, ...dms.notices] };
+  const notices = [...differingDefaultNotices(processEnv), ...schema.notices, ...dms.notices, ...smtpOnlyNotices(env)];
+  return { ...toSettings(env), notices };
 }
+
+/** docker-mailserver runs no Dovecot with SMTP_ONLY=1; here it still has work: said once at start. */
+const smtpOnlyNotices = (env: CleanEnv): string[] =>
+  env.SMTP_ONLY
+    ? [
+        'SMTP_ONLY=1: IMAP, POP3 and ManageSieve are closed; Dovecot still runs, for SMTP sign-in and delivery into the mailboxes (docker-mailserver runs no Dovecot then)',
+      ]
+    : [];
 
 function crossVariableProblems(env: CleanEnv): string[] {
   const problems: string[] = [];
   problems.push(...tlsProblems(env));
+  if (env.DMS_CONFIG_POLL === 0)
+    problems.push('DMS_CONFIG_POLL: 0 would look at the config folder without a pause; allowed: 1 second or more');
   problems.push(...oauth2Problems(env));
   if (env.OAUTH2_PROVISIONING === 'jit' && (!env.ENABLE_OAUTH2 || env.ACCOUNT_PROVISIONER === 'ldap')) {
     problems.push(
@@ -549,13 +582,14 @@ function toSettings(env: CleanEnv): Omit<Settings, 'notices'> {
     tls: tlsSettings(env, hostname),
     allowPlaintextAuth: env.ALLOW_PLAINTEXT_AUTH,
     loginProcessMode: env.LOGIN_PROCESS_MODE,
-    enableImap: env.ENABLE_IMAP,
-    enablePop3: env.ENABLE_POP3,
-    enableManageSieve: env.ENABLE_MANAGESIEVE,
+    enableImap: env.ENABLE_IMAP && !env.SMTP_ONLY,
+    enablePop3: env.ENABLE_POP3 && !env.SMTP_ONLY,
+    enableManageSieve: env.ENABLE_MANAGESIEVE && !env.SMTP_ONLY,
     inetProtocols: { postfix: env.POSTFIX_INET_PROTOCOLS, dovecot: env.DOVECOT_INET_PROTOCOLS },
     spoofProtection: env.SPOOF_PROTECTION,
     logLevel: env.LOG_LEVEL,
     mailLogRotation: { interval: env.LOGROTATE_INTERVAL, count: env.LOGROTATE_COUNT },
+    configFolderPollSeconds: env.DMS_CONFIG_POLL,
     vmail: { uid: env.DMS_VMAIL_UID, gid: env.DMS_VMAIL_GID },
     warnings: warningsOf(env),
     permitDocker: env.PERMIT_DOCKER,

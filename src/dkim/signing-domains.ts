@@ -2,7 +2,7 @@ import { accountsSource } from '../auth/accounts/accounts-source.ts';
 import type { Settings } from '../config/settings.ts';
 import { systemAccount } from '../system-accounts.ts';
 import { domainOf } from '../vocabulary/address.ts';
-import type { DkimKeyStore } from './dkim-keys.ts';
+import { type DkimKeyStore, ensureDkimKeys } from './dkim-keys.ts';
 
 /**
  * The domains whose mail is signed: MAIL_DOMAINS, and with the accounts file (or docker-mailserver's
@@ -28,4 +28,10 @@ export async function dkimKeyStore(settings: Settings): Promise<DkimKeyStore> {
     dmsFolder: dmsConfigFolder,
     ...(readerGid !== undefined && { readerGid }),
   };
+}
+
+/** Every signing domain's key made or brought into the store, and rspamd's maps written: what was done, for the log. */
+export async function ensureSigningKeys(settings: Settings): Promise<string[]> {
+  if (settings.filter === undefined) return [];
+  return ensureDkimKeys(await dkimKeyStore(settings), settings.filter.dkim, await signingDomains(settings));
 }

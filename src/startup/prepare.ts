@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { chown, mkdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { installCertificates } from '../certificates/certificate-install.ts';
+import { resolveFileVariables } from '../config/environment.ts';
 import type { Settings } from '../config/settings.ts';
-import { ensureDkimKeys } from '../dkim/dkim-keys.ts';
-import { dkimKeyStore, signingDomains } from '../dkim/signing-domains.ts';
+import { ensureSigningKeys } from '../dkim/signing-domains.ts';
 import { refuseDmsLayout } from '../migrate/dms-mailboxes.ts';
 import { renderAll, writeRendered } from '../render/render-all.ts';
 import { systemAccount } from '../system-accounts.ts';
@@ -12,7 +12,7 @@ import { exists } from '../vocabulary/file-exists.ts';
 import { installDmsSieveScripts } from './dms-sieve-scripts.ts';
 import { prepareHelperFiles } from './privileges.ts';
 import { reconcileQueue } from './queue-reconciliation.ts';
-import { assembleServiceTree, writeHandedEnvironment } from './service-tree.ts';
+import { assembleServiceTree, writeContainerEnvironment, writeHandedEnvironment } from './service-tree.ts';
 import { applyVmailIds } from './vmail-account.ts';
 
 const run = promisify(execFile);
@@ -21,13 +21,14 @@ const run = promisify(execFile);
  * `idmail prepare`, as root, before s6 starts anything: directories, a certificate, config files, the queue
  * reconciled, and the service tree with the helper's environment. A daemon's listener never waits for a file.
  */
-export async function prepare(settings: Settings, environment: Record<string, string>): Promise<void> {
+export async function prepare(settings: Settings, environment: NodeJS.ProcessEnv): Promise<void> {
   for (const warning of settings.warnings) console.warn(`idmail: warning: ${warning}`);
   for (const notice of settings.notices) console.log(`idmail: notice: ${notice}`);
   await prepareHelperFiles(settings);
   await prepareDaemonFiles(settings);
   await assembleServiceTree(settings);
-  await writeHandedEnvironment(settings, environment);
+  await writeHandedEnvironment(settings, resolveFileVariables(environment).env);
+  await writeContainerEnvironment(settings, environment);
   console.log(`idmail: prepared helper, dovecot, postfix for ${settings.hostname}`);
 }
 
@@ -56,14 +57,7 @@ async function prepareDaemonFiles(settings: Settings): Promise<void> {
   if (settings.filter?.spamSubject !== undefined)
     await run('sievec', ['-c', paths.dovecotConfig, paths.spamSubjectSieve]);
   for (const line of await installDmsSieveScripts(settings)) console.log(`idmail: ${line}`);
-  if (settings.filter !== undefined) {
-    const done = await ensureDkimKeys(
-      await dkimKeyStore(settings),
-      settings.filter.dkim,
-      await signingDomains(settings),
-    );
-    for (const line of done) console.log(`idmail: ${line}`);
-  }
+  for (const line of await ensureSigningKeys(settings)) console.log(`idmail: ${line}`);
   // Exactly once is the aim, the mail server running is the duty: a failed check costs at worst a duplicate.
   await reconcileQueue(settings).catch((error: unknown) =>
     console.error(

@@ -28,11 +28,12 @@ export async function prepareHelperFiles(settings: Settings): Promise<void> {
   // docker-mailserver's folder, when it is the accounts' source (0644 there: the hashes were everyone's).
   for (const name of DMS_ACCOUNT_FILES)
     await readableAccountsFile(`${paths.dmsConfigFolder}/${name}`, helper.gid, "docker-mailserver's config folder");
-  await privateFile(`${paths.dmsConfigFolder}/${DMS_RELAY_PASSWORDS}`);
+  await protectRelayPasswords(settings);
 }
 
 /** docker-mailserver leaves its relay passwords readable by everyone: root's alone here (0600). */
-async function privateFile(path: string): Promise<void> {
+export async function protectRelayPasswords({ paths }: Settings): Promise<void> {
+  const path = `${paths.dmsConfigFolder}/${DMS_RELAY_PASSWORDS}`;
   const info = await stat(path).catch(() => undefined);
   if (info === undefined || (info.mode & 0o077) === 0) return;
   await chmod(path, 0o600).catch((error: NodeJS.ErrnoException) =>

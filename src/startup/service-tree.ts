@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, chown, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { purgeIntervalMs } from '../auth/provisioning/mailbox-purger.ts';
 import { watchedFiles } from '../certificates/certificate-source.ts';
+import { DMS_RELAY_MAP, DMS_RELAY_PASSWORDS } from '../config/environment.ts';
 import { withheldRelayPasswords } from '../config/relay-settings.ts';
 import type { Settings } from '../config/settings.ts';
 import { renderMailLogRotation } from '../render/mail-log.ts';
+import { HELPER_USER, systemAccount } from '../system-accounts.ts';
+import { exists } from '../vocabulary/file-exists.ts';
 
 const run = promisify(execFile);
 
@@ -26,6 +29,7 @@ export async function assembleServiceTree(settings: Settings): Promise<void> {
   await run('cp', ['-a', serviceTemplates, services]);
   await rm(settings.paths.stoppingMarker, { force: true });
   await certificatesService(settings);
+  await configFolderService(settings);
   await writeFile(`${services}/logrotate/mail-log.conf`, await renderMailLogRotation(settings));
   // rspamd only as the milter (ENABLE_RSPAMD), Valkey only for it (ENABLE_RSPAMD_REDIS).
   if (settings.filter === undefined) await rm(`${services}/rspamd`, { recursive: true });
@@ -52,12 +56,56 @@ async function certificatesService(settings: Settings): Promise<void> {
 }
 
 /**
+ * The config-folder service looks at docker-mailserver's relay tables and DKIM key folders every
+ * DMS_CONFIG_POLL seconds; what this start read is the first checksum applied. Without the folder it does not run.
+ */
+async function configFolderService(settings: Settings): Promise<void> {
+  const directory = `${settings.paths.services}/config-folder`;
+  if (!(await exists(settings.paths.dmsConfigFolder))) {
+    await rm(directory, { recursive: true, force: true });
+    return;
+  }
+  await writeFile(`${directory}/watched-paths`, `${configFolderWatchedPaths(settings).join('\n')}\n`);
+  await writeFile(`${directory}/poll-seconds`, `${settings.configFolderPollSeconds}\n`);
+  const { stdout } = await run('./checksum', [], { cwd: directory });
+  await writeFile(`${directory}/applied`, stdout);
+}
+
+/** What a change of applies without a restart: the relay tables, the DKIM keys brought along (DMS's and ours). */
+function configFolderWatchedPaths({ paths }: Settings): string[] {
+  const folder = paths.dmsConfigFolder;
+  return [
+    join(folder, DMS_RELAY_MAP),
+    join(folder, DMS_RELAY_PASSWORDS),
+    join(folder, 'opendkim', 'keys'),
+    join(folder, 'rspamd', 'dkim'),
+    paths.mountedDkimKeys,
+  ];
+}
+
+/**
  * The helper's environment as root resolved it (secrets from <VAR>__FILE included), for its run script
- * to hand over on standard input: a file root alone may read, never the environment of s6 or a daemon.
- * Relay passwords are left out: only Postfix signs in at a relay, from root's table.
+ * to hand over on standard input and for its reload to read again: root's file in root's folder, the
+ * helper's group may read both, never replace them; never the environment of s6 or a daemon. Relay
+ * passwords are left out: only Postfix signs in at a relay, from root's table.
  */
 export async function writeHandedEnvironment(settings: Settings, environment: Record<string, string>): Promise<void> {
   const path = settings.paths.handedEnvironment;
-  await writeFile(path, JSON.stringify(withheldRelayPasswords(environment)), { mode: 0o600 });
+  const helper = await systemAccount(HELPER_USER);
+  await mkdir(dirname(path), { recursive: true, mode: 0o750 });
+  await chown(dirname(path), 0, helper.gid);
+  await chmod(dirname(path), 0o750);
+  const staged = `${path}.new`;
+  await writeFile(staged, JSON.stringify(withheldRelayPasswords(environment)), { mode: 0o640 });
+  await chown(staged, 0, helper.gid);
+  await chmod(staged, 0o640);
+  // Replaced at once: the helper or a service reading it meanwhile gets the old one or the new one, whole.
+  await rename(staged, path);
+}
+
+/** The container's environment as it came, for a config-folder sync to resolve anew (root's alone: its secrets). */
+export async function writeContainerEnvironment(settings: Settings, environment: NodeJS.ProcessEnv): Promise<void> {
+  const path = settings.paths.containerEnvironment;
+  await writeFile(path, JSON.stringify(environment), { mode: 0o600 });
   await chmod(path, 0o600);
 }

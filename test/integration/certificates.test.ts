@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getContainerRuntimeClient } from 'testcontainers';
 import { selfSignedPair, type TestPair } from '../support/certificates.ts';
 import { LineClient } from '../support/sasl.ts';
 import {
   assertLogged,
   CAROL_PASSWORD,
+  daemonProcesses,
   eventually,
   JWT_ENV,
-  nodeProcessIds,
   type Stack,
   startStack,
 } from '../support/stack.ts';
@@ -58,30 +57,6 @@ const served = () =>
     ),
   );
 
-async function pidOf(pattern: string): Promise<string> {
-  const { output } = await stack.mail.exec([
-    'sh',
-    '-c',
-    `for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -qE '${pattern}' && { echo \${d#/proc/}; break; }; done`,
-  ]);
-  return output.trim();
-}
-
-/** What a restart of the container, or of a daemon, would change. */
-async function processes() {
-  const client = await getContainerRuntimeClient();
-  const inspected = await client.container.inspect(client.container.getById(stack.mail.getId()));
-  const pid1 = await stack.mail.exec(['sh', '-c', "cut -d ' ' -f 22 /proc/1/stat"]);
-  return {
-    startedAt: inspected.State.StartedAt,
-    restartCount: inspected.RestartCount,
-    pid1StartTime: pid1.output.trim(),
-    helper: await nodeProcessIds(stack.mail, 'cli.js serve'),
-    dovecot: await pidOf('^[^ ]*dovecot -F'),
-    postfix: await pidOf('^[^ ]*/master -s'),
-  };
-}
-
 describe('certificates taken up without a restart', () => {
   it('serves the mounted certificate on every TLS port', async () => {
     assert.deepEqual(
@@ -97,7 +72,7 @@ describe('certificates taken up without a restart', () => {
   });
 
   it('takes a replaced pair up on every port within a minute, keeping open sessions, the container and each daemon', async () => {
-    const before = await processes();
+    const before = await daemonProcesses(stack.mail);
     assert.match(before.dovecot, /^\d+$/);
     assert.match(before.postfix, /^\d+$/);
     assert.equal(before.helper.length, 1);
@@ -143,7 +118,7 @@ describe('certificates taken up without a restart', () => {
     session.send('b NOOP');
     assert.match(await session.readUntil(/^b /), /^b OK/m);
     session.close();
-    assert.deepEqual(await processes(), before);
+    assert.deepEqual(await daemonProcesses(stack.mail), before);
   });
 });
 

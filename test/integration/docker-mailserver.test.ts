@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +189,27 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
     assert.equal(await messagesIn('bob@example.test', 'Hers')(), 'none');
     const { stdout: log } = await run('docker', ['logs', name]);
     assert.match(log, /idmail: docker-mailserver Sieve: 1 mailbox script\(s\) made active/);
+  });
+
+  it('takes up a DKIM key put into the folder while it runs, as rspamd wrote it there (setup config dkim)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const dkim = join(folder, 'rspamd', 'dkim');
+    mkdirSync(dkim, { recursive: true });
+    writeFileSync(
+      join(dkim, 'rsa-2048-dms-example.test.private.txt'),
+      privateKey.export({ type: 'pkcs1', format: 'pem' }),
+    );
+    const published = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const shown = () =>
+      run('docker', ['exec', name, 'idmail', 'dkim', 'show', 'example.test']).then(({ stdout }) => stdout);
+    const records = await eventually(shown, (text) => text.includes('dms._domainkey.example.test.'), 30_000);
+    assert.match(records, /^dms\._domainkey\.example\.test\. IN TXT "v=DKIM1; k=rsa; p=/m);
+    assert.equal(records.replace(/"\s*"/g, '').includes(published), true, records);
+    // …and it is the one that signs: rspamd's map names it.
+    const { stdout: selectors } = await run('docker', ['exec', name, 'cat', '/var/mail-state/dkim/selectors.map']);
+    assert.match(selectors, /^example\.test dms$/m);
+    const { stdout: log } = await run('docker', ['logs', name]);
+    assert.match(log, /idmail: config folder: applied \(.*using the DKIM key dms for example\.test/);
   });
 });
 

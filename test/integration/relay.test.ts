@@ -10,6 +10,7 @@ import {
   assertConfigsClean,
   assertLogged,
   CAROL_PASSWORD,
+  daemonProcesses,
   eventually,
   JWT_ENV,
   type Stack,
@@ -128,6 +129,51 @@ describe("docker-mailserver's relay tables in its config folder (postfix-relayma
     await assertLogged(sender.logs, /to=<dave@relay\.test>, relay=relay\[[^\]]+\]:587, .*status=sent/, 30_000);
     const accessToken = await stack.idp.mint({ aud: 'urn:idmail', email: DAVE });
     assert.ok(await inboxReceives(relay.container, { user: DAVE, accessToken }, subject), 'not in dave@relay.test');
+    assertNoSecret(sender.logs(), CAROL_PASSWORD, 'the relay password');
+  });
+
+  it('takes an edit of the tables (setup relay) up without a restart, and a table a start would refuse not at all', async () => {
+    const running = await daemonProcesses(sender.container);
+    const applied = () => sender.logs().match(/idmail: config folder: applied/g)?.length ?? 0;
+    const setupRelay = async (...args: string[]) => {
+      const done = await sender.container.exec(['setup', 'relay', ...args]);
+      assert.equal(done.exitCode, 0, done.output);
+      assert.match(done.output, /applies within 2 s, without a restart/);
+    };
+    // Sent directly, not through the relay: relay.test's own server is tried (and not reached from here).
+    await setupRelay('exclude-domain', 'example.test');
+    await eventually(
+      async () => applied(),
+      (count) => count === 1,
+      20_000,
+    );
+    assert.equal(applied(), 1, 'the edit was not applied');
+    assert.deepEqual((await submitAsCarol(DAVE, `direct ${randomUUID()}`, sender.container)).accepted, [DAVE]);
+    await assertLogged(sender.logs, /to=<dave@relay\.test>, relay=(?!relay\[)[^,]*, .*status=/, 30_000);
+
+    // A line no start would read is kept out of service: the exclusion stays.
+    const broken = await sender.container.exec([
+      'sh',
+      '-c',
+      'echo "@example.test [relay]:notaport" >> /tmp/docker-mailserver/postfix-relaymap.cf',
+    ]);
+    assert.equal(broken.exitCode, 0, broken.output);
+    await assertLogged(sender.logs, /idmail: config folder: not applied, what is in service stays: RELAY_MAP/, 20_000);
+    const repaired = await sender.container.exec(['sed', '-i', '$d', '/tmp/docker-mailserver/postfix-relaymap.cf']);
+    assert.equal(repaired.exitCode, 0, repaired.output);
+
+    // Back through the relay, signed in with the credentials the table still has.
+    await setupRelay('add-domain', 'example.test', RELAY_ALIAS, '587');
+    await eventually(
+      async () => applied(),
+      (count) => count >= 3,
+      20_000,
+    );
+    const subject = `relayed again ${randomUUID()}`;
+    assert.deepEqual((await submitAsCarol(DAVE, subject, sender.container)).accepted, [DAVE]);
+    const accessToken = await stack.idp.mint({ aud: 'urn:idmail', email: DAVE });
+    assert.ok(await inboxReceives(relay.container, { user: DAVE, accessToken }, subject), 'not in dave@relay.test');
+    assert.deepEqual(await daemonProcesses(sender.container), running, 'a daemon or the container restarted');
     assertNoSecret(sender.logs(), CAROL_PASSWORD, 'the relay password');
   });
 });

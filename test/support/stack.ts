@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  Network,
+  type StartedNetwork,
+  type StartedTestContainer,
+  Wait,
+} from 'testcontainers';
 import { type DnsFixture, dnsRecords, startDns } from './dns-fixture.ts';
 import { ISSUER, TestIdp } from './idp.ts';
 import { IDP_IMAGE, LDAP_IMAGE, MAIL_IMAGE } from './images.ts';
@@ -222,6 +229,31 @@ export async function nodeProcessIds(container: StartedTestContainer, command: s
   const script = `for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -qE '^[^ ]*node( -[^ ]+)* [^ ]*${command} ' && echo \${d#/proc/}; done`;
   const { output } = await container.exec(['sh', '-c', script]);
   return output.split('\n').filter((line) => /^\d+$/.test(line));
+}
+
+/** The id of the first process whose command line matches (there is no procps, so /proc is read). */
+async function processId(container: StartedTestContainer, pattern: string): Promise<string> {
+  const { output } = await container.exec([
+    'sh',
+    '-c',
+    `for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -qE '${pattern}' && { echo \${d#/proc/}; break; }; done`,
+  ]);
+  return output.trim();
+}
+
+/** What a restart of the container, or of a daemon, would change. */
+export async function daemonProcesses(container: StartedTestContainer) {
+  const client = await getContainerRuntimeClient();
+  const inspected = await client.container.inspect(client.container.getById(container.getId()));
+  const pid1 = await container.exec(['sh', '-c', "cut -d ' ' -f 22 /proc/1/stat"]);
+  return {
+    startedAt: inspected.State.StartedAt,
+    restartCount: inspected.RestartCount,
+    pid1StartTime: pid1.output.trim(),
+    helper: await nodeProcessIds(container, 'cli.js serve'),
+    dovecot: await processId(container, '^[^ ]*dovecot -F'),
+    postfix: await processId(container, '^[^ ]*/master -s'),
+  };
 }
 
 export async function eventually<T>(

@@ -145,10 +145,13 @@ describe("the sender-dependent relay map (RELAY_HOST's meaning, RELAY_MAP)", () 
   const relayAnswer = (routing: MapRouting, key: string) =>
     answerSocketmap(postfixMaps(fileDirectory(FILE), routing), `relay ${key}`);
 
-  it('is served only with RELAY_HOST or RELAY_MAP', () => {
-    assert.equal('relay' in postfixMaps(fileDirectory(FILE), relaysOf({})), false);
-    assert.equal('relay' in postfixMaps(fileDirectory(FILE), relaysOf({ DEFAULT_RELAY_HOST: 'x.example' })), false);
-    assert.equal('relay' in postfixMaps(fileDirectory(FILE), relaysOf({ RELAY_HOST: 'x.example' })), true);
+  it('finds nothing without RELAY_HOST or RELAY_MAP, and the relays a reload puts in the routing at once', async () => {
+    const routing = relaysOf({});
+    assert.equal(await relayAnswer(routing, 'alice@example.org'), 'NOTFOUND ');
+    assert.equal(await relayAnswer(relaysOf({ DEFAULT_RELAY_HOST: 'x.example' }), 'alice@example.org'), 'NOTFOUND ');
+    const maps = postfixMaps(fileDirectory(FILE), routing);
+    routing.senderRelays = relaysOf({ RELAY_MAP: '@example.org [relay.example.net]:2525' }).senderRelays;
+    assert.equal(await answerSocketmap(maps, 'relay alice@example.org'), 'OK [relay.example.net]:2525');
   });
 
   it('routes the senders of every served domain (accounts too) to [RELAY_HOST]:RELAY_PORT, and nothing else', async () => {

@@ -136,7 +136,6 @@ describe("docker-mailserver's variables", () => {
       { ENABLE_CLAMAV: '1' },
       /^ENABLE_CLAMAV: docker-mailserver's setting, "1" is not honoured here: no virus scanner.*; allowed: 0, or unset \(see docs\/migrating-from-docker-mailserver\.md\)$/,
     ],
-    [{ SMTP_ONLY: '1' }, /^SMTP_ONLY: docker-mailserver's setting, "1" is not honoured here: Dovecot always runs/],
     [
       { LDAP_SEARCH_BASE: 'dc=example,dc=test', DOVECOT_BASE: 'ou=people,dc=example,dc=test' },
       /^DOVECOT_BASE: docker-mailserver's setting, differs from LDAP_SEARCH_BASE: .*; allowed: the value of LDAP_SEARCH_BASE, or unset/,
@@ -178,6 +177,23 @@ describe("docker-mailserver's variables", () => {
         'LOGROTATE_INTERVAL: "hourly" is not one of the choices; allowed: daily, weekly, monthly',
         'DOVECOT_INET_PROTOCOLS: "ipv5" is not one of the choices; allowed: all, ipv4, ipv6',
       ],
+    );
+  });
+
+  it('closes every mail access port with SMTP_ONLY=1, whatever the protocol switches say, and says what still runs', () => {
+    const settings = loadSettings({ ...STOCK, ...HOSTNAME, SMTP_ONLY: '1', ENABLE_IMAP: '1', ENABLE_POP3: '1' });
+    assert.deepEqual([settings.enableImap, settings.enablePop3, settings.enableManageSieve], [false, false, false]);
+    assert.ok(
+      settings.notices.some((notice) =>
+        /^SMTP_ONLY=1: IMAP, POP3 and ManageSieve are closed; Dovecot still runs/.test(notice),
+      ),
+      settings.notices.join('\n'),
+    );
+    const stock = loadSettings({ ...STOCK, ...HOSTNAME });
+    assert.deepEqual([stock.enableImap, stock.enablePop3, stock.enableManageSieve], [true, true, true]);
+    assert.deepEqual(
+      problemsOf({ ...HOSTNAME, SMTP_ONLY: 'yes please' }).map((problem) => problem.split(':')[0]),
+      ['SMTP_ONLY'],
     );
   });
 

@@ -13,7 +13,7 @@ const SERVICES = new URL('../../../rootfs/usr/share/idmail/services/', import.me
 const RUN_SCRIPT = readFileSync(new URL('certificates/run', SERVICES), 'utf8');
 
 /** The image's service tree assembled into a scratch directory for this environment. */
-async function assembled(env: Record<string, string>): Promise<string> {
+async function assembled(env: Record<string, string>, dmsConfigFolder = '/nonexistent'): Promise<string> {
   const directory = mkdtempSync(join(tmpdir(), 'idmail-services-'));
   const loaded = loadSettings({ OVERRIDE_HOSTNAME: 'mail.example.org', ...env });
   const paths = {
@@ -21,6 +21,8 @@ async function assembled(env: Record<string, string>): Promise<string> {
     serviceTemplates: SERVICES.pathname.replace(/\/$/, ''),
     services: join(directory, 'service'),
     stoppingMarker: join(directory, 'stopping'),
+    dmsConfigFolder,
+    mountedDkimKeys: join(directory, 'mounted-dkim'),
   } as unknown as Settings['paths'];
   await assembleServiceTree({ ...loaded, paths });
   return join(directory, 'service');
@@ -61,7 +63,7 @@ describe('the certificates service', () => {
       writeFileSync(join(scratch, 'environment.json'), '{}');
       const script = RUN_SCRIPT.replace('sleep 10', 'sleep 0.1')
         .replace('/run/idmail-tls/source.sha256', installed)
-        .replace('/run/idmail-s6/environment.json', join(scratch, 'environment.json'));
+        .replace('/run/idmail-handed/environment.json', join(scratch, 'environment.json'));
       assert.notEqual(script, RUN_SCRIPT);
       loop = spawn('sh', ['-c', script], {
         cwd: scratch,
@@ -97,6 +99,57 @@ describe('the certificates service', () => {
   });
 });
 
+describe('the config-folder service', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-folder-'));
+  const calls = join(folder, '..', `${folder.split('/').at(-1)}-calls`);
+  const exitCode = `${calls}-exit-code`;
+  let loop: ChildProcess | undefined;
+  after(() => loop?.kill());
+
+  it("watches docker-mailserver's relay tables and DKIM key folders, from what this start read; not without the folder", async () => {
+    writeFileSync(join(folder, 'postfix-relaymap.cf'), '@example.org [relay.example.net]:587\n');
+    const service = join(await assembled({ DMS_CONFIG_POLL: '7' }, folder), 'config-folder');
+    const watched = readFileSync(join(service, 'watched-paths'), 'utf8').split('\n');
+    for (const path of ['postfix-relaymap.cf', 'postfix-sasl-password.cf', 'opendkim/keys', 'rspamd/dkim'])
+      assert.ok(watched.includes(join(folder, path)), `${path} in ${watched}`);
+    assert.equal(readFileSync(join(service, 'poll-seconds'), 'utf8'), '7\n');
+    assert.match(readFileSync(join(service, 'applied'), 'utf8'), /^[0-9a-f]{64}\n$/);
+    assert.equal(existsSync(join(await assembled({}), 'config-folder')), false);
+  });
+
+  it('syncs once per change of a table or a key folder, and a folder a start would refuse once until it changes again', async () => {
+    const service = join(await assembled({}, folder), 'config-folder');
+    writeFileSync(join(service, 'poll-seconds'), '0.1\n');
+    const bin = join(service, 'bin');
+    mkdirSync(bin);
+    // Stands in for `idmail config-folder sync`: counts the call, exits as told.
+    writeFileSync(join(bin, 'idmail'), `#!/bin/sh\necho "$*" >> ${calls}\nexit "$(cat ${exitCode})"\n`);
+    chmodSync(join(bin, 'idmail'), 0o755);
+    writeFileSync(exitCode, '0');
+    loop = spawn('sh', ['run'], { cwd: service, env: { PATH: `${bin}:${process.env.PATH}` }, stdio: 'ignore' });
+    const callCount = () => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').length - 1 : 0);
+    const ticks = () => sleep(600);
+    await ticks();
+    assert.equal(callCount(), 0, 'what the start read is not synced again');
+
+    writeFileSync(join(folder, 'postfix-relaymap.cf'), '@example.org [other.example.net]:587\n');
+    await ticks();
+    assert.equal(callCount(), 1, 'an edited table is synced, once');
+    assert.equal(readFileSync(calls, 'utf8'), 'config-folder sync\n');
+
+    writeFileSync(exitCode, '3');
+    mkdirSync(join(folder, 'rspamd', 'dkim'), { recursive: true });
+    writeFileSync(join(folder, 'rspamd', 'dkim', 'rsa-2048-mail-example.org.private.txt'), 'key');
+    await ticks();
+    assert.equal(callCount(), 2, 'a key added is synced; refused, it is not tried again until the files change');
+
+    writeFileSync(exitCode, '0');
+    writeFileSync(join(folder, 'postfix-sasl-password.cf'), '@example.org user:secret\n');
+    await ticks();
+    assert.equal(callCount(), 3, 'a new table is synced, and then nothing more is to do');
+  });
+});
+
 describe('the mail log', () => {
   it('is turned over by logrotate as LOGROTATE_INTERVAL and LOGROTATE_COUNT say, rsyslog told to write a new file', async () => {
     const readConfig = async (env: Record<string, string>) =>
@@ -113,7 +166,7 @@ describe('the mail log', () => {
 
   it('is written by rsyslog, which stops last so that the others’ last lines are kept', () => {
     const stop = readFileSync(new URL('.s6-svscan/SIGTERM', SERVICES), 'utf8');
-    assert.match(stop, /for service in [a-z ]* helper rsyslog; do/);
+    assert.match(stop, /for service in [a-z -]* helper rsyslog; do/);
     for (const daemon of ['dovecot', 'postfix']) {
       const run = readFileSync(new URL(`${daemon}/run`, SERVICES), 'utf8');
       assert.match(run, /s6-svwait -U \S+\/helper \S+\/rsyslog /, `${daemon} waits for rsyslog`);
