@@ -106,11 +106,7 @@ export const DMS_VARIABLES: Readonly<Record<string, DmsVariable>> = {
     '0',
     'ManageSieve is on here, with the same sign-in and TLS rules as IMAP; off in docker-mailserver',
   ),
-  POSTSCREEN_ACTION: acceptedAs(
-    'enforce',
-    ['enforce'],
-    'no postscreen: port 25 refuses clients and senders that fail its restrictions, and rspamd refuses what it scores as certain spam',
-  ),
+  POSTSCREEN_ACTION: ours('enforce'),
   SMTP_ONLY: ours('0'),
   // TLS
   SSL_TYPE: ours('', 'a self-signed certificate here (manual with SSL_CERT_PATH); no TLS at all in docker-mailserver'),

@@ -17,6 +17,7 @@ import {
   dmsVariableReport,
   misspeltVariableProblems,
 } from './dms-compatibility.ts';
+import { dmsConfigFolderReport } from './dms-config-files.ts';
 import { DMS_CONFIG_FOLDER, DMS_SIEVE_FILES, resolveFileVariables } from './environment.ts';
 import { type FilterSettings, filterProblems, filterSettings, filterSpecs, filterWarnings } from './filter-settings.ts';
 import { containerHostnameProblems, fullyQualifiedHostName } from './hostname.ts';
@@ -58,6 +59,9 @@ type LogRotationInterval = 'daily' | 'weekly' | 'monthly';
 const PERMIT_DOCKER_VALUES = ['none', 'container', 'host', 'network', 'connected-networks'] as const;
 export type PermitDocker = (typeof PERMIT_DOCKER_VALUES)[number];
 
+/** postscreen's actions (postscreen_greet_action and its kin), as docker-mailserver's POSTSCREEN_ACTION names them. */
+export type PostscreenAction = 'enforce' | 'drop' | 'ignore';
+
 export interface Settings {
   hostname: string;
   domains: string[];
@@ -72,6 +76,8 @@ export interface Settings {
   /** POSTFIX_INET_PROTOCOLS, DOVECOT_INET_PROTOCOLS: the address families each listens on (Postfix also sends on). */
   inetProtocols: { postfix: InetProtocols; dovecot: InetProtocols };
   spoofProtection: boolean;
+  /** POSTSCREEN_ACTION: postscreen's answer to a client failing its tests on port 25. */
+  postscreenAction: PostscreenAction;
   logLevel: LogLevel;
   /** DMS_VMAIL_UID, DMS_VMAIL_GID: the ids of vmail, who owns the mail (the ids a docker-mailserver volume's files carry). */
   vmail: { uid: number; gid: number };
@@ -288,6 +294,13 @@ export const variableSpecs = {
       'ENABLE_MANAGESIEVE say; Dovecot still signs SMTP in and delivers to the mailboxes',
     example: '1',
   }),
+  POSTSCREEN_ACTION: choice<PostscreenAction>(['enforce', 'drop', 'ignore'])({
+    default: 'enforce',
+    desc:
+      "What Postfix's postscreen does on port 25 with a client that talks before its turn: `enforce` refuses its " +
+      'mail with 550 (after logging sender and recipient), `drop` hangs up with 521, `ignore` only logs it',
+    example: 'drop',
+  }),
   SPOOF_PROTECTION: flag({
     default: true,
     desc: 'A signed-in user may send only as their own addresses and aliases',
@@ -502,13 +515,20 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
     problems.push((error as Error).message);
   }
   const dms = dmsVariableReport(raw);
-  problems.push(...dms.problems, ...misspeltVariableProblems(raw, Object.keys(variableSpecs)));
+  const folder = dmsConfigFolderReport(PATHS.dmsConfigFolder);
+  problems.push(...dms.problems, ...folder.problems, ...misspeltVariableProblems(raw, Object.keys(variableSpecs)));
   problems.push(...containerHostnameProblems(raw.OVERRIDE_HOSTNAME, osHostname()));
   if (env === undefined) throw new ConfigError(problems);
   // Cross-variable checks run even when single values failed, so every problem is reported at once.
   problems.push(...crossVariableProblems(env));
   if (problems.length > 0) throw new ConfigError(problems);
-  const notices = [...differingDefaultNotices(processEnv), ...schema.notices, ...dms.notices, ...smtpOnlyNotices(env)];
+  const notices = [
+    ...differingDefaultNotices(processEnv),
+    ...schema.notices,
+    ...dms.notices,
+    ...folder.notices,
+    ...smtpOnlyNotices(env),
+  ];
   return { ...toSettings(env), notices };
 }
 
@@ -587,6 +607,7 @@ function toSettings(env: CleanEnv): Omit<Settings, 'notices'> {
     enableManageSieve: env.ENABLE_MANAGESIEVE && !env.SMTP_ONLY,
     inetProtocols: { postfix: env.POSTFIX_INET_PROTOCOLS, dovecot: env.DOVECOT_INET_PROTOCOLS },
     spoofProtection: env.SPOOF_PROTECTION,
+    postscreenAction: env.POSTSCREEN_ACTION,
     logLevel: env.LOG_LEVEL,
     mailLogRotation: { interval: env.LOGROTATE_INTERVAL, count: env.LOGROTATE_COUNT },
     configFolderPollSeconds: env.DMS_CONFIG_POLL,

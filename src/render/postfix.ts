@@ -22,6 +22,7 @@ export async function renderPostfix(
     maps: Object.fromEntries(POSTFIX_MAPS.map((name) => [name, `socketmap:unix:${paths.socketmap}:${name}`])),
     mynetworks: networks.join(' '),
     smtpd: smtpdServices(settings),
+    postscreenAction: settings.postscreenAction,
     tls: settings.tls,
     quotaStatus: settings.quotas === undefined ? false : QUOTA_STATUS_SOCKET,
     milter: settings.filter === undefined ? false : paths.milterSocket,

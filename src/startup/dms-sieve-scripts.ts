@@ -12,23 +12,17 @@ import { parseAddress } from '../vocabulary/address.ts';
 const run = promisify(execFile);
 
 const USER_SCRIPT = /^(.+)\.dovecot\.sieve$/;
-/** What docker-mailserver's extprograms plugin runs: no programs are run from Sieve here. */
-const PROGRAM_FOLDERS = ['sieve-filter', 'sieve-pipe'];
 
 /**
  * docker-mailserver's Sieve files in its config folder, taken up at every start as its own start does:
  * `<address>.dovecot.sieve` becomes that mailbox's active script (replacing the one it had, as in DMS),
  * `before.dovecot.sieve` and `after.dovecot.sieve` run for every mailbox (compiled here, as root).
- * A file this cannot place, or a program folder, stops the start. Returns what it did, for the log.
+ * A file this cannot place stops the start (program folders, sieve-pipe/ and sieve-filter/, stop it
+ * earlier: dms-config-files.ts). Returns what it did, for the log.
  */
 export async function installDmsSieveScripts(settings: Settings): Promise<string[]> {
   const { paths } = settings;
   const names = await readdir(paths.dmsConfigFolder).catch(() => [] as string[]);
-  const programs = names.filter((name) => PROGRAM_FOLDERS.includes(name));
-  if (programs.length > 0)
-    throw new Error(
-      `${programs.join(', ')} in docker-mailserver's config folder: Sieve runs no programs here (vnd.dovecot.pipe, vnd.dovecot.filter); allowed: without them (see docs/migrating-from-docker-mailserver.md)`,
-    );
   const folderFile = (name: string) => join(paths.dmsConfigFolder, name);
   await installGlobal(folderFile(DMS_SIEVE_FILES.before), paths.dmsSieveBefore, settings.dmsSieve.before, settings);
   await installGlobal(folderFile(DMS_SIEVE_FILES.after), paths.dmsSieveAfter, settings.dmsSieve.after, settings);

@@ -6,9 +6,11 @@ import type { StartedTestContainer } from 'testcontainers';
 import { dnsRecords } from '../support/dns-fixture.ts';
 import { passwordSubmission } from '../support/mail-clients.ts';
 import { imapClient } from '../support/mailbox.ts';
+import { LineClient } from '../support/sasl.ts';
 import {
   ACCOUNTS_YAML,
   type Appliance,
+  assertLogged,
   BASE_RECORDS,
   CAROL_PASSWORD,
   eventually,
@@ -316,6 +318,22 @@ describe('inbound on port 25: SPF, DKIM and DMARC checked, the policy honoured, 
     assert.match(forged.message, /5\.7\.1 .*this domain sends its mail signed in/);
     assert.equal((await inbound('someone@nowhere.example')).code, 550);
     assert.equal((await inbound('someone@localhost')).code, 504);
+  });
+
+  it('refuses the mail of a client that talks before the greeting (postscreen, POSTSCREEN_ACTION=enforce)', async () => {
+    const client = await LineClient.connect(stack.mail.getHost(), stack.mail.getMappedPort(25));
+    try {
+      client.send(`EHLO ${STRANGER_HELO}`); // a spambot's shortcut: no wait for the 220
+      assert.match(await client.readUntil(/^220 /), /^220 /m);
+      assert.match(await client.readUntil(/^250 /), /^250 /m);
+      client.send('MAIL FROM:<someone@elsewhere.example>');
+      assert.match(await client.readUntil(/^\d{3} /), /^250 /m);
+      client.send('RCPT TO:<carol@example.test>');
+      assert.match(await client.readUntil(/^\d{3} /), /^550 5\.\d\.\d /m);
+    } finally {
+      client.close();
+    }
+    await assertLogged(stack.logs, /postfix\/postscreen\[\d+\]: PREGREET \d+ after [\d.]+ from \[[^\]]+\]:\d+: EHLO /);
   });
 });
 

@@ -216,6 +216,19 @@ describe('config rendering', () => {
     assert.match(main?.content ?? '', /^mynetworks = 127\.0\.0\.0\/8 \[::1\]\/128 172\.16\.0\.0\/12$/m);
   });
 
+  it('puts postscreen in front of port 25 with POSTSCREEN_ACTION, as docker-mailserver does', async () => {
+    const master = (await rendered(oauthEnv))['/etc/postfix/master.cf']!;
+    assert.match(master, /^smtp inet n - n - 1 postscreen$/m);
+    assert.match(master, /^smtpd pass n - n - - smtpd$/m);
+    assert.match(master, /^dnsblog +unix .* dnsblog$/m);
+    const enforced = (await rendered(oauthEnv))['/etc/postfix/main.cf']!;
+    assert.match(enforced, /^postscreen_greet_action = enforce$/m);
+    assert.match(enforced, /^postscreen_access_list = permit_mynetworks$/m);
+    const dropped = (await rendered({ ...oauthEnv, POSTSCREEN_ACTION: 'drop' }))['/etc/postfix/main.cf']!;
+    for (const test of ['greet', 'dnsbl', 'bare_newline'])
+      assert.match(dropped, new RegExp(`^postscreen_${test}_action = drop$`, 'm'));
+  });
+
   it('adds PROXY-protocol listeners on port + 10000 with PROXY_PROTOCOL_NETWORKS, and passes webmail addresses on from LOGIN_TRUSTED_NETWORKS', async () => {
     const plain = await rendered(oauthEnv);
     assert.doesNotMatch(plain['/etc/dovecot/dovecot.conf']!, /haproxy|login_trusted_networks/);
@@ -232,11 +245,17 @@ describe('config rendering', () => {
     for (const port of [10143, 10110, 10995, 14190])
       assert.match(dovecot, new RegExp(`port = ${port}\\n(?: {4}ssl = yes\\n)? {4}haproxy = yes`));
     const master = files['/etc/postfix/master.cf']!;
-    for (const port of [10025, 10587, 10465])
+    for (const port of [10587, 10465])
       assert.match(
         master,
         new RegExp(`\\n${port} inet[^\\n]*\\n(?: {2}-o [^\\n]*\\n)*? {2}-o smtpd_upstream_proxy_protocol=haproxy\\n`),
       );
+    // Port 25's twin: postscreen reads the PROXY header, then hands the client to an smtpd of its own.
+    assert.match(
+      master,
+      /\n10025 inet n - n - 1 postscreen\n {2}-o syslog_name=postfix\/smtp-proxied\n {2}-o postscreen_upstream_proxy_protocol=haproxy\n {2}-o smtpd_service_name=smtpd-proxied\n/,
+    );
+    assert.match(master, /\nsmtpd-proxied pass n - n - - smtpd\n {2}-o syslog_name=postfix\/smtp-proxied\n/);
     assert.match(master, /\n10587 inet[^\n]*\n(?: {2}-o [^\n]*\n)*? {2}-o smtpd_tls_security_level=encrypt/);
   });
 });

@@ -24,15 +24,6 @@ function scratchSettings(): { settings: Settings; folder: string; installed: str
 }
 
 describe("docker-mailserver's Sieve files at start", () => {
-  it('stops on program folders, which run programs from Sieve', async () => {
-    const { settings, folder } = scratchSettings();
-    mkdirSync(join(folder, 'sieve-pipe'));
-    await assert.rejects(
-      installDmsSieveScripts(settings),
-      /^Error: sieve-pipe in docker-mailserver's config folder: Sieve runs no programs here/,
-    );
-  });
-
   it('stops on a script whose name is no mailbox, before anything is written', async () => {
     const { settings, folder } = scratchSettings();
     writeFileSync(join(folder, 'not-an-address.dovecot.sieve'), 'keep;\n');
