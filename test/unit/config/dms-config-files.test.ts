@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -17,13 +17,23 @@ function folderWith(files: Record<string, string>): string {
 }
 
 describe("docker-mailserver's config folder, file by file", () => {
-  it('has a decision for every file and folder DMS documents there', async () => {
-    const { readFileSync } = await import('node:fs');
+  it('has a decision for every file and folder DMS documents there', () => {
     const documented = readFileSync(DMS_DOCS_FILES, 'utf8')
       .split('\n')
       .filter((line) => line !== '' && !line.startsWith('#') && !line.includes('{'));
     const undecided = documented.filter((name) => DMS_CONFIG_FILES[name] === undefined);
     assert.deepEqual(undecided, []);
+  });
+
+  it('has the migration guide name every file it refuses', () => {
+    const guide = readFileSync(new URL('../../../docs/migrating-from-docker-mailserver.md', import.meta.url), 'utf8');
+    const refusedNames = Object.entries(DMS_CONFIG_FILES)
+      .filter(([, decision]) => decision.kind === 'refused')
+      .map(([name]) => name.replace(/^ldap-.*/, 'ldap-*.cf'));
+    assert.deepEqual(
+      refusedNames.filter((name) => !guide.includes(`\`${name}`)),
+      [],
+    );
   });
 
   it('stops the start on a file it does not read that has an entry, naming it and what happens here instead', () => {
