@@ -4,6 +4,7 @@ import type { Logger } from '../vocabulary/logger.ts';
 import { AccountsFileStore } from './accounts/accounts-file-store.ts';
 import { accountsSource } from './accounts/accounts-source.ts';
 import { FileDirectory } from './accounts/file-directory.ts';
+import { HashUpgradeQueue } from './accounts/hash-upgrade-queue.ts';
 import type { Directory } from './directory.ts';
 import { ProvisionedDirectory } from './provisioning/provisioned-directory.ts';
 
@@ -32,7 +33,10 @@ export async function openDirectory(settings: Settings, stores: StateStores, log
   }
   const accounts = new AccountsFileStore(await accountsSource(settings), log);
   await accounts.current();
-  const file = new FileDirectory(accounts, settings.domains);
+  const upgrades = settings.passwordHashUpgrade
+    ? { queue: new HashUpgradeQueue(settings.paths.hashUpgradeQueue), log }
+    : undefined;
+  const file = new FileDirectory(accounts, settings.domains, upgrades);
   const directory =
     settings.provisioning === undefined ? file : new ProvisionedDirectory(file, stores.provisioned, stores.scim);
   return { directory, fixed: file, close: async () => undefined };

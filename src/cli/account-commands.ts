@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AccountsData } from '../auth/accounts/accounts-file.ts';
 import type { AccountsSource } from '../auth/accounts/accounts-source.ts';
+import { takeQueuedUpgrades } from '../auth/accounts/hash-upgrade-queue.ts';
 import { hashPassword } from '../auth/passwords/password-hash.ts';
 import { parseQuotaSize } from '../config/quota-size.ts';
 import { HELPER_USER, systemAccount } from '../system-accounts.ts';
@@ -10,18 +11,49 @@ import { type OpenState, withState } from './with-state.ts';
 
 type SourceOf = () => Promise<AccountsSource>;
 
+/** As root (docker exec, a root service), the file stays readable for the helper's group. */
+const helperReaders = async () => (process.getuid?.() === 0 ? await systemAccount(HELPER_USER) : undefined);
+
 async function edit(source: AccountsSource, change: (data: AccountsData) => void | Promise<void>): Promise<void> {
   const data = await source.read();
   await change(data);
-  // As root (docker exec), the file stays readable for the helper's group.
-  await source.write(data, process.getuid?.() === 0 ? await systemAccount(HELPER_USER) : undefined);
+  await source.write(data, await helperReaders());
 }
 
 function fail(message: string): never {
   throw new Error(message);
 }
 
-export function accountCommands(program: Command, accountsFile: SourceOf, openState: OpenState): void {
+/**
+ * Root's side of PASSWORD_HASH_UPGRADE: each queued Argon2id hash put in place where the account still has
+ * the hash its password matched (a password changed meanwhile wins); one write for all of them.
+ */
+async function applyHashUpgrades(source: AccountsSource, queueFolder: string): Promise<string[]> {
+  const upgrades = await takeQueuedUpgrades(queueFolder);
+  const applied: string[] = [];
+  const data = await source.read();
+  for (const upgrade of upgrades) {
+    const account = upgrade && data.accounts.get(upgrade.address);
+    if (upgrade === undefined || account?.passwordHash !== upgrade.oldHash) continue;
+    account.passwordHash = upgrade.newHash;
+    applied.push(upgrade.address);
+  }
+  if (applied.length > 0) await source.write(data, await helperReaders());
+  const skipped = upgrades.length - applied.length;
+  return [
+    ...applied.map((address) => `password hash of ${address} upgraded to Argon2id`),
+    ...(skipped > 0
+      ? [`${skipped} queued hash upgrade(s) dropped: the account's hash changed, or the entry was malformed`]
+      : []),
+  ];
+}
+
+export function accountCommands(
+  program: Command,
+  accountsFile: SourceOf,
+  openState: OpenState,
+  hashUpgradeQueue: () => string,
+): void {
   const account = program
     .command('account')
     .description("manage mail accounts (ACCOUNTS_FILE, or docker-mailserver's postfix-accounts.cf)");
@@ -109,6 +141,15 @@ export function accountCommands(program: Command, accountsFile: SourceOf, openSt
         );
       }),
     );
+  account
+    .command('apply-hash-upgrades')
+    .description(
+      'as root: put the Argon2id hashes the helper made at sign-in (PASSWORD_HASH_UPGRADE) into the accounts file (the hash-upgrades service runs it)',
+    )
+    .action(async () => {
+      for (const line of await applyHashUpgrades(await accountsFile(), hashUpgradeQueue()))
+        console.log(`idmail: ${line}`);
+    });
   account
     .command('list')
     .description('list accounts')

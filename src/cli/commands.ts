@@ -99,7 +99,7 @@ async function accountsFile() {
 }
 
 const openState = async () => (await import('./state-access.ts')).openStateAccess(currentSettings());
-accountCommands(program, accountsFile, openState);
+accountCommands(program, accountsFile, openState, () => currentSettings().paths.hashUpgradeQueue);
 aliasCommands(program, accountsFile);
 
 appPasswordCommands(program, openState);

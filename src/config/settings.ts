@@ -76,6 +76,8 @@ export interface Settings {
   /** POSTFIX_INET_PROTOCOLS, DOVECOT_INET_PROTOCOLS: the address families each listens on (Postfix also sends on). */
   inetProtocols: { postfix: InetProtocols; dovecot: InetProtocols };
   spoofProtection: boolean;
+  /** PASSWORD_HASH_UPGRADE: a file account's weaker hash replaced by Argon2id at its next password sign-in. */
+  passwordHashUpgrade: boolean;
   /** POSTSCREEN_ACTION: postscreen's answer to a client failing its tests on port 25. */
   postscreenAction: PostscreenAction;
   logLevel: LogLevel;
@@ -199,6 +201,8 @@ export const PATHS = {
   dmsConfigFolder: DMS_CONFIG_FOLDER,
   /** The helper's own directory on the state volume (its user's alone). */
   helperState: '/var/mail-state/idmail',
+  /** PASSWORD_HASH_UPGRADE: the Argon2id hashes the helper made at sign-in, for root to put into the accounts file. */
+  hashUpgradeQueue: '/var/mail-state/idmail/hash-upgrades',
   /** App passwords, sign-in policies, identity bindings, provisioned accounts (SQLite). */
   stateDatabase: '/var/mail-state/idmail/idmail.db',
   /** Where the state database lived before the helper ran as a user of its own (moved at start). */
@@ -447,6 +451,14 @@ export const variableSpecs = {
     desc: 'IPv6 clients are counted per network of this prefix length (1 to 128)',
     example: '56',
   }),
+  PASSWORD_HASH_UPGRADE: flag({
+    default: false,
+    desc:
+      "An account of the accounts file (or of docker-mailserver's postfix-accounts.cf) whose password hash is " +
+      'not Argon2id (SHA512-CRYPT, BLF-CRYPT, …) gets an Argon2id hash of its password at its next successful ' +
+      'sign-in, written into the file within 10 s (its comments are not kept)',
+    example: '1',
+  }),
   APP_PASSWORD_SUSPEND_AFTER: duration({
     default: 30 * 86_400,
     defaultText: '30d',
@@ -608,6 +620,7 @@ function toSettings(env: CleanEnv): Omit<Settings, 'notices'> {
     inetProtocols: { postfix: env.POSTFIX_INET_PROTOCOLS, dovecot: env.DOVECOT_INET_PROTOCOLS },
     spoofProtection: env.SPOOF_PROTECTION,
     postscreenAction: env.POSTSCREEN_ACTION,
+    passwordHashUpgrade: env.PASSWORD_HASH_UPGRADE,
     logLevel: env.LOG_LEVEL,
     mailLogRotation: { interval: env.LOGROTATE_INTERVAL, count: env.LOGROTATE_COUNT },
     configFolderPollSeconds: env.DMS_CONFIG_POLL,

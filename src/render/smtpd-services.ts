@@ -9,6 +9,8 @@ import { submissionRestrictions } from './submission-rate-limit.ts';
 export interface SmtpdService {
   name: string;
   type: 'inet' | 'pass';
+  /** master.cf's private column: a pass service is reached through private/ (postscreen looks there). */
+  private: 'n' | '-';
   command: 'smtpd' | 'postscreen';
   maxproc: '-' | '1';
   options: string[];
@@ -17,6 +19,7 @@ export interface SmtpdService {
 const smtpd = (name: string, options: string[], type: SmtpdService['type'] = 'inet'): SmtpdService => ({
   name,
   type,
+  private: type === 'pass' ? '-' : 'n',
   command: 'smtpd',
   maxproc: '-',
   options,
@@ -28,6 +31,7 @@ function screened(name: string, smtpdName: string, options: string[]): SmtpdServ
     {
       name,
       type: 'inet',
+      private: 'n',
       command: 'postscreen',
       maxproc: '1',
       options: [...options, ...(smtpdName === 'smtpd' ? [] : [`smtpd_service_name=${smtpdName}`])],

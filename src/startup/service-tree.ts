@@ -17,7 +17,7 @@ const run = promisify(execFile);
  * The s6 scan directory for this start: a fresh copy of the image's service tree (a restarted
  * container keeps /run, and with it last run's supervise state), with the services this
  * configuration runs; the purger only where the IdP deletes accounts, with its interval; logrotate with
- * what it turns over how often.
+ * what it turns over how often; hash-upgrades only with PASSWORD_HASH_UPGRADE.
  */
 export async function assembleServiceTree(settings: Settings): Promise<void> {
   const { services, serviceTemplates } = settings.paths;
@@ -30,6 +30,9 @@ export async function assembleServiceTree(settings: Settings): Promise<void> {
   await rm(settings.paths.stoppingMarker, { force: true });
   await certificatesService(settings);
   await configFolderService(settings);
+  if (settings.passwordHashUpgrade)
+    await writeFile(`${services}/hash-upgrades/queue-folder`, `${settings.paths.hashUpgradeQueue}\n`);
+  else await rm(`${services}/hash-upgrades`, { recursive: true });
   await writeFile(`${services}/logrotate/mail-log.conf`, await renderMailLogRotation(settings));
   // rspamd only as the milter (ENABLE_RSPAMD), Valkey only for it (ENABLE_RSPAMD_REDIS).
   if (settings.filter === undefined) await rm(`${services}/rspamd`, { recursive: true });

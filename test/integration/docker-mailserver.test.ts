@@ -213,6 +213,51 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
   });
 });
 
+describe('password hashes upgraded to Argon2id at the next sign-in (PASSWORD_HASH_UPGRADE=1)', () => {
+  const name = `idmail-dms-upgrade-${process.pid}`;
+  const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-upgrade-'));
+  after(() => run('docker', ['rm', '-f', name]).catch(() => undefined));
+
+  it('replaces the SHA512-CRYPT hash of postfix-accounts.cf once its password signed in, and only then', async () => {
+    const [alice, bob] = [
+      await doveadmHash('SHA512-CRYPT', 'alice secret'),
+      await doveadmHash('BLF-CRYPT', 'bob secret'),
+    ];
+    const accounts = join(folder, 'postfix-accounts.cf');
+    writeFileSync(accounts, `alice@example.test|${alice}\nbob@example.test|${bob}\n`);
+    chmodSync(folder, 0o755);
+    await startHealthy(name, '-v', `${folder}:/tmp/docker-mailserver`, '-e', 'PASSWORD_HASH_UPGRADE=1');
+    const hashes = () =>
+      run('docker', ['exec', name, 'cat', '/tmp/docker-mailserver/postfix-accounts.cf']).then(({ stdout }) => stdout);
+    assert.equal(await imapLogin(name, 'alice@example.test', 'alice secret'), 'ok');
+    assert.match(await imapLogin(name, 'bob@example.test', 'not bob'), /denied/i);
+    const upgraded = await eventually(hashes, (text) => /^alice@example\.test\|\{ARGON2ID\}/m.test(text), 30_000);
+    assert.match(upgraded, /^alice@example\.test\|\{ARGON2ID\}\$argon2id\$v=19\$/m);
+    // bob's password did not sign in: his hash stays as it was.
+    assert.ok(upgraded.split('\n').includes(`bob@example.test|${bob}`), upgraded);
+    // The new hash is the same password: alice signs in with it, through Dovecot's own reading of the file too.
+    assert.equal(
+      await eventually(
+        () => imapLogin(name, 'alice@example.test', 'alice secret'),
+        (answer) => answer === 'ok',
+        10_000,
+      ),
+      'ok',
+    );
+    const { stdout: verified } = await run('docker', [
+      'exec',
+      name,
+      'sh',
+      '-c',
+      `doveadm pw -t "$(grep '^alice@' /tmp/docker-mailserver/postfix-accounts.cf | cut -d '|' -f 2)" -p 'alice secret'`,
+    ]);
+    assert.match(verified, /verified/);
+    const { stdout: log } = await run('docker', ['logs', name]);
+    assert.match(log, /idmail: password hash of alice@example\.test upgraded to Argon2id/);
+    assert.doesNotMatch(log, /alice secret/);
+  });
+});
+
 /** A DMS user's vmail ids other than the default (DMS_VMAIL_UID, DMS_VMAIL_GID): the volume's files carry them. */
 const VMAIL_IDS = '1000';
 

@@ -33,7 +33,7 @@ export const accountsFileSource = (path: string): AccountsSource => ({
   write: (data, readers) => writeAccountsFile(path, data, readers),
 });
 
-const dmsFolderSource = (folder: string): AccountsSource => ({
+export const dmsFolderSource = (folder: string): AccountsSource => ({
   name: folder,
   dockerMailserver: true,
   version: () => dmsConfigFolderVersion(folder),

@@ -1,9 +1,11 @@
 import { asciiLower } from '../../vocabulary/address.ts';
+import type { Logger } from '../../vocabulary/logger.ts';
 import type { Account, Directory, PasswordCheck } from '../directory.ts';
 import { hasMailbox } from '../directory.ts';
 import { verifyPassword } from '../passwords/password-hash.ts';
 import type { AccountsData, FileAccount } from './accounts-file.ts';
 import type { AccountsFileStore } from './accounts-file-store.ts';
+import type { HashUpgradeQueue } from './hash-upgrade-queue.ts';
 
 // Verifying against this costs what a real check costs, so unknown users answer as slowly as wrong passwords.
 const DECOY_HASH =
@@ -36,9 +38,18 @@ export class FileDirectory implements Directory {
   private readonly store: AccountsFileStore;
   private readonly configuredDomains: ReadonlySet<string>;
 
-  constructor(store: AccountsFileStore, domains: readonly string[]) {
+  private readonly upgrades: HashUpgradeQueue | undefined;
+  private readonly log: Logger | undefined;
+
+  constructor(
+    store: AccountsFileStore,
+    domains: readonly string[],
+    upgrades?: { queue: HashUpgradeQueue; log: Logger },
+  ) {
     this.store = store;
     this.configuredDomains = new Set(domains);
+    this.upgrades = upgrades?.queue;
+    this.log = upgrades?.log;
   }
 
   async accountByAddress(address: string): Promise<Account | undefined> {
@@ -63,6 +74,11 @@ export class FileDirectory implements Directory {
         : { outcome: 'no_password', account: publicAccount(account) };
     }
     const matches = await verifyPassword(account.passwordHash, password);
+    // PASSWORD_HASH_UPGRADE: queued beside the answer, which never waits for it nor fails with it.
+    if (matches && this.upgrades !== undefined)
+      this.upgrades
+        .offer(account.address, account.passwordHash, password)
+        .catch((error: unknown) => this.log?.error({ err: error }, 'password hash upgrade not queued'));
     return { outcome: matches ? 'match' : 'mismatch', account: publicAccount(account) };
   }
 

@@ -15,6 +15,7 @@ async function idmailAccount(file: string, ...args: string[]): Promise<string> {
     program,
     async () => accountsFileSource(file),
     async () => assert.fail('the quota command opens no state'),
+    () => assert.fail('the quota command queues no upgrade'),
   );
   const printed: string[] = [];
   const log = mock.method(console, 'log', (line: string) => void printed.push(line));

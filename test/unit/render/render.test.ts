@@ -219,7 +219,7 @@ describe('config rendering', () => {
   it('puts postscreen in front of port 25 with POSTSCREEN_ACTION, as docker-mailserver does', async () => {
     const master = (await rendered(oauthEnv))['/etc/postfix/master.cf']!;
     assert.match(master, /^smtp inet n - n - 1 postscreen$/m);
-    assert.match(master, /^smtpd pass n - n - - smtpd$/m);
+    assert.match(master, /^smtpd pass - - n - - smtpd$/m);
     assert.match(master, /^dnsblog +unix .* dnsblog$/m);
     const enforced = (await rendered(oauthEnv))['/etc/postfix/main.cf']!;
     assert.match(enforced, /^postscreen_greet_action = enforce$/m);
@@ -255,7 +255,7 @@ describe('config rendering', () => {
       master,
       /\n10025 inet n - n - 1 postscreen\n {2}-o syslog_name=postfix\/smtp-proxied\n {2}-o postscreen_upstream_proxy_protocol=haproxy\n {2}-o smtpd_service_name=smtpd-proxied\n/,
     );
-    assert.match(master, /\nsmtpd-proxied pass n - n - - smtpd\n {2}-o syslog_name=postfix\/smtp-proxied\n/);
+    assert.match(master, /\nsmtpd-proxied pass - - n - - smtpd\n {2}-o syslog_name=postfix\/smtp-proxied\n/);
     assert.match(master, /\n10587 inet[^\n]*\n(?: {2}-o [^\n]*\n)*? {2}-o smtpd_tls_security_level=encrypt/);
   });
 });

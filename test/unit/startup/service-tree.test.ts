@@ -99,6 +99,18 @@ describe('the certificates service', () => {
   });
 });
 
+describe('the hash-upgrades service', () => {
+  it('runs only with PASSWORD_HASH_UPGRADE, looking at the queue the helper fills', async () => {
+    const on = await assembled({ PASSWORD_HASH_UPGRADE: '1' });
+    assert.equal(
+      readFileSync(join(on, 'hash-upgrades/queue-folder'), 'utf8'),
+      '/var/mail-state/idmail/hash-upgrades\n',
+    );
+    assert.match(readFileSync(join(on, 'hash-upgrades/run'), 'utf8'), /idmail account apply-hash-upgrades/);
+    assert.equal(existsSync(join(await assembled({}), 'hash-upgrades')), false);
+  });
+});
+
 describe('the config-folder service', () => {
   const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-folder-'));
   const calls = join(folder, '..', `${folder.split('/').at(-1)}-calls`);
