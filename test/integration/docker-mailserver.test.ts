@@ -90,16 +90,24 @@ const imapLogin = (name: string, user: string, password: string) =>
     (error: { stderr: string }) => error.stderr.trim(),
   );
 
-describe("docker-mailserver's config folder, mounted as it is", () => {
-  const name = `idmail-dms-folder-${process.pid}`;
-  const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-folder-'));
+/** A container name and a config folder for one describe's appliance, removed after it. */
+function dmsAppliance(kind: string): { name: string; folder: string } {
+  const name = `idmail-dms-${kind}-${process.pid}`;
   after(() => run('docker', ['rm', '-f', name]).catch(() => undefined));
+  return { name, folder: mkdtempSync(join(tmpdir(), `idmail-dms-${kind}-`)) };
+}
+
+/** alice's SHA512-CRYPT and bob's BLF-CRYPT hash, as `setup email add` in docker-mailserver writes them. */
+const dmsHashes = async (): Promise<[string, string]> => [
+  await doveadmHash('SHA512-CRYPT', 'alice secret'),
+  await doveadmHash('BLF-CRYPT', 'bob secret'),
+];
+
+describe("docker-mailserver's config folder, mounted as it is", () => {
+  const { name, folder } = dmsAppliance('folder');
 
   it("signs in with the SHA512-CRYPT and BLF-CRYPT passwords of postfix-accounts.cf, takes an edit without a restart, and docker-mailserver's setup edits it", async () => {
-    const [alice, bob] = [
-      await doveadmHash('SHA512-CRYPT', 'alice secret'),
-      await doveadmHash('BLF-CRYPT', 'bob secret'),
-    ];
+    const [alice, bob] = await dmsHashes();
     assert.match(alice, /^\{SHA512-CRYPT\}\$6\$/);
     assert.match(bob, /^\{BLF-CRYPT\}\$2y\$/);
     const accounts = join(folder, 'postfix-accounts.cf');
@@ -214,15 +222,10 @@ describe("docker-mailserver's config folder, mounted as it is", () => {
 });
 
 describe('password hashes upgraded to Argon2id at the next sign-in (PASSWORD_HASH_UPGRADE=1)', () => {
-  const name = `idmail-dms-upgrade-${process.pid}`;
-  const folder = mkdtempSync(join(tmpdir(), 'idmail-dms-upgrade-'));
-  after(() => run('docker', ['rm', '-f', name]).catch(() => undefined));
+  const { name, folder } = dmsAppliance('upgrade');
 
   it('replaces the SHA512-CRYPT hash of postfix-accounts.cf once its password signed in, and only then', async () => {
-    const [alice, bob] = [
-      await doveadmHash('SHA512-CRYPT', 'alice secret'),
-      await doveadmHash('BLF-CRYPT', 'bob secret'),
-    ];
+    const [alice, bob] = await dmsHashes();
     const accounts = join(folder, 'postfix-accounts.cf');
     writeFileSync(accounts, `alice@example.test|${alice}\nbob@example.test|${bob}\n`);
     chmodSync(folder, 0o755);

@@ -149,7 +149,7 @@ describe('trusted networks', () => {
         LOGIN_TRUSTED_NETWORKS: '0.0.0.0/0',
         BRUTE_FORCE_BAN_AFTER: '3',
       },
-      [10993, 10587],
+      [10993, 10587, 10025],
     );
   });
 
@@ -190,16 +190,27 @@ describe('trusted networks', () => {
     );
   });
 
-  it('passes the PROXY client on from Postfix as well', async () => {
-    const socket = connectTcp({ host: host(), port: proxied.container.getMappedPort(10587) });
-    await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('error', reject));
-    socket.write('PROXY TCP4 198.51.100.79 192.0.2.1 42000 587\r\n');
+  it('passes the PROXY client on from Postfix as well, port 25 through postscreen', async () => {
+    const proxiedConnect = async (port: number, client: string) => {
+      const socket = connectTcp({ host: host(), port: proxied.container.getMappedPort(port) });
+      await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('error', reject));
+      socket.write(`PROXY TCP4 ${client} 192.0.2.1 42000 ${port - 10_000}\r\n`);
+      return socket;
+    };
+    const submission = await proxiedConnect(10587, '198.51.100.79');
     await assertLogged(
       proxied.logs,
       /postfix\/submission-proxied\/smtpd\[\d+\]: connect from unknown\[198\.51\.100\.79\]/,
       10_000,
     );
-    socket.destroy();
+    submission.destroy();
+    const inbound = await proxiedConnect(10025, '198.51.100.80');
+    await assertLogged(
+      proxied.logs,
+      /postfix\/smtp-proxied\/postscreen\[\d+\]: CONNECT from \[198\.51\.100\.80\]:42000/,
+      10_000,
+    );
+    inbound.destroy();
   });
 
   it("takes a webmail's client address from its IMAP ID when it connects from LOGIN_TRUSTED_NETWORKS, and ignores it elsewhere", async () => {
